@@ -1,0 +1,100 @@
+"""Runtime settings, read once from the environment (``OPSURE_*``)."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+__all__ = ["Settings", "get_settings", "override_settings"]
+
+
+def _flag(name: str, default: bool) -> bool:
+    raw = os.environ.get(name)
+    if raw is None or raw == "":
+        return default
+    return raw.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _int(name: str, default: int) -> int:
+    raw = os.environ.get(name)
+    return int(raw) if raw else default
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Every tunable of one Opsure process; defaults are the embedded single-node set-up."""
+
+    data_dir: Path = Path("data")
+    database_url: str | None = None
+    graphiql: bool = True
+    introspection: bool = True
+    trusted_documents_only: bool = False
+    jwt_issuer: str = "opsure"
+    jwt_audience: str = "opsure-api"
+    token_ttl_seconds: int = 3600
+    max_body_bytes: int = 1_000_000
+    max_query_depth: int = 12
+    max_query_tokens: int = 4_000
+    max_aliases: int = 30
+    max_query_cost: int = 50_000
+    max_page_size: int = 100
+    default_page_size: int = 20
+    ledger_rpc_url: str | None = None
+    log_level: str = "INFO"
+    extra: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def resolved_database_url(self) -> str:
+        """The SQLAlchemy URL: explicit, else a SQLite file in the data directory."""
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.data_dir / 'opsure.db').resolve()}"
+
+    @property
+    def keys_dir(self) -> Path:
+        """Directory holding the embedded default's generated keys."""
+        return self.data_dir / "keys"
+
+    @classmethod
+    def from_env(cls) -> Settings:
+        """Build settings from ``OPSURE_*`` environment variables."""
+        return cls(
+            data_dir=Path(os.environ.get("OPSURE_DATA_DIR") or "data"),
+            database_url=os.environ.get("OPSURE_DATABASE_URL") or None,
+            graphiql=_flag("OPSURE_GRAPHIQL", True),
+            introspection=_flag("OPSURE_INTROSPECTION", True),
+            trusted_documents_only=_flag("OPSURE_TRUSTED_DOCUMENTS", False),
+            jwt_issuer=os.environ.get("OPSURE_JWT_ISSUER") or "opsure",
+            jwt_audience=os.environ.get("OPSURE_JWT_AUDIENCE") or "opsure-api",
+            token_ttl_seconds=_int("OPSURE_TOKEN_TTL", 3600),
+            max_body_bytes=_int("OPSURE_MAX_BODY_BYTES", 1_000_000),
+            max_query_depth=_int("OPSURE_MAX_QUERY_DEPTH", 12),
+            max_query_tokens=_int("OPSURE_MAX_QUERY_TOKENS", 4_000),
+            max_aliases=_int("OPSURE_MAX_ALIASES", 30),
+            max_query_cost=_int("OPSURE_MAX_QUERY_COST", 50_000),
+            max_page_size=_int("OPSURE_MAX_PAGE_SIZE", 100),
+            ledger_rpc_url=os.environ.get("OPSURE_LEDGER_RPC_URL") or None,
+            log_level=os.environ.get("OPSURE_LOG_LEVEL") or "INFO",
+        )
+
+    def with_(self, **changes: object) -> Settings:
+        """A copy with some fields changed (tests, CLI flags)."""
+        return replace(self, **changes)  # type: ignore[arg-type]
+
+
+_current: Settings | None = None
+
+
+def get_settings() -> Settings:
+    """The process-wide settings, read from the environment on first use."""
+    global _current
+    if _current is None:
+        _current = Settings.from_env()
+    return _current
+
+
+def override_settings(settings: Settings | None) -> None:
+    """Replace (or with None, forget) the process-wide settings."""
+    global _current
+    _current = settings

@@ -1,0 +1,1 @@
+"""Opsure permissioned-ledger package: contracts, Merkle trees, anchoring."""

@@ -1,0 +1,1 @@
+"""Opsure's roof: the app factory, the CLI and the worker that compose every floor below."""

@@ -1,0 +1,108 @@
+"""The ``opsure`` command: serve, migrate, demo, token, worker."""
+
+from __future__ import annotations
+
+import json
+import sys
+
+import click
+
+from core.auth import Role, issue_token
+from core.settings import get_settings
+
+__all__ = ["main"]
+
+
+@click.group()
+def main() -> None:
+    """Opsure: the open platform for internet health-insurance operations."""
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, show_default=True, type=int)
+@click.option("--workers", default=1, show_default=True, type=int)
+def serve(host: str, port: int, workers: int) -> None:
+    """Migrate the database, then serve the API (data directory from OPSURE_DATA_DIR)."""
+    import uvicorn
+
+    from core.db import make_engine
+    from opsure.logs import configure_logging
+    from opsure.migrate import upgrade
+
+    settings = get_settings()
+    configure_logging(settings.log_level)
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    engine = make_engine(settings.resolved_database_url)
+    upgrade(engine)
+    engine.dispose()
+    uvicorn.run("opsure.app:create_app", factory=True, host=host, port=port, workers=workers,
+                log_config=None, proxy_headers=False)
+
+
+@main.command()
+def migrate() -> None:
+    """Apply pending database migrations."""
+    from core.db import make_engine
+    from opsure.migrate import upgrade
+
+    settings = get_settings()
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    engine = make_engine(settings.resolved_database_url)
+    upgrade(engine)
+    click.echo(f"database at head: {engine.url.render_as_string(hide_password=True)}")
+
+
+@main.command()
+@click.option("--customers", default=500, show_default=True, type=int)
+@click.option("--years", default=2, show_default=True, type=int)
+@click.option("--seed", default=7, show_default=True, type=int)
+def demo(customers: int, years: int, seed: int) -> None:
+    """Load a realistic synthetic data set (customers, products, two years of policies)."""
+    from opsure.demo import load_demo
+    from opsure.migrate import upgrade
+    from opsure.runtime import open_runtime
+
+    runtime = open_runtime(get_settings())
+    upgrade(runtime.engine)
+    summary = load_demo(runtime, customers=customers, years=years, seed=seed)
+    click.echo(json.dumps(summary, indent=2))
+
+
+@main.command()
+@click.option("--role", type=click.Choice([r.value for r in Role]), required=True)
+@click.option("--subject", default=None, help="Token subject (default: <role>-cli).")
+@click.option("--customer-id", type=int, default=None, help="Required for the customer role.")
+@click.option("--partner-id", type=int, default=None, help="Required for the partner role.")
+@click.option("--ttl", type=int, default=None, help="Lifetime in seconds.")
+def token(role: str, subject: str | None, customer_id: int | None, partner_id: int | None, ttl: int | None) -> None:
+    """Mint a signed bearer token (embedded default key)."""
+    from core.auth import TokenKeys
+
+    settings = get_settings()
+    r = Role(role)
+    if r is Role.CUSTOMER and customer_id is None:
+        raise click.UsageError("--customer-id is required for the customer role")
+    if r is Role.PARTNER and partner_id is None:
+        raise click.UsageError("--partner-id is required for the partner role")
+    keys = TokenKeys.load_or_create(settings.keys_dir)
+    click.echo(issue_token(keys, settings, subject=subject or f"{role}-cli", role=r,
+                           customer_id=customer_id, partner_id=partner_id, ttl_seconds=ttl))
+
+
+@main.command()
+@click.option("--once", is_flag=True, help="Run every job once and exit.")
+@click.option("--interval", default=30.0, show_default=True, type=float)
+def worker(once: bool, interval: float) -> None:
+    """Run background jobs (policy expiry; ledger anchoring when configured)."""
+    from opsure.logs import configure_logging
+    from opsure.runtime import open_runtime
+    from opsure.worker import run_worker
+
+    settings = get_settings()
+    configure_logging(settings.log_level)
+    run_worker(open_runtime(settings), once=once, interval=interval)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

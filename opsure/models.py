@@ -1,0 +1,11 @@
+"""Imports every table module so the one metadata knows all tables (migrations, tests)."""
+
+from __future__ import annotations
+
+from core import audit as _audit  # noqa: F401
+from core.db import Base
+from resolvers.policies import models as _policies  # noqa: F401
+
+metadata = Base.metadata
+
+__all__ = ["metadata"]

@@ -1,0 +1,1 @@
+"""Behaviour behind the GraphQL schema, one sub-package per domain (models, service, loaders)."""

@@ -1,0 +1,1 @@
+"""Policies core: customers, products, quotes, underwriting, policies and endorsements."""

@@ -1,0 +1,121 @@
+"""The public GraphQL contract: one strawberry schema merged from every domain's part.
+
+Example::
+
+    schema = build_schema(settings)
+    result = await schema.execute(query, context_value=context)
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import strawberry
+from graphql import GraphQLError
+from strawberry.extensions import (
+    MaxAliasesLimiter,
+    MaxTokensLimiter,
+    ParserCache,
+    QueryDepthLimiter,
+    ValidationCache,
+)
+from strawberry.extensions import AddValidationRules
+from strawberry.extensions import DisableIntrospection
+from strawberry.tools import merge_types
+from strawberry.types import Info
+
+from core.errors import DomainError
+from core.settings import Settings
+from schema.audit import AuditQuery
+from schema.context import Context
+from schema.extensions import AccessControl, cost_limit_rule
+from schema.permissions import AUTHENTICATED, allow
+from schema.policies import (
+    Customer,
+    Node,
+    PoliciesMutation,
+    PoliciesQuery,
+    PoliciesSubscription,
+    Policy,
+    Product,
+    Quote,
+)
+
+__all__ = ["build_schema"]
+
+
+@strawberry.type
+class NodeQuery:
+    @strawberry.field(description="Any object by its global id (null when absent or not visible).",
+                      metadata=allow(AUTHENTICATED))
+    def node(self, info: Info[Context, Any], id: strawberry.ID) -> Node | None:
+        import base64
+
+        from resolvers.policies import service as policy_service
+        from resolvers.policies.scoping import may_see_customer
+
+        ctx: Context = info.context
+        try:
+            type_name, _, raw = base64.b64decode(id).decode().partition(":")
+            pk = int(raw)
+        except (ValueError, UnicodeDecodeError) as exc:
+            raise DomainError("malformed id", field="id", code="BAD_ID") from exc
+        try:
+            if type_name == "Policy":
+                return Policy.from_row(policy_service.get_policy(ctx.session, principal=ctx.principal, policy_id=pk))
+            if type_name == "Customer":
+                if not may_see_customer(ctx.principal, pk):
+                    return None
+                return Customer.from_row(policy_service.get_customer(ctx.session, principal=ctx.principal, customer_id=pk))
+            if type_name == "Product":
+                return Product.from_row(policy_service.get_product(ctx.session, product_id=pk))
+        except DomainError:
+            return None
+        return None
+
+
+Query = merge_types("Query", (NodeQuery, PoliciesQuery, AuditQuery))
+Mutation = merge_types("Mutation", (PoliciesMutation,))
+Subscription = merge_types("Subscription", (PoliciesSubscription,))
+
+
+class OpsureSchema(strawberry.Schema):
+    """The schema with Opsure's error policy: domain errors pass, others are masked."""
+
+    def process_errors(self, errors: list[GraphQLError], execution_context: Any = None) -> None:
+        for error in errors:
+            original = error.original_error
+            if original is not None and not isinstance(original, DomainError | GraphQLError):
+                import logging
+
+                logging.getLogger("opsure.graphql").error(
+                    "unexpected error in resolver", exc_info=original
+                )
+                error.message = "Internal error"
+            elif isinstance(original, DomainError):
+                error.extensions = {**(error.extensions or {}), "code": original.code,
+                                    **({"field": original.field} if original.field else {})}
+
+
+def build_schema(settings: Settings) -> strawberry.Schema:
+    """The merged schema with parsing/validation caches and every limit from ``settings``."""
+    extensions: list[Any] = [
+        MaxTokensLimiter(max_token_count=settings.max_query_tokens),
+        ParserCache(maxsize=1024),
+        AccessControl,
+        QueryDepthLimiter(max_depth=settings.max_query_depth),
+        MaxAliasesLimiter(max_alias_count=settings.max_aliases),
+        AddValidationRules(
+            [cost_limit_rule(settings.max_query_cost, settings.default_page_size, settings.max_page_size)]
+        ),
+        ValidationCache(maxsize=1024),
+    ]
+    if not settings.introspection:
+        extensions.append(DisableIntrospection)
+    return OpsureSchema(
+        query=Query,
+        mutation=Mutation,
+        subscription=Subscription,
+        types=[Policy, Customer, Product, Quote],
+        extensions=extensions,
+    )

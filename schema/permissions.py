@@ -1,0 +1,149 @@
+"""Declared permissions: every object type and field says which roles may select it.
+
+Declarations live on the schema, not in resolver bodies. They are enforced once per
+(document, role) by a validation rule, before anything executes, so a forbidden field
+never runs and costs nothing per row; the result is cached with the document.
+
+Example::
+
+    @strawberry.type(directives=[])
+    @access(Role.ADJUSTER, Role.MANAGER)            # default for every field of the type
+    class Claim:
+        amount: Decimal
+        notes: str = strawberry.field(metadata=allow(Role.MANAGER))   # narrower
+
+``PUBLIC`` marks a field anyone (even anonymous) may select; ``AUTHENTICATED`` any role.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from functools import cache
+from typing import Any, TypeVar
+
+from graphql import (
+    FieldNode,
+    GraphQLError,
+    GraphQLNamedType,
+    GraphQLObjectType,
+    ValidationContext,
+    ValidationRule,
+    get_named_type,
+)
+
+from core.auth import Role
+
+__all__ = [
+    "ALL_ROLES",
+    "AUTHENTICATED",
+    "PUBLIC",
+    "STAFF",
+    "access",
+    "access_rule_for",
+    "allow",
+    "declared_roles",
+]
+
+T = TypeVar("T")
+
+PUBLIC: frozenset[str] = frozenset({"*"})
+ALL_ROLES: frozenset[str] = frozenset(r.value for r in Role)
+AUTHENTICATED: frozenset[str] = ALL_ROLES
+STAFF: frozenset[str] = frozenset(
+    r.value for r in (Role.AGENT, Role.ADJUSTER, Role.QA, Role.ANALYST, Role.MANAGER, Role.ADMIN)
+)
+_META_KEY = "opsure_roles"
+_TYPE_ATTR = "__opsure_roles__"
+
+
+def _roles(items: Iterable[Role | str | frozenset[str]]) -> frozenset[str]:
+    out: set[str] = set()
+    for item in items:
+        if isinstance(item, frozenset):
+            out |= item
+        else:
+            out.add(item.value if isinstance(item, Role) else item)
+    return frozenset(out)
+
+
+def allow(*roles: Role | str | frozenset[str]) -> dict[str, Any]:
+    """Field metadata declaring the roles that may select the field."""
+    return {_META_KEY: _roles(roles)}
+
+
+def access(*roles: Role | str | frozenset[str]) -> Any:
+    """Class decorator: the default roles for every field of an object type."""
+
+    def decorate(cls: type[T]) -> type[T]:
+        setattr(cls, _TYPE_ATTR, _roles(roles))
+        return cls
+
+    return decorate
+
+
+def declared_roles(parent: GraphQLNamedType, field_name: str) -> frozenset[str] | None:
+    """The roles declared for ``parent.field_name``, or None when nothing is declared."""
+    if field_name.startswith("__"):
+        return PUBLIC
+    if not isinstance(parent, GraphQLObjectType):
+        return PUBLIC  # interfaces/unions: checked on the concrete types' fields
+    field = parent.fields.get(field_name)
+    if field is None:
+        return None
+    sfield = (field.extensions or {}).get("strawberry-definition")
+    meta = getattr(sfield, "metadata", None) or {}
+    if _META_KEY in meta:
+        return frozenset(meta[_META_KEY])
+    type_def = (parent.extensions or {}).get("strawberry-definition")
+    origin = getattr(type_def, "origin", None)
+    declared = getattr(origin, _TYPE_ATTR, None)
+    return frozenset(declared) if declared is not None else None
+
+
+@cache
+def access_rule_for(role: str | None) -> type[ValidationRule]:
+    """A validation rule class refusing fields ``role`` may not select (one class per role)."""
+
+    class FieldAccessRule(ValidationRule):
+        unauthenticated_reported = False
+
+        def enter_field(self, node: FieldNode, *_args: Any) -> None:
+            ctx: ValidationContext = self.context
+            parent = ctx.get_parent_type()
+            if parent is None:
+                return
+            named = get_named_type(parent)
+            name = node.name.value
+            roles = declared_roles(named, name)
+            if roles is None:
+                self.report_error(
+                    GraphQLError(
+                        f"Field '{named.name}.{name}' declares no permission and is closed.",
+                        node,
+                        extensions={"code": "FORBIDDEN"},
+                    )
+                )
+            elif "*" in roles:
+                return
+            elif role is None:
+                if self.unauthenticated_reported:
+                    return
+                self.unauthenticated_reported = True
+                self.report_error(
+                    GraphQLError(
+                        f"Authentication required to select '{named.name}.{name}'.",
+                        node,
+                        extensions={"code": "UNAUTHENTICATED"},
+                    )
+                )
+            elif role not in roles:
+                self.report_error(
+                    GraphQLError(
+                        f"Role '{role}' may not select '{named.name}.{name}'.",
+                        node,
+                        extensions={"code": "FORBIDDEN"},
+                    )
+                )
+
+    FieldAccessRule.__name__ = f"FieldAccessRule_{role or 'anonymous'}"
+    return FieldAccessRule

@@ -1,0 +1,61 @@
+"""Relay plumbing: global ids, page info, connection arguments with a max page size."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from typing import Generic, TypeVar
+
+import strawberry
+
+from core.errors import ValidationError
+from core.settings import Settings
+from schema.permissions import PUBLIC, access
+
+__all__ = ["PageInfo", "decode_global_id", "encode_global_id", "page_size"]
+
+T = TypeVar("T")
+
+
+def encode_global_id(type_name: str, pk: int) -> str:
+    """Relay global id: base64 of ``Type:pk`` (the same form strawberry's relay uses)."""
+    return base64.b64encode(f"{type_name}:{pk}".encode()).decode()
+
+
+def decode_global_id(value: str, expected_type: str, *, field: str = "id") -> int:
+    """The integer key inside a global id of ``expected_type``; typed error otherwise."""
+    try:
+        type_name, _, raw = base64.b64decode(value.encode(), validate=True).decode().partition(":")
+        pk = int(raw)
+    except (binascii.Error, ValueError, UnicodeDecodeError) as exc:
+        raise ValidationError("malformed id", field=field, code="BAD_ID") from exc
+    if type_name != expected_type:
+        raise ValidationError(f"id is a {type_name}, expected a {expected_type}", field=field, code="BAD_ID")
+    return pk
+
+
+def page_size(first: int | None, settings: Settings) -> int:
+    """Validate ``first`` against the configured maximum page size."""
+    if first is None:
+        return settings.default_page_size
+    if first < 0 or first > settings.max_page_size:
+        raise ValidationError(
+            f"first must be between 0 and {settings.max_page_size}", field="first", code="PAGE_SIZE"
+        )
+    return first
+
+
+@strawberry.type(description="Relay page information.")
+@access(PUBLIC)
+class PageInfo:
+    has_next_page: bool
+    has_previous_page: bool
+    start_cursor: str | None
+    end_cursor: str | None
+
+
+@strawberry.type
+@access(PUBLIC)
+class Edge(Generic[T]):
+    cursor: str
+    node: T
