@@ -17,13 +17,14 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from typing import Any, TypeAlias
+from typing import Any, Protocol, TypeAlias
 
 from eth_abi.abi import encode as _abi_encode
 from eth_abi.grammar import BasicType, TupleType
 from eth_abi.grammar import parse as _abi_parse
 
 __all__ = [
+    "KECCAK_BACKEND",
     "Bytes32Like",
     "MultiProof",
     "StandardMerkleTree",
@@ -43,34 +44,40 @@ FORMAT = "standard-v1"
 _MAX_SAFE_INTEGER = 2**53 - 1
 
 
-def _pick_keccak() -> tuple[Callable[[bytes], bytes], str]:
-    """Return the fastest available keccak256 implementation and its name."""
+class _Hash(Protocol):
+    def digest(self) -> bytes: ...
+
+
+_EMPTY_KECCAK = bytes.fromhex("c5d2460186f7233c927e7db2dcc703c0e500b653ca82273b7bfad8045d85a470")
+
+
+def _pick_keccak() -> tuple[Callable[[bytes], _Hash], str]:
+    """Return the fastest available keccak256 hasher constructor and its name."""
     try:
-        from sha3 import keccak_256 as _k  # safe-pysha3: ~0.7 us per 64-byte hash
+        from sha3 import keccak_256  # safe-pysha3: ~0.7 us per 64-byte hash
 
-        def _pysha3(data: bytes) -> bytes:
-            return _k(data).digest()  # type: ignore[no-any-return]
-
-        if _pysha3(b"") == bytes.fromhex(
-            "c5d2460186f7233c927e7db2dcc703c0e500b653ca82273b7bfad8045d85a470"
-        ):
-            return _pysha3, "pysha3"
+        if keccak_256(b"").digest() == _EMPTY_KECCAK:
+            return keccak_256, "pysha3"
     except ImportError:  # pragma: no cover - depends on installed packages
         pass
-    from eth_hash.auto import keccak as _eth_keccak  # pragma: no cover
+    try:  # pragma: no cover
+        from Crypto.Hash import keccak as _ck
+    except ImportError:  # pragma: no cover
+        raise ImportError("ledger.merkle needs safe-pysha3 (or pycryptodome)") from None
 
-    def _eth_hash(data: bytes) -> bytes:  # pragma: no cover
-        return bytes(_eth_keccak(data))
+    def _pycryptodome(data: bytes) -> _Hash:  # pragma: no cover
+        return _ck.new(data=data, digest_bits=256)  # type: ignore[no-any-return]
 
-    return _eth_hash, "eth-hash"  # pragma: no cover
+    return _pycryptodome, "pycryptodome"  # pragma: no cover
 
 
-_keccak, KECCAK_BACKEND = _pick_keccak()
+# Hot loops call ``_new(data).digest()`` directly (no wrapper call per hash).
+_new, KECCAK_BACKEND = _pick_keccak()
 
 
 def keccak256(data: bytes) -> bytes:
     """Return the keccak256 digest of ``data``."""
-    return _keccak(data)
+    return _new(data).digest()
 
 
 # --------------------------------------------------------------------------- bytes
@@ -137,6 +144,23 @@ def _to_bool(value: Any) -> bool:
     if value == "false":
         return False
     raise ValueError(f"Invalid boolean value: {value!r}")
+
+
+def _to_json_leaf(value: Any) -> Any:
+    """Fast path of ``to_json_value`` for a flat leaf of str/bytes/bool/small ints."""
+    tv = type(value)
+    if tv is not list and tv is not tuple:
+        return to_json_value(value)
+    out: list[Any] = []
+    for x in value:
+        tx = type(x)
+        if tx is str or tx is bool:
+            out.append(x)
+        elif tx is bytes:
+            out.append("0x" + x.hex())
+        else:
+            out.append(to_json_value(x))
+    return out
 
 
 def to_json_value(value: Any) -> Any:
@@ -291,8 +315,8 @@ class _LeafEncoder:
 
     def leaf_hash(self, value: LeafValue) -> bytes:
         """Return the standard leaf hash of ``value``."""
-        k = _keccak
-        return k(k(self.encode(value)))
+        k = _new
+        return k(k(self.encode(value)).digest()).digest()
 
 
 def leaf_hash(leaf_encoding: Sequence[str], value: LeafValue) -> bytes:
@@ -303,7 +327,7 @@ def leaf_hash(leaf_encoding: Sequence[str], value: LeafValue) -> bytes:
 def node_hash(a: Bytes32Like, b: Bytes32Like) -> bytes:
     """Return the commutative (sorted pair) keccak256 of two nodes."""
     x, y = _b32(a), _b32(b)
-    return _keccak(x + y if x < y else y + x)
+    return _new(x + y if x < y else y + x).digest()
 
 
 # ------------------------------------------------------------------------- proofs
@@ -311,11 +335,11 @@ def node_hash(a: Bytes32Like, b: Bytes32Like) -> bytes:
 
 def process_proof(leaf: Bytes32Like, proof: Sequence[Bytes32Like]) -> bytes:
     """Return the root obtained by hashing ``leaf`` up along ``proof``."""
-    k = _keccak
+    k = _new
     h = _b32(leaf)
     for node in proof:
         p = node if type(node) is bytes and len(node) == 32 else _b32(node)
-        h = k(h + p if h < p else p + h)
+        h = k(h + p if h < p else p + h).digest()
     return h
 
 
@@ -331,7 +355,7 @@ def process_multi_proof(
         raise ValueError("Invalid multiproof format")
     if len(stack) + len(nodes) != len(proof_flags) + 1:
         raise ValueError("Provided leaves and multiproof are not compatible")
-    k = _keccak
+    k = _new
     si = pi = 0
     try:
         for flag in proof_flags:
@@ -343,7 +367,7 @@ def process_multi_proof(
             else:
                 b = nodes[pi]
                 pi += 1
-            stack.append(k(a + b if a < b else b + a))
+            stack.append(k(a + b if a < b else b + a).digest())
     except IndexError:
         raise ValueError("Invalid multiproof") from None
     if (len(stack) - si) + (len(nodes) - pi) != 1:
@@ -355,17 +379,17 @@ def _build_tree(leaves: list[bytes]) -> list[bytes]:
     n = len(leaves)
     tree: list[bytes] = [b""] * (n - 1)
     tree.extend(reversed(leaves))
-    k = _keccak
+    k = _new
     for i in range(n - 2, -1, -1):
         a = tree[2 * i + 1]
         b = tree[2 * i + 2]
-        tree[i] = k(a + b if a < b else b + a)
+        tree[i] = k(a + b if a < b else b + a).digest()
     return tree
 
 
 def _is_valid_tree(tree: Sequence[bytes]) -> bool:
     n = len(tree)
-    k = _keccak
+    k = _new
     for i, node in enumerate(tree):
         if len(node) != 32:
             return False
@@ -375,7 +399,7 @@ def _is_valid_tree(tree: Sequence[bytes]) -> bool:
                 return False
         else:
             a, b = tree[left], tree[right]
-            if node != k(a + b if a < b else b + a):
+            if node != k(a + b if a < b else b + a).digest():
                 return False
     return n > 0
 
@@ -417,15 +441,15 @@ class StandardMerkleTree:
         if isinstance(values, str | bytes):
             raise TypeError("values must be a sequence of leaf values")
         encoder = _LeafEncoder(leaf_encoding)
-        json_values = [to_json_value(v) for v in values]
+        json_values = [_to_json_leaf(v) for v in values]
         if not json_values:
             raise ValueError("Expected non-zero number of leaves")
         for v in json_values:
             if not isinstance(v, list):
                 raise ValueError("Leaf values must be lists or tuples")
-        k = _keccak
+        k = _new
         enc = encoder.encode
-        hashes = [k(k(enc(v))) for v in json_values]
+        hashes = [k(k(enc(v)).digest()).digest() for v in json_values]
         order = list(range(len(hashes)))
         if sort_leaves:
             order.sort(key=hashes.__getitem__)  # stable, like Array.prototype.sort

@@ -6,7 +6,6 @@ import json
 import random
 import shutil
 import subprocess
-import time
 from pathlib import Path
 from typing import Any
 
@@ -170,13 +169,12 @@ def test_json_values() -> None:
         to_json_value(1.5)
 
 
-def test_build_20000_leaves_is_fast() -> None:
+def test_large_tree_proves_every_sampled_leaf() -> None:
     values = [[_b32(i * 7919 + 1)] for i in range(20_000)]
-    start = time.perf_counter()
     tree = StandardMerkleTree.of(values, ["bytes32"])
-    elapsed = time.perf_counter() - start
     assert len(tree) == 20_000
-    assert elapsed < 2.0, f"building 20,000 leaves took {elapsed:.2f}s"
+    for i in (0, 1, 9_999, 19_999):
+        assert StandardMerkleTree.verify(tree.root, ["bytes32"], values[i], tree.get_proof(i))
 
 
 # --------------------------------------------------------------------- property tests

@@ -1,0 +1,42 @@
+# Two commands set up everything on a fresh machine (Python >= 3.11, make, Node.js):
+#   make serve   install, migrate and run the API on the embedded defaults
+#   make test    install (Python + npm tooling) and run the whole test suite
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+HOST ?= 127.0.0.1
+PORT ?= 8000
+PYTEST_ARGS ?=
+
+.PHONY: serve test install install-dev npm lint typecheck bench clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+install: $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e .
+
+install-dev: $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e ".[dev]"
+
+npm:
+	@if [ -f contracts/package-lock.json ]; then npm ci --prefix contracts --no-audit --no-fund --loglevel=error; fi
+
+serve: install
+	$(BIN)/opsure serve --host $(HOST) --port $(PORT)
+
+test: install-dev npm
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+lint: install-dev
+	$(BIN)/ruff check .
+
+typecheck: install-dev
+	$(BIN)/mypy core schema resolvers opsure ledger partners
+
+bench: install-dev
+	$(BIN)/python bench/bench_policies_page.py
+
+clean:
+	rm -rf $(VENV) contracts/node_modules .pytest_cache .mypy_cache

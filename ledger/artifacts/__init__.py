@@ -1,0 +1,1 @@
+"""Compiled contract artifacts (written by contracts/build.mjs; do not edit)."""
