@@ -27,7 +27,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey,
 from core.errors import AuthError
 from core.settings import Settings
 
-__all__ = ["Principal", "Role", "TokenKeys", "issue_token", "verify_token", "ANONYMOUS"]
+__all__ = ["ANONYMOUS", "Principal", "Role", "TokenKeys", "issue_token", "verify_token"]
 
 
 class Role(enum.StrEnum):

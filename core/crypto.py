@@ -17,6 +17,7 @@ Example::
 from __future__ import annotations
 
 import base64
+import contextlib
 import hashlib
 import hmac
 import os
@@ -59,10 +60,8 @@ class FieldKeys:
                 fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
                 with os.fdopen(fd, "w") as fh:
                     fh.write(secrets.token_bytes(64).hex())
-                try:
+                with contextlib.suppress(FileExistsError):
                     os.link(tmp, path)
-                except FileExistsError:
-                    pass
                 tmp.unlink(missing_ok=True)
             raw = bytes.fromhex(path.read_text().strip())
         if len(raw) != 64:

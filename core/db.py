@@ -31,10 +31,10 @@ from sqlalchemy.types import TypeDecorator
 __all__ = [
     "Base",
     "BigId",
+    "IdPk",
     "Timestamped",
     "UTCDateTime",
     "Versioned",
-    "IdPk",
     "make_engine",
     "make_session_factory",
     "transaction",

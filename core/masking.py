@@ -16,9 +16,7 @@ def mask_phone(value: str) -> str:
     """``+8613812345678`` -> ``+86138****5678`` (last four and prefix kept)."""
     if len(value) <= 8:
         return "*" * len(value)
-    return value[:-8] + value[-8:-4].translate(str.maketrans("0123456789", "**********")) + value[
-        -4:
-    ]
+    return value[:-8] + value[-8:-4].translate(str.maketrans("0123456789", "**********")) + value[-4:]
 
 
 def mask_name(value: str) -> str:

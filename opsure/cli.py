@@ -36,8 +36,15 @@ def serve(host: str, port: int, workers: int) -> None:
     engine = make_engine(settings.resolved_database_url)
     upgrade(engine)
     engine.dispose()
-    uvicorn.run("opsure.app:create_app", factory=True, host=host, port=port, workers=workers,
-                log_config=None, proxy_headers=False)
+    uvicorn.run(
+        "opsure.app:create_app",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        log_config=None,
+        proxy_headers=False,
+    )
 
 
 @main.command()
@@ -75,7 +82,9 @@ def demo(customers: int, years: int, seed: int) -> None:
 @click.option("--customer-id", type=int, default=None, help="Required for the customer role.")
 @click.option("--partner-id", type=int, default=None, help="Required for the partner role.")
 @click.option("--ttl", type=int, default=None, help="Lifetime in seconds.")
-def token(role: str, subject: str | None, customer_id: int | None, partner_id: int | None, ttl: int | None) -> None:
+def token(
+    role: str, subject: str | None, customer_id: int | None, partner_id: int | None, ttl: int | None
+) -> None:
     """Mint a signed bearer token (embedded default key)."""
     from core.auth import TokenKeys
 
@@ -86,8 +95,17 @@ def token(role: str, subject: str | None, customer_id: int | None, partner_id: i
     if r is Role.PARTNER and partner_id is None:
         raise click.UsageError("--partner-id is required for the partner role")
     keys = TokenKeys.load_or_create(settings.keys_dir)
-    click.echo(issue_token(keys, settings, subject=subject or f"{role}-cli", role=r,
-                           customer_id=customer_id, partner_id=partner_id, ttl_seconds=ttl))
+    click.echo(
+        issue_token(
+            keys,
+            settings,
+            subject=subject or f"{role}-cli",
+            role=r,
+            customer_id=customer_id,
+            partner_id=partner_id,
+            ttl_seconds=ttl,
+        )
+    )
 
 
 @main.command()

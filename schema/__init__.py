@@ -13,14 +13,14 @@ from typing import Any
 import strawberry
 from graphql import GraphQLError
 from strawberry.extensions import (
+    AddValidationRules,
+    DisableIntrospection,
     MaxAliasesLimiter,
     MaxTokensLimiter,
     ParserCache,
     QueryDepthLimiter,
     ValidationCache,
 )
-from strawberry.extensions import AddValidationRules
-from strawberry.extensions import DisableIntrospection
 from strawberry.tools import merge_types
 from strawberry.types import Info
 
@@ -46,8 +46,10 @@ __all__ = ["build_schema"]
 
 @strawberry.type
 class NodeQuery:
-    @strawberry.field(description="Any object by its global id (null when absent or not visible).",
-                      metadata=allow(AUTHENTICATED))
+    @strawberry.field(
+        description="Any object by its global id (null when absent or not visible).",
+        metadata=allow(AUTHENTICATED),
+    )
     def node(self, info: Info[Context, Any], id: strawberry.ID) -> Node | None:
         import base64
 
@@ -62,11 +64,15 @@ class NodeQuery:
             raise DomainError("malformed id", field="id", code="BAD_ID") from exc
         try:
             if type_name == "Policy":
-                return Policy.from_row(policy_service.get_policy(ctx.session, principal=ctx.principal, policy_id=pk))
+                return Policy.from_row(
+                    policy_service.get_policy(ctx.session, principal=ctx.principal, policy_id=pk)
+                )
             if type_name == "Customer":
                 if not may_see_customer(ctx.principal, pk):
                     return None
-                return Customer.from_row(policy_service.get_customer(ctx.session, principal=ctx.principal, customer_id=pk))
+                return Customer.from_row(
+                    policy_service.get_customer(ctx.session, principal=ctx.principal, customer_id=pk)
+                )
             if type_name == "Product":
                 return Product.from_row(policy_service.get_product(ctx.session, product_id=pk))
         except DomainError:
@@ -88,13 +94,14 @@ class OpsureSchema(strawberry.Schema):
             if original is not None and not isinstance(original, DomainError | GraphQLError):
                 import logging
 
-                logging.getLogger("opsure.graphql").error(
-                    "unexpected error in resolver", exc_info=original
-                )
+                logging.getLogger("opsure.graphql").error("unexpected error in resolver", exc_info=original)
                 error.message = "Internal error"
             elif isinstance(original, DomainError):
-                error.extensions = {**(error.extensions or {}), "code": original.code,
-                                    **({"field": original.field} if original.field else {})}
+                error.extensions = {
+                    **(error.extensions or {}),
+                    "code": original.code,
+                    **({"field": original.field} if original.field else {}),
+                }
 
 
 def build_schema(settings: Settings) -> strawberry.Schema:

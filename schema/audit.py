@@ -44,20 +44,37 @@ class AuditChainStatus:
 
 @strawberry.type
 class AuditQuery:
-    @strawberry.field(description="Audit entries after a sequence number, oldest first (max 100).",
-                      metadata=allow(AUDIT_READERS))
-    def audit_entries(self, info: Info[Context, Any], after_seq: int = 0, first: int | None = None) -> list[AuditEntry]:
+    @strawberry.field(
+        description="Audit entries after a sequence number, oldest first (max 100).",
+        metadata=allow(AUDIT_READERS),
+    )
+    def audit_entries(
+        self, info: Info[Context, Any], after_seq: int = 0, first: int | None = None
+    ) -> list[AuditEntry]:
         ctx: Context = info.context
         n = page_size(first, ctx.settings)
-        rows = ctx.session.scalars(select(AuditRow).where(AuditRow.seq > after_seq).order_by(AuditRow.seq).limit(n))
+        rows = ctx.session.scalars(
+            select(AuditRow).where(AuditRow.seq > after_seq).order_by(AuditRow.seq).limit(n)
+        )
         return [
-            AuditEntry(seq=r.seq, at=r.at, actor=r.actor, role=r.role, action=r.action, target=r.target,
-                       outcome=r.outcome, input_digest=r.input_digest, prev_hash=r.prev_hash, hash=r.hash)
+            AuditEntry(
+                seq=r.seq,
+                at=r.at,
+                actor=r.actor,
+                role=r.role,
+                action=r.action,
+                target=r.target,
+                outcome=r.outcome,
+                input_digest=r.input_digest,
+                prev_hash=r.prev_hash,
+                hash=r.hash,
+            )
             for r in rows
         ]
 
     @strawberry.field(description="Verify the audit hash chain end to end.", metadata=allow(AUDIT_READERS))
     def audit_chain_status(self, info: Info[Context, Any]) -> AuditChainStatus:
         brk = verify_chain(info.context.session)
-        return AuditChainStatus(intact=brk is None, broken_at_seq=brk.seq if brk else None,
-                                reason=brk.reason if brk else None)
+        return AuditChainStatus(
+            intact=brk is None, broken_at_seq=brk.seq if brk else None, reason=brk.reason if brk else None
+        )

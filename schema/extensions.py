@@ -96,7 +96,11 @@ def _selection_cost(
                         mult = max(1, int(arg.value.value))
                     elif isinstance(arg.value, VariableNode):
                         mult = max_page
-            if not has_page_arg and sel.name.value in {"policies", "customers", "claims"} and sel.selection_set:
+            if (
+                not has_page_arg
+                and sel.name.value in {"policies", "customers", "claims"}
+                and sel.selection_set
+            ):
                 mult = default_page
             total += 1 + mult * _selection_cost(sel.selection_set, fragments, default_page, max_page, seen)
         elif isinstance(sel, InlineFragmentNode):

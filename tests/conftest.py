@@ -145,8 +145,9 @@ def gql(http: httpx.Client, runtime: Runtime) -> Any:
     def make(role: Role | None = None, **claims: Any) -> GraphQLClient:
         token = None
         if role is not None:
-            token = issue_token(runtime.token_keys, runtime.settings, subject=f"{role.value}-test",
-                                role=role, **claims)
+            token = issue_token(
+                runtime.token_keys, runtime.settings, subject=f"{role.value}-test", role=role, **claims
+            )
         return GraphQLClient(http, token)
 
     return make

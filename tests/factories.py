@@ -36,12 +36,21 @@ def phone() -> str:
 def make_product(session: Session, **over: Any) -> Product:
     """A typical medical product with three bands and two coverage items."""
     args: dict[str, Any] = dict(
-        code=f"P{next(_seq)}", name="Test Medical", annual_limit=Decimal("100000"), deductible=Decimal("500"),
-        copay_rate=Decimal("0.1"), waiting_period_days=30,
-        coverage_items=[service.CoverageItemSpec("INPATIENT", "Inpatient", "inpatient"),
-                        service.CoverageItemSpec("OUTPATIENT", "Outpatient", "outpatient", Decimal("5000"))],
-        premium_bands=[service.PremiumBandSpec(0, 30, Decimal("300")), service.PremiumBandSpec(31, 50, Decimal("600")),
-                       service.PremiumBandSpec(51, 65, Decimal("1200"))],
+        code=f"P{next(_seq)}",
+        name="Test Medical",
+        annual_limit=Decimal("100000"),
+        deductible=Decimal("500"),
+        copay_rate=Decimal("0.1"),
+        waiting_period_days=30,
+        coverage_items=[
+            service.CoverageItemSpec("INPATIENT", "Inpatient", "inpatient"),
+            service.CoverageItemSpec("OUTPATIENT", "Outpatient", "outpatient", Decimal("5000")),
+        ],
+        premium_bands=[
+            service.PremiumBandSpec(0, 30, Decimal("300")),
+            service.PremiumBandSpec(31, 50, Decimal("600")),
+            service.PremiumBandSpec(51, 65, Decimal("1200")),
+        ],
     )
     args.update(over)
     return service.create_product(session, **args)
@@ -49,8 +58,9 @@ def make_product(session: Session, **over: Any) -> Product:
 
 def make_customer(session: Session, *, birth: dt.date = dt.date(1990, 3, 7), **over: Any) -> Customer:
     """A customer with a valid ID number and phone."""
-    args: dict[str, Any] = dict(name="李伟", id_number=resident_id(birth), phone=phone(), email="li.wei@example.cn",
-                                city="杭州")
+    args: dict[str, Any] = dict(
+        name="李伟", id_number=resident_id(birth), phone=phone(), email="li.wei@example.cn", city="杭州"
+    )
     args.update(over)
     return service.create_customer(session, **args)
 
@@ -61,15 +71,29 @@ def healthy_answers(**yes: tuple[str, ...]) -> list[DeclarationAnswer]:
     return [DeclarationAnswer(c, c in yes, yes.get(c, ())) for c in codes]
 
 
-def make_quote(session: Session, *, customer: Customer, product: Product, today: dt.date,
-               answers: list[DeclarationAnswer] | None = None) -> Quote:
+def make_quote(
+    session: Session,
+    *,
+    customer: Customer,
+    product: Product,
+    today: dt.date,
+    answers: list[DeclarationAnswer] | None = None,
+) -> Quote:
     """An underwritten quote starting today."""
-    return service.create_quote(session, principal=ADMIN, customer_id=customer.id, product_id=product.id,
-                                start_date=today, answers=answers or healthy_answers(), today=today)
+    return service.create_quote(
+        session,
+        principal=ADMIN,
+        customer_id=customer.id,
+        product_id=product.id,
+        start_date=today,
+        answers=answers or healthy_answers(),
+        today=today,
+    )
 
 
-def make_policy(session: Session, *, today: dt.date, customer: Customer | None = None,
-                product: Product | None = None) -> Policy:
+def make_policy(
+    session: Session, *, today: dt.date, customer: Customer | None = None, product: Product | None = None
+) -> Policy:
     """An issued policy (creating customer and product when not given)."""
     customer = customer or make_customer(session)
     product = product or make_product(session)

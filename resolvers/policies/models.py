@@ -18,8 +18,14 @@ Rate = Numeric(5, 4)
 
 
 def _enum(cls: type[enum.Enum], name: str) -> Enum:
-    return Enum(cls, name=name, native_enum=False, length=32, validate_strings=True,
-                values_callable=lambda e: [m.value for m in e])
+    return Enum(
+        cls,
+        name=name,
+        native_enum=False,
+        length=32,
+        validate_strings=True,
+        values_callable=lambda e: [m.value for m in e],
+    )
 
 
 class Gender(enum.StrEnum):
@@ -147,9 +153,7 @@ class Quote(IdPk, Versioned, Timestamped, Base):
     valid_until: Mapped[dt.date] = mapped_column(Date)
     # The declaration is medical data: encrypted JSON text, never queried by content.
     declaration: Mapped[str] = mapped_column(EncryptedString("quote.declaration"))
-    outcome: Mapped[UnderwritingOutcome] = mapped_column(
-        _enum(UnderwritingOutcome, "underwriting_outcome")
-    )
+    outcome: Mapped[UnderwritingOutcome] = mapped_column(_enum(UnderwritingOutcome, "underwriting_outcome"))
     exclusions: Mapped[list[str]] = mapped_column(JSON, default=list)
     reasons: Mapped[list[str]] = mapped_column(JSON, default=list)
 

@@ -7,7 +7,7 @@ from sqlalchemy import ColumnElement, false, true
 from core.auth import Principal, Role
 from resolvers.policies.models import Customer, Policy
 
-__all__ = ["customer_visible", "policy_visible", "may_see_customer"]
+__all__ = ["customer_visible", "may_see_customer", "policy_visible"]
 
 _STAFF_LIKE = {Role.AGENT, Role.ADJUSTER, Role.QA, Role.ANALYST, Role.MANAGER, Role.ADMIN, Role.AUDITOR}
 

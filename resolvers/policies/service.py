@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import json
 import re
 import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Generic, TypeVar
 from decimal import ROUND_HALF_UP, Decimal
+from typing import Any, Generic, TypeVar
 
 import phonenumbers
 from sqlalchemy import Select, func, select
@@ -30,8 +31,8 @@ from core.errors import (
 from core.events import emit
 from core.pagination import decode_cursor, encode_cursor
 from resolvers.policies.models import (
-    Customer,
     CoverageItem,
+    Customer,
     Endorsement,
     EndorsementKind,
     Gender,
@@ -169,7 +170,9 @@ def create_customer(
         with session.begin_nested():
             session.flush()
     except IntegrityError as exc:
-        raise ConflictError("a customer with this ID number exists", field="idNumber", code="DUPLICATE") from exc
+        raise ConflictError(
+            "a customer with this ID number exists", field="idNumber", code="DUPLICATE"
+        ) from exc
     return customer
 
 
@@ -184,7 +187,9 @@ def get_customer(session: Session, *, principal: Principal, customer_id: int) ->
 def find_customer_by_id_number(session: Session, *, id_number: str) -> Customer | None:
     """Look a customer up by resident ID number through its blind index."""
     return session.scalar(
-        select(Customer).where(Customer.id_number_bidx == blind_index(id_number.upper(), "customer.id_number"))
+        select(Customer).where(
+            Customer.id_number_bidx == blind_index(id_number.upper(), "customer.id_number")
+        )
     )
 
 
@@ -256,7 +261,7 @@ def create_product(
     bands = sorted(premium_bands, key=lambda b: b.min_age)
     if not bands:
         raise ValidationError("a product needs premium bands", field="premiumBands")
-    for prev, nxt in zip(bands, bands[1:], strict=False):
+    for prev, nxt in itertools.pairwise(bands):
         if nxt.min_age != prev.max_age + 1:
             raise ValidationError("premium bands must be contiguous", field="premiumBands")
     for band in bands:
@@ -280,13 +285,22 @@ def create_product(
     session.add(product)
     session.flush()
     session.add_all(
-        CoverageItem(product_id=product.id, code=c.code, name=c.name, category=c.category,
-                     sublimit=None if c.sublimit is None else _money(c.sublimit))
+        CoverageItem(
+            product_id=product.id,
+            code=c.code,
+            name=c.name,
+            category=c.category,
+            sublimit=None if c.sublimit is None else _money(c.sublimit),
+        )
         for c in coverage_items
     )
     session.add_all(
-        PremiumBand(product_id=product.id, min_age=b.min_age, max_age=b.max_age,
-                    annual_premium=_money(b.annual_premium))
+        PremiumBand(
+            product_id=product.id,
+            min_age=b.min_age,
+            max_age=b.max_age,
+            annual_premium=_money(b.annual_premium),
+        )
         for b in bands
     )
     session.flush()
@@ -359,9 +373,7 @@ def create_quote(
         premium=premium,
         status=QuoteStatus.DECLINED if decision.outcome is UnderwritingOutcome.DECLINE else QuoteStatus.OPEN,
         valid_until=today + dt.timedelta(days=QUOTE_VALIDITY_DAYS),
-        declaration=json.dumps(
-            [{"q": a.question, "a": a.answer, "dx": list(a.diagnoses)} for a in answers]
-        ),
+        declaration=json.dumps([{"q": a.question, "a": a.answer, "dx": list(a.diagnoses)} for a in answers]),
         outcome=decision.outcome,
         exclusions=decision.exclusions,
         reasons=decision.reasons,
@@ -454,7 +466,9 @@ def cancel_in_cooling_off(
     today: dt.date,
 ) -> Policy:
     """Cancel within the cooling-off period: void from the start, full premium refunded."""
-    policy = _policy_for_change(session, principal=principal, policy_id=policy_id, expected_version=expected_version)
+    policy = _policy_for_change(
+        session, principal=principal, policy_id=policy_id, expected_version=expected_version
+    )
     if policy.status is not PolicyStatus.ACTIVE:
         raise InvalidTransitionError(f"policy is {policy.status.value}", field="policyId")
     product = get_product(session, product_id=policy.product_id)
@@ -463,8 +477,13 @@ def cancel_in_cooling_off(
         raise InvalidTransitionError(
             f"cooling-off period ended on {last_day.isoformat()}", field="policyId", code="COOLING_OFF_OVER"
         )
-    _end(policy, PolicyStatus.CANCELLED, on=policy.period_start, reason="cooling-off cancellation",
-         refund=policy.premium)
+    _end(
+        policy,
+        PolicyStatus.CANCELLED,
+        on=policy.period_start,
+        reason="cooling-off cancellation",
+        refund=policy.premium,
+    )
     session.flush()
     emit(session, "policy", {"policyId": policy.id, "kind": "cancelled", "customerId": policy.customer_id})
     return policy
@@ -480,7 +499,9 @@ def surrender_policy(
     reason: str,
 ) -> Policy:
     """Surrender an active policy: the unearned premium less expenses is refunded."""
-    policy = _policy_for_change(session, principal=principal, policy_id=policy_id, expected_version=expected_version)
+    policy = _policy_for_change(
+        session, principal=principal, policy_id=policy_id, expected_version=expected_version
+    )
     if policy.status is not PolicyStatus.ACTIVE:
         raise InvalidTransitionError(f"policy is {policy.status.value}", field="policyId")
     if today > policy.period_end:
@@ -488,8 +509,13 @@ def surrender_policy(
     total = (policy.period_end - policy.period_start).days + 1
     remaining = max((policy.period_end - max(today, policy.period_start)).days, 0)
     unearned = policy.premium * Decimal(remaining) / Decimal(total)
-    _end(policy, PolicyStatus.SURRENDERED, on=today, reason=reason.strip() or "surrender",
-         refund=unearned * (1 - SURRENDER_EXPENSE_RATE))
+    _end(
+        policy,
+        PolicyStatus.SURRENDERED,
+        on=today,
+        reason=reason.strip() or "surrender",
+        refund=unearned * (1 - SURRENDER_EXPENSE_RATE),
+    )
     session.flush()
     emit(session, "policy", {"policyId": policy.id, "kind": "surrendered", "customerId": policy.customer_id})
     return policy
@@ -505,7 +531,9 @@ def lapse_policy(
     reason: str,
 ) -> Policy:
     """Lapse an active policy (premium unpaid after grace); no refund."""
-    policy = _policy_for_change(session, principal=principal, policy_id=policy_id, expected_version=expected_version)
+    policy = _policy_for_change(
+        session, principal=principal, policy_id=policy_id, expected_version=expected_version
+    )
     if policy.status is not PolicyStatus.ACTIVE:
         raise InvalidTransitionError(f"policy is {policy.status.value}", field="policyId")
     _end(policy, PolicyStatus.LAPSED, on=today, reason=reason.strip() or "premium unpaid", refund=Decimal(0))
@@ -524,7 +552,9 @@ def renew_policy(
     now: dt.datetime,
 ) -> Policy:
     """Renew into a new period at the insured's new age; once per policy."""
-    policy = _policy_for_change(session, principal=principal, policy_id=policy_id, expected_version=expected_version)
+    policy = _policy_for_change(
+        session, principal=principal, policy_id=policy_id, expected_version=expected_version
+    )
     if policy.status not in (PolicyStatus.ACTIVE, PolicyStatus.EXPIRED):
         raise InvalidTransitionError(f"a {policy.status.value} policy cannot renew", field="policyId")
     if not (
@@ -605,7 +635,9 @@ def endorse_contact(
     today: dt.date,
 ) -> Endorsement:
     """Change the policy's contact phone and/or email."""
-    policy = _policy_for_change(session, principal=principal, policy_id=policy_id, expected_version=expected_version)
+    policy = _policy_for_change(
+        session, principal=principal, policy_id=policy_id, expected_version=expected_version
+    )
     if policy.status is not PolicyStatus.ACTIVE:
         raise InvalidTransitionError(f"policy is {policy.status.value}", field="policyId")
     if not phone and not email:
@@ -632,7 +664,9 @@ def endorse_beneficiary(
     today: dt.date,
 ) -> Endorsement:
     """Name a new beneficiary."""
-    policy = _policy_for_change(session, principal=principal, policy_id=policy_id, expected_version=expected_version)
+    policy = _policy_for_change(
+        session, principal=principal, policy_id=policy_id, expected_version=expected_version
+    )
     if policy.status is not PolicyStatus.ACTIVE:
         raise InvalidTransitionError(f"policy is {policy.status.value}", field="policyId")
     name = name.strip()
@@ -643,7 +677,12 @@ def endorse_beneficiary(
     policy.beneficiary_name = name
     policy.beneficiary_relationship = relationship
     return _record_endorsement(
-        session, policy, EndorsementKind.BENEFICIARY, {"name": name, "relationship": relationship}, principal, today
+        session,
+        policy,
+        EndorsementKind.BENEFICIARY,
+        {"name": name, "relationship": relationship},
+        principal,
+        today,
     )
 
 
@@ -655,11 +694,20 @@ def _record_endorsement(
     principal: Principal,
     today: dt.date,
 ) -> Endorsement:
-    row = Endorsement(policy_id=policy.id, kind=kind, changes=json.dumps(changes, ensure_ascii=False),
-                      effective_on=today, requested_by=principal.subject)
+    row = Endorsement(
+        policy_id=policy.id,
+        kind=kind,
+        changes=json.dumps(changes, ensure_ascii=False),
+        effective_on=today,
+        requested_by=principal.subject,
+    )
     session.add(row)
     session.flush()
-    emit(session, "policy", {"policyId": policy.id, "kind": f"endorsed_{kind.value}", "customerId": policy.customer_id})
+    emit(
+        session,
+        "policy",
+        {"policyId": policy.id, "kind": f"endorsed_{kind.value}", "customerId": policy.customer_id},
+    )
     return row
 
 
@@ -693,20 +741,22 @@ def count_policies(session: Session, *, principal: Principal, status: PolicyStat
     return int(session.scalar(stmt) or 0)
 
 
-def _keyset_page(session: Session, stmt: Select[tuple[T]], key: object, *, first: int, after: str | None) -> Page[T]:
+def _keyset_page(
+    session: Session, stmt: Select[T], key: Any, *, first: int, after: str | None
+) -> Page[T]:
     if after:
         values = decode_cursor(after)
         if len(values) != 1 or not isinstance(values[0], int):
             raise ValidationError("malformed cursor", field="after", code="BAD_CURSOR")
-        stmt = stmt.where(key > values[0])  # type: ignore[operator]
-    rows = list(session.scalars(stmt.order_by(key).limit(first + 1)))  # type: ignore[arg-type]
+        stmt = stmt.where(key > values[0])
+    rows: list[Any] = list(session.scalars(stmt.order_by(key).limit(first + 1)))
     has_next = len(rows) > first
     rows = rows[:first]
     return Page(
         items=rows,
         has_next=has_next,
-        start_cursor=encode_cursor(rows[0].id) if rows else None,  # type: ignore[attr-defined]
-        end_cursor=encode_cursor(rows[-1].id) if rows else None,  # type: ignore[attr-defined]
+        start_cursor=encode_cursor(rows[0].id) if rows else None,
+        end_cursor=encode_cursor(rows[-1].id) if rows else None,
     )
 
 

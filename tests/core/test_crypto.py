@@ -25,8 +25,9 @@ def test_personal_fields_are_ciphertext_in_the_database(session_factory) -> None
     with session_factory() as s:
         c = make_customer(s, birth=dt.date(1985, 1, 2), name="王小明")
         s.commit()
-        raw = s.execute(text("SELECT name, id_number, phone, birth_date FROM customer WHERE id = :i"),
-                        {"i": c.id}).one()
+        raw = s.execute(
+            text("SELECT name, id_number, phone, birth_date FROM customer WHERE id = :i"), {"i": c.id}
+        ).one()
     assert all(v.startswith("v1:") for v in raw)
     assert "王小明" not in "".join(raw) and "19850102" not in "".join(raw)
 

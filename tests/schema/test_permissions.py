@@ -47,8 +47,10 @@ def test_customer_cannot_read_another_customers_policy(gql, session_factory) -> 
     assert listed["totalCount"] == 1 and [e["node"]["number"] for e in listed["edges"]] == [mine.number]
     node = me("query($id: ID!) { node(id: $id) { id } }", {"id": encode_global_id("Policy", theirs.id)})
     assert node["node"] is None
-    other_customer = me("query($id: ID!) { customer(id: $id) { name } }",
-                        {"id": encode_global_id("Customer", theirs.customer_id)})
+    other_customer = me(
+        "query($id: ID!) { customer(id: $id) { name } }",
+        {"id": encode_global_id("Customer", theirs.customer_id)},
+    )
     assert other_customer["customer"] is None
 
 

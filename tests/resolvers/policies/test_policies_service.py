@@ -49,8 +49,12 @@ def test_customer_gets_birth_date_and_gender_from_id_number(s: Session) -> None:
 
 @pytest.mark.parametrize(
     ("field", "value", "code"),
-    [("id_number", "110101199003077778", "BAD_ID_NUMBER"), ("phone", "12345", "BAD_PHONE"),
-     ("email", "not-an-email", "BAD_EMAIL"), ("name", "  ", "INVALID")],
+    [
+        ("id_number", "110101199003077778", "BAD_ID_NUMBER"),
+        ("phone", "12345", "BAD_PHONE"),
+        ("email", "not-an-email", "BAD_EMAIL"),
+        ("name", "  ", "INVALID"),
+    ],
 )
 def test_customer_input_is_validated(s: Session, field: str, value: str, code: str) -> None:
     with pytest.raises(ValidationError) as err:
@@ -68,8 +72,13 @@ def test_duplicate_id_number_is_a_conflict(s: Session) -> None:
 
 def test_product_bands_must_be_contiguous(s: Session) -> None:
     with pytest.raises(ValidationError, match="contiguous"):
-        make_product(s, premium_bands=[service.PremiumBandSpec(0, 30, Decimal(1)),
-                                       service.PremiumBandSpec(40, 60, Decimal(2))])
+        make_product(
+            s,
+            premium_bands=[
+                service.PremiumBandSpec(0, 30, Decimal(1)),
+                service.PremiumBandSpec(40, 60, Decimal(2)),
+            ],
+        )
 
 
 def test_quote_prices_by_age_band_and_smoker_loading(s: Session) -> None:
@@ -79,7 +88,9 @@ def test_quote_prices_by_age_band_and_smoker_loading(s: Session) -> None:
     assert make_quote(s, customer=young, product=product, today=TODAY).premium == Decimal("300.00")
     assert make_quote(s, customer=older, product=product, today=TODAY).premium == Decimal("600.00")
     smoker = [a if a.question != "smoker" else DeclarationAnswer("smoker", True) for a in healthy_answers()]
-    assert make_quote(s, customer=older, product=product, today=TODAY, answers=smoker).premium == Decimal("720.00")
+    assert make_quote(s, customer=older, product=product, today=TODAY, answers=smoker).premium == Decimal(
+        "720.00"
+    )
 
 
 def test_underwriting_outcomes() -> None:
@@ -121,8 +132,13 @@ def test_issue_binds_quote_once(s: Session) -> None:
 
 
 def test_declined_quote_cannot_issue(s: Session) -> None:
-    quote = make_quote(s, customer=make_customer(s), product=make_product(s), today=TODAY,
-                       answers=healthy_answers(cancer=("C50.9",)))
+    quote = make_quote(
+        s,
+        customer=make_customer(s),
+        product=make_product(s),
+        today=TODAY,
+        answers=healthy_answers(cancer=("C50.9",)),
+    )
     assert quote.status is QuoteStatus.DECLINED
     with pytest.raises(InvalidTransitionError):
         service.issue_policy(s, principal=ADMIN, quote_id=quote.id, today=TODAY, now=NOW)
@@ -131,25 +147,30 @@ def test_declined_quote_cannot_issue(s: Session) -> None:
 def test_surrender_refunds_unearned_premium_less_expenses(s: Session) -> None:
     policy = make_policy(s, today=TODAY)
     halfway = policy.period_start + dt.timedelta(days=182)
-    service.surrender_policy(s, principal=ADMIN, policy_id=policy.id, expected_version=None, today=halfway, reason="")
+    service.surrender_policy(
+        s, principal=ADMIN, policy_id=policy.id, expected_version=None, today=halfway, reason=""
+    )
     total = (policy.period_end - policy.period_start).days + 1
     remaining = (policy.period_end - halfway).days
     expected = (policy.premium * remaining / total * Decimal("0.75")).quantize(Decimal("0.01"))
     assert policy.status is PolicyStatus.SURRENDERED and policy.refund == expected
     with pytest.raises(InvalidTransitionError):
-        service.surrender_policy(s, principal=ADMIN, policy_id=policy.id, expected_version=None, today=halfway,
-                                 reason="")
+        service.surrender_policy(
+            s, principal=ADMIN, policy_id=policy.id, expected_version=None, today=halfway, reason=""
+        )
 
 
 def test_cooling_off_cancellation_window(s: Session) -> None:
     p1 = make_policy(s, today=TODAY)
-    service.cancel_in_cooling_off(s, principal=ADMIN, policy_id=p1.id, expected_version=None,
-                                  today=TODAY + dt.timedelta(days=15))
+    service.cancel_in_cooling_off(
+        s, principal=ADMIN, policy_id=p1.id, expected_version=None, today=TODAY + dt.timedelta(days=15)
+    )
     assert p1.status is PolicyStatus.CANCELLED and p1.refund == p1.premium
     p2 = make_policy(s, today=TODAY)
     with pytest.raises(InvalidTransitionError) as err:
-        service.cancel_in_cooling_off(s, principal=ADMIN, policy_id=p2.id, expected_version=None,
-                                      today=TODAY + dt.timedelta(days=16))
+        service.cancel_in_cooling_off(
+            s, principal=ADMIN, policy_id=p2.id, expected_version=None, today=TODAY + dt.timedelta(days=16)
+        )
     assert err.value.code == "COOLING_OFF_OVER"
 
 
@@ -157,23 +178,43 @@ def test_renewal_reprices_and_happens_once(s: Session) -> None:
     customer = make_customer(s, birth=dt.date(1996, 6, 10))  # 29 at start, 30 at renewal -> same band
     policy = make_policy(s, today=TODAY, customer=customer)
     with pytest.raises(InvalidTransitionError):
-        service.renew_policy(s, principal=ADMIN, policy_id=policy.id, expected_version=None, today=TODAY, now=NOW)
+        service.renew_policy(
+            s, principal=ADMIN, policy_id=policy.id, expected_version=None, today=TODAY, now=NOW
+        )
     day = policy.period_end - dt.timedelta(days=10)
-    renewed = service.renew_policy(s, principal=ADMIN, policy_id=policy.id, expected_version=None, today=day, now=NOW)
+    renewed = service.renew_policy(
+        s, principal=ADMIN, policy_id=policy.id, expected_version=None, today=day, now=NOW
+    )
     assert renewed.period_start == policy.period_end + dt.timedelta(days=1)
     assert renewed.renewed_from_id == policy.id and renewed.insured_age == 30
     with pytest.raises(ConflictError):
-        service.renew_policy(s, principal=ADMIN, policy_id=policy.id, expected_version=None, today=day, now=NOW)
+        service.renew_policy(
+            s, principal=ADMIN, policy_id=policy.id, expected_version=None, today=day, now=NOW
+        )
 
 
 def test_stale_expected_version_is_refused(s: Session) -> None:
     policy = make_policy(s, today=TODAY)
-    service.endorse_contact(s, principal=ADMIN, policy_id=policy.id, expected_version=policy.version,
-                            phone="13912345678", email=None, today=TODAY)
+    service.endorse_contact(
+        s,
+        principal=ADMIN,
+        policy_id=policy.id,
+        expected_version=policy.version,
+        phone="13912345678",
+        email=None,
+        today=TODAY,
+    )
     s.flush()
     with pytest.raises(StaleVersionError):
-        service.endorse_contact(s, principal=ADMIN, policy_id=policy.id, expected_version=1,
-                                phone="13912345679", email=None, today=TODAY)
+        service.endorse_contact(
+            s,
+            principal=ADMIN,
+            policy_id=policy.id,
+            expected_version=1,
+            phone="13912345679",
+            email=None,
+            today=TODAY,
+        )
 
 
 def test_concurrent_writers_are_fenced_by_version(session_factory) -> None:  # type: ignore[no-untyped-def]
@@ -186,10 +227,14 @@ def test_concurrent_writers_are_fenced_by_version(session_factory) -> None:  # t
     try:
         held = service.get_policy(b, principal=ADMIN, policy_id=pid)  # b read version 1 earlier...
         b.commit()
-        service.surrender_policy(a, principal=ADMIN, policy_id=pid, expected_version=None, today=TODAY, reason="")
+        service.surrender_policy(
+            a, principal=ADMIN, policy_id=pid, expected_version=None, today=TODAY, reason=""
+        )
         a.commit()  # ...a moved it to version 2
         with pytest.raises(StaleDataError):
-            service.lapse_policy(b, principal=ADMIN, policy_id=held.id, expected_version=None, today=TODAY, reason="")
+            service.lapse_policy(
+                b, principal=ADMIN, policy_id=held.id, expected_version=None, today=TODAY, reason=""
+            )
     finally:
         a.close()
         b.close()
