@@ -10,6 +10,7 @@ from typing import Any
 from eth_utils import keccak
 
 from ledger.node.errors import BlockNotFound
+from ledger.node.fees import fee_history
 from ledger.node.models import BlockTag
 from ledger.node.node import EmbeddedNode
 from ledger.node.rpc_codec import (
@@ -105,11 +106,6 @@ class RpcMethods:
                 topics.append(None if None in t else tuple(parse_hash(x, "topic") for x in t))
             else:
                 topics.append((parse_hash(t, "topic"),))
-        while topics and topics[-1] is None:
-            topics.pop()  # trailing wildcards only require the topic to exist: keep geth's rule
-            break
-        if raw_topics and len(topics) < len(raw_topics):
-            topics = [*topics, None] if raw_topics[-1] is None else topics
         if value.get("blockHash") is not None:
             if value.get("fromBlock") is not None or value.get("toBlock") is not None:
                 raise invalid("cannot specify both blockHash and fromBlock/toBlock")
@@ -199,8 +195,6 @@ class RpcMethods:
             if any(b < a for a, b in zip(percentiles, percentiles[1:], strict=False)):
                 raise invalid("rewardPercentiles must be ascending")
         ref = self._state_tag(parse_block_ref(newest_raw))
-        from ledger.node.fees import fee_history
-
         return fee_history(self.node, min(count, 1024), ref, percentiles)
 
     # -- blocks --------------------------------------------------------------------------
