@@ -108,6 +108,20 @@ def token(
     )
 
 
+@main.command("schema")
+@click.option("--output", type=click.Path(dir_okay=False), default=None, help="Write here (default: stdout).")
+def export_schema(output: str | None) -> None:
+    """Print the GraphQL SDL (the committed snapshot is schema/schema.graphql)."""
+    from schema import build_schema
+
+    sdl = build_schema(get_settings()).as_str() + "\n"
+    if output:
+        with open(output, "w", encoding="utf-8") as fh:
+            fh.write(sdl)
+    else:
+        click.echo(sdl, nl=False)
+
+
 @main.command()
 @click.option("--once", is_flag=True, help="Run every job once and exit.")
 @click.option("--interval", default=30.0, show_default=True, type=float)
