@@ -25,9 +25,9 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-import httpx  # noqa: E402
+import httpx
 
-from bench.common import (  # noqa: E402
+from bench.common import (
     QUERY,
     BenchEnv,
     StatementCounter,

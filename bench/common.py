@@ -22,7 +22,7 @@ import os
 import socket
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -139,7 +139,7 @@ def baseline_page(engine: Engine, first: int, today: dt.date) -> dict[str, Any]:
     p, c, pr = Policy.__table__.c, Customer.__table__.c, Product.__table__.c
     ci, en = CoverageItem.__table__.c, Endorsement.__table__.c
     with engine.connect() as conn:
-        rows = conn.execute(
+        rows: Sequence[Any] = conn.execute(
             select(p.id, p.number, p.customer_id, p.product_id, p.status, p.period_start, p.period_end,
                    p.issued_at, p.premium, p.insured_age, p.exclusions, p.ended_on, p.end_reason,
                    p.refund, p.beneficiary_relationship, p.version, p.contact_phone, p.contact_email,
@@ -158,15 +158,15 @@ def baseline_page(engine: Engine, first: int, today: dt.date) -> dict[str, Any]:
                 select(c.id, c.name, c.id_number, c.phone).where(c.id.in_(cids)))}
             products = {r.id: r for r in conn.execute(
                 select(pr.id, pr.code, pr.name, pr.annual_limit).where(pr.id.in_(pids)))}
-            for r in conn.execute(select(ci.product_id, ci.code).where(ci.product_id.in_(pids)).order_by(ci.id)):
-                items.setdefault(r.product_id, []).append(r.code)
-            for r in conn.execute(
+            for it in conn.execute(select(ci.product_id, ci.code).where(ci.product_id.in_(pids)).order_by(ci.id)):
+                items.setdefault(it.product_id, []).append(it.code)
+            for e in conn.execute(
                 select(en.policy_id, en.kind, en.effective_on, en.changes)
                 .where(en.policy_id.in_([r.id for r in rows])).order_by(en.id)
             ):
-                endorsements.setdefault(r.policy_id, []).append({
-                    "kind": r.kind.name, "effectiveOn": r.effective_on.isoformat(),
-                    "changedFields": sorted(json.loads(r.changes)),
+                endorsements.setdefault(e.policy_id, []).append({
+                    "kind": e.kind.name, "effectiveOn": e.effective_on.isoformat(),
+                    "changedFields": sorted(json.loads(e.changes)),
                 })
     edges = []
     for r in rows:

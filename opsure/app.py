@@ -1,5 +1,12 @@
 """The ASGI application: /graphql (HTTP + graphql-transport-ws), /healthz, /metrics.
 
+HTTP requests to /graphql are served by :mod:`opsure.graphql_http` (status codes are
+documented there). Websockets speak graphql-transport-ws and carry subscriptions only;
+the caller authenticates with the handshake's ``Authorization`` header or the
+connection_init payload ``{"Authorization": "Bearer <token>"}``, and an anonymous or badly
+authenticated connection is closed with 4403 and the reason. Trusted documents
+(:mod:`opsure.trusted_documents`) apply to both.
+
 Example::
 
     app = create_app(Settings.from_env())     # uvicorn opsure.app:app --factory
@@ -12,24 +19,37 @@ import logging
 import time
 import uuid
 from collections.abc import AsyncIterator
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, cast
 
+from graphql import GraphQLError, get_operation_ast, parse
+from graphql import OperationType as GraphQLOperationType
 from sqlalchemy import text
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import Mount, Route, WebSocketRoute
+from starlette.routing import Route, WebSocketRoute
 from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
+from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import (
+    BaseGraphQLTransportWSHandler,
+)
+from strawberry.subscriptions.protocols.graphql_transport_ws.types import (
+    ConnectionInitMessage,
+    SubscribeMessage,
+)
+from strawberry.types.unset import UnsetType
 
 from core.auth import ANONYMOUS, Principal, verify_token
 from core.errors import AuthError
 from core.settings import Settings, get_settings
-from opsure.graphql_http import GraphQLEndpoint
+from opsure.graphql_http import GraphQLEndpoint, HttpError
 from opsure.logs import request_id_var
 from opsure.metrics import CONTENT_TYPE_LATEST, Metrics
 from opsure.runtime import Runtime, open_runtime
+from opsure.trusted_documents import TrustedDocumentError, TrustedDocuments
 from schema import build_schema
 from schema.context import Context
 
@@ -121,17 +141,118 @@ class RequestContextMiddleware:
             request_id_var.reset(token)
 
 
-class SubscriptionApp(GraphQL):  # type: ignore[misc]
-    """strawberry's ASGI app, used for graphql-transport-ws subscriptions only."""
+@dataclass
+class WsContext(Context):
+    """The context of one websocket connection: also its connection_init payload."""
 
-    def __init__(self, runtime: Runtime, schema: Any) -> None:
+    connection_params: dict[str, Any] | None = None
+    auth_error: AuthError | None = None
+
+
+class WsRefusedError(Exception):
+    """A websocket connection refused at connection_init, with the close reason."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+def _connection_token(params: dict[str, Any]) -> Any:
+    """The ``Authorization`` value of a connection_init payload (any key case), or None."""
+    for key, value in params.items():
+        if isinstance(key, str) and key.lower() == "authorization":
+            return value
+    return None
+
+
+class TransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
+    """graphql-transport-ws with clear refusals, trusted documents and subscriptions only."""
+
+    view: SubscriptionApp
+
+    async def handle_connection_init(self, message: ConnectionInitMessage) -> None:
+        """Acknowledge an authenticated connection; close 4403 with the reason otherwise."""
+        try:
+            await super().handle_connection_init(message)
+        except WsRefusedError as exc:
+            await self.websocket.close(code=4403, reason=f"Forbidden: {exc.reason}"[:120])
+
+    async def handle_subscribe(self, message: SubscribeMessage) -> None:
+        """Resolve trusted documents and refuse non-subscriptions before strawberry runs them."""
+        payload: Any = message.get("payload")
+        if not self.connection_acknowledged or "id" not in message or not isinstance(payload, dict):
+            await super().handle_subscribe(message)
+            return
+        try:
+            query = self.view.check_subscribe(payload)
+        except HttpError as exc:
+            await self.send_message({"id": message["id"], "type": "error",
+                                     "payload": [{"message": exc.message, "extensions": {"code": exc.code}}]})
+            return
+        await super().handle_subscribe(cast(SubscribeMessage, {**message, "payload": {**payload, "query": query}}))
+
+
+class SubscriptionApp(GraphQL[Context, None]):
+    """strawberry's ASGI app, used for graphql-transport-ws subscriptions only.
+
+    The caller authenticates with the handshake's ``Authorization`` header or the
+    connection_init payload ``{"Authorization": "Bearer <token>"}`` (the payload wins);
+    an anonymous or badly authenticated connection is closed with 4403 and a reason.
+    """
+
+    graphql_transport_ws_handler_class = TransportWSHandler
+
+    def __init__(self, runtime: Runtime, schema: Any, trusted: TrustedDocuments) -> None:
         super().__init__(schema, subscription_protocols=[GRAPHQL_TRANSPORT_WS_PROTOCOL], graphql_ide=None)
         self.runtime = runtime
+        self.trusted = trusted
 
-    async def get_context(self, request: Any, response: Any = None) -> Context:
+    async def get_context(self, request: Request | WebSocket, response: Response | WebSocket) -> Context:
+        """A context for the connection, with the handshake's principal (if any)."""
         principal: Principal = request.scope.get("principal", ANONYMOUS)
-        return Context(principal=principal, session_factory=self.runtime.session_factory,
-                       settings=self.runtime.settings, request=request)
+        return WsContext(principal=principal, session_factory=self.runtime.session_factory,
+                         settings=self.runtime.settings, request=request,
+                         auth_error=request.scope.get("auth_error"))
+
+    async def on_ws_connect(self, context: Context) -> UnsetType | dict[str, object] | None:
+        """Authenticate the connection from its init payload or handshake header."""
+        params = getattr(context, "connection_params", None) or {}
+        raw = _connection_token(params)
+        if raw is not None:
+            try:
+                token = _bearer(raw) if isinstance(raw, str) else None
+                if token is None:
+                    raise AuthError("Authorization must be 'Bearer <token>'", code="TOKEN_INVALID")
+                context.principal = verify_token(self.runtime.token_keys, self.runtime.settings, token)
+            except AuthError as exc:
+                raise WsRefusedError(exc.message) from exc
+        else:
+            error = getattr(context, "auth_error", None)
+            if error is not None:
+                raise WsRefusedError(error.message)
+        if not context.principal.authenticated:
+            raise WsRefusedError("authentication required (Authorization in connection_init)")
+        return UnsetType()  # acknowledge without a payload
+
+    def check_subscribe(self, payload: dict[str, Any]) -> str:
+        """The document a subscribe message runs; HttpError when it may not run here."""
+        try:
+            query = self.trusted.resolve(query=payload.get("query"), doc_id=payload.get("documentId"),
+                                         extensions=payload.get("extensions"))
+        except TrustedDocumentError as exc:
+            raise HttpError(exc.status, exc.message, exc.code) from exc
+        if not isinstance(query, str) or not query.strip():
+            raise HttpError(400, "'query' must be a non-empty string (or send a 'documentId').")
+        try:
+            document = parse(query, max_tokens=self.runtime.settings.max_query_tokens)
+        except GraphQLError:
+            return query  # strawberry reports the syntax error itself
+        name = payload.get("operationName")
+        operation = get_operation_ast(document, name if isinstance(name, str) else None)
+        if operation is not None and operation.operation is not GraphQLOperationType.SUBSCRIPTION:
+            raise HttpError(400, "Only subscriptions run over websocket; send queries and mutations "
+                            "over HTTP POST.")
+        return query
 
 
 def create_app(settings: Settings | None = None, runtime: Runtime | None = None) -> Starlette:
@@ -141,8 +262,9 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     schema = build_schema(settings)
     metrics = Metrics()
     graphiql = _graphiql_html() if settings.graphiql else None
-    endpoint = GraphQLEndpoint(runtime, schema, metrics, graphiql)
-    ws_app = SubscriptionApp(runtime, schema)
+    trusted = TrustedDocuments(settings.data_dir, enforce=settings.trusted_documents_only)
+    endpoint = GraphQLEndpoint(runtime, schema, metrics, graphiql, trusted)
+    ws_app = SubscriptionApp(runtime, schema, trusted)
 
     async def healthz(_request: Request) -> Response:
         try:
@@ -161,7 +283,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
         runtime.close()
 
     routes = [
-        Route("/graphql", endpoint.handle, methods=["GET", "POST", "PUT", "PATCH", "DELETE"]),
+        Route("/graphql", endpoint.handle, methods=["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]),
         WebSocketRoute("/graphql", ws_app),
         Route("/healthz", healthz),
         Route("/metrics", metrics_view),
@@ -170,6 +292,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     app.state.runtime = runtime
     app.state.schema = schema
     app.state.metrics = metrics
+    app.state.trusted_documents = trusted
     app.add_middleware(AuthMiddleware, runtime=runtime)  # type: ignore[arg-type]
     app.add_middleware(RequestContextMiddleware, metrics=metrics)  # type: ignore[arg-type]
     return app

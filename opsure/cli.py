@@ -136,5 +136,14 @@ def worker(once: bool, interval: float) -> None:
     run_worker(open_runtime(settings), once=once, interval=interval)
 
 
+def _register_subcommands() -> None:
+    from opsure.trusted_documents import documents_cli
+
+    main.add_command(documents_cli, "documents")
+
+
+_register_subcommands()
+
+
 if __name__ == "__main__":  # pragma: no cover
     sys.exit(main())

@@ -1,12 +1,45 @@
 """GraphQL over HTTP (the GraphQL-over-HTTP spec, audited by npm ``graphql-http``).
 
-- POST with ``application/json`` bodies; GET for queries only (mutations via GET: 405).
-- Answers ``application/graphql-response+json`` when the client accepts it (then a request
-  that fails before execution — parse, validation, variables — is a 4xx), else
-  ``application/json`` with 200 for any well-formed GraphQL request.
-- Body size limit, JSON errors, wrong content types: clear 4xx, never a 500.
-- Execution runs on a worker thread with its own event loop, so blocking database calls
-  never stall the server's loop.
+Requests: ``POST`` with an ``application/json`` body (a JSON object with ``query``,
+``variables``, ``operationName``, ``extensions``, ``documentId``), or ``GET`` with the same
+names as URL parameters — queries only. ``GET`` with ``Accept: text/html`` and no query
+serves GraphiQL when it is enabled.
+
+Response media type, from ``Accept``: ``application/graphql-response+json`` when asked for
+by name; ``application/json`` when asked for by name, for ``*/*``/``application/*`` and
+when there is no ``Accept`` at all; anything else is 406.
+
+Status codes (the same for every route into GraphQL, so clients can rely on them):
+
+- 200: the operation executed (``data`` is present, maybe with field errors). With
+  ``application/json`` also every well-formed GraphQL request that failed parsing,
+  validation or variable coercion: the errors are in the body, as legacy clients expect.
+- 400: the request is not a GraphQL request (bad JSON, body not an object, missing or
+  empty ``query``, ``variables``/``extensions`` not objects, ``operationName`` not a
+  string), an unknown or mismatched trusted document, a raw query while trusted documents
+  are enforced, a subscription over HTTP; and with ``application/graphql-response+json``
+  every document that failed before execution: syntax, validation (unknown fields,
+  depth/token/alias/cost limits, disabled introspection, fields the caller's role may not
+  select — code ``FORBIDDEN``), no operation to run (none, or an unknown
+  ``operationName``) and variables of the wrong type. No ``data`` then.
+- 401: an ``Authorization`` header that is malformed, forged or expired (any media type;
+  ``WWW-Authenticate: Bearer error="invalid_token"``, code ``TOKEN_INVALID`` or
+  ``TOKEN_EXPIRED``); and with ``application/graphql-response+json`` an anonymous caller
+  selecting a field that needs a role, when that is the document's only problem (code
+  ``UNAUTHENTICATED``, ``WWW-Authenticate: Bearer``). With ``application/json`` the latter
+  is a 200 carrying the same error code.
+- 405: a mutation over ``GET`` (``Allow: POST``); any method but GET/POST
+  (``Allow: GET, POST``).
+- 406: no acceptable response media type. 413: body over ``max_body_bytes`` (declared or
+  streamed). 415: a POST whose ``Content-Type`` is not ``application/json``.
+- 500: only for a bug of ours (logged); no input is meant to produce one.
+
+Refusals made here, before GraphQL, carry ``{"errors": [{"message", "extensions":
+{"code"}}]}`` (``BAD_REQUEST``, ``METHOD_NOT_ALLOWED``, ``NOT_ACCEPTABLE``,
+``PAYLOAD_TOO_LARGE``, ``UNSUPPORTED_MEDIA_TYPE``, ``PERSISTED_QUERY_NOT_FOUND``, ...).
+
+Execution runs on a worker thread with its own event loop, so blocking database calls
+never stall the server's loop.
 """
 
 from __future__ import annotations
@@ -18,182 +51,247 @@ import threading
 from typing import Any
 
 import anyio.to_thread
-from graphql import ExecutionResult, GraphQLError
-from strawberry.types.graphql import OperationType
+from graphql import GraphQLError
 from starlette.requests import Request
 from starlette.responses import Response
+from strawberry.exceptions import MissingQueryError
+from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOperationTypeError
+from strawberry.types.execution import ExecutionResult, PreExecutionError
+from strawberry.types.graphql import OperationType
 
-from core.auth import Principal
+from core.auth import ANONYMOUS, Principal
+from core.errors import DomainError
 from opsure.metrics import Metrics
 from opsure.runtime import Runtime
+from opsure.trusted_documents import TrustedDocumentError, TrustedDocuments
+from schema import fastexec
 from schema.context import Context
 
-__all__ = ["GraphQLEndpoint"]
+__all__ = [
+    "GRAPHQL_RESPONSE",
+    "JSON",
+    "GraphQLEndpoint",
+    "HttpError",
+    "negotiate",
+]
 
 log = logging.getLogger("opsure.graphql")
 
 GRAPHQL_RESPONSE = "application/graphql-response+json"
 JSON = "application/json"
+ALLOWED_METHODS = "GET, POST"
 
 _local = threading.local()
 
 
 def _thread_loop() -> asyncio.AbstractEventLoop:
-    loop = getattr(_local, "loop", None)
+    loop: asyncio.AbstractEventLoop | None = getattr(_local, "loop", None)
     if loop is None:
         loop = _local.loop = asyncio.new_event_loop()
     return loop
 
 
 class HttpError(Exception):
-    """A request refused before GraphQL execution, with its status and message."""
+    """A request refused before GraphQL execution, with its status, code and message."""
 
-    def __init__(self, status: int, message: str, headers: dict[str, str] | None = None):
+    def __init__(self, status: int, message: str, code: str = "BAD_REQUEST",
+                 headers: dict[str, str] | None = None) -> None:
         super().__init__(message)
         self.status = status
         self.message = message
+        self.code = code
         self.headers = headers or {}
 
 
-def _media_type(accept: str | None) -> str | None:
-    """Pick the response media type from an Accept header (None: nothing acceptable)."""
-    if not accept:
+_MEDIA = {
+    GRAPHQL_RESPONSE: GRAPHQL_RESPONSE,
+    JSON: JSON,
+    "application/*": JSON,
+    "*/*": JSON,
+}
+
+
+def negotiate(accept: str | None) -> str | None:
+    """The response media type for an Accept header (None: nothing acceptable)."""
+    if accept is None or not accept.strip():
         return JSON
-    best: tuple[float, str] | None = None
-    for part in accept.split(","):
+    best_key: tuple[float, int, int] | None = None
+    best_media: str | None = None
+    for index, part in enumerate(accept.split(",")):
         fields = [f.strip() for f in part.split(";")]
-        media = fields[0].lower()
+        chosen = _MEDIA.get(fields[0].lower())
         q = 1.0
         for param in fields[1:]:
-            if param.startswith("q="):
+            name, _, value = param.partition("=")
+            if name.strip().lower() == "q":
                 try:
-                    q = float(param[2:])
+                    q = float(value)
                 except ValueError:
                     q = 0.0
-        candidates = {
-            GRAPHQL_RESPONSE: GRAPHQL_RESPONSE,
-            JSON: JSON,
-            "application/*": GRAPHQL_RESPONSE,
-            "*/*": GRAPHQL_RESPONSE,
-        }
-        chosen = candidates.get(media)
-        if chosen is None or q <= 0:
+        if chosen is None or not q > 0:
             continue
-        # On a tie, prefer application/json (legacy clients) only when named explicitly.
-        if best is None or q > best[0]:
-            best = (q, chosen)
-    return best[1] if best else None
+        # Highest q wins; on a tie the more specific range, then the earlier entry.
+        key = (q, 0 if "*" in fields[0] else 1, -index)
+        if best_key is None or key > best_key:
+            best_key, best_media = key, chosen
+    return best_media
 
 
 class GraphQLEndpoint:
-    """ASGI-callable endpoint for ``/graphql`` (HTTP; websockets are served by strawberry)."""
+    """The HTTP side of ``/graphql`` (websockets are served by strawberry's ASGI app)."""
 
-    def __init__(self, runtime: Runtime, schema: Any, metrics: Metrics, graphiql_html: str | None) -> None:
+    def __init__(self, runtime: Runtime, schema: Any, metrics: Metrics, graphiql_html: str | None,
+                 trusted: TrustedDocuments | None = None) -> None:
         self.runtime = runtime
         self.schema = schema
         self.metrics = metrics
         self.graphiql_html = graphiql_html
+        self.trusted = trusted or TrustedDocuments(
+            runtime.settings.data_dir, enforce=runtime.settings.trusted_documents_only
+        )
 
     async def handle(self, request: Request) -> Response:
-        """Handle one HTTP request."""
-        media = _media_type(request.headers.get("accept"))
+        """Handle one HTTP request to ``/graphql``."""
+        media = negotiate(request.headers.get("accept"))
         try:
+            if request.method not in ("GET", "POST"):
+                raise HttpError(405, f"Method {request.method} is not allowed; use GET or POST.",
+                                "METHOD_NOT_ALLOWED", {"Allow": ALLOWED_METHODS})
             if request.method == "GET" and self.graphiql_html and _wants_html(request):
                 return Response(self.graphiql_html, media_type="text/html")
             if media is None:
-                raise HttpError(406, "Accept application/graphql-response+json or application/json.")
-            params = await self._params(request)
-            principal: Principal = request.scope["principal"]
-            return await self._execute(request, params, principal, media)
+                raise HttpError(406, f"Accept {GRAPHQL_RESPONSE} or {JSON}.", "NOT_ACCEPTABLE")
+            params = await (self._get_params(request) if request.method == "GET" else self._post_params(request))
+            query = self._document(params)
+            principal: Principal = request.scope.get("principal", ANONYMOUS)
+            return await self._execute(request, query, params, principal, media)
         except HttpError as exc:
-            return _error_response(exc.status, exc.message, media or JSON, exc.headers)
+            return _error_response(exc.status, exc.message, exc.code, media or JSON, exc.headers)
 
-    async def _params(self, request: Request) -> dict[str, Any]:
-        if request.method == "GET":
-            qp = request.query_params
-            params: dict[str, Any] = {"query": qp.get("query")}
-            for key in ("variables", "extensions"):
-                raw = qp.get(key)
-                if raw:
-                    try:
-                        params[key] = json.loads(raw)
-                    except ValueError as exc:
-                        raise HttpError(400, f"'{key}' is not valid JSON.") from exc
-            params["operationName"] = qp.get("operationName")
-            return _check_params(params)
-        if request.method != "POST":
-            raise HttpError(405, "Use GET or POST.", {"Allow": "GET, POST"})
-        ctype = request.headers.get("content-type", "").split(";")[0].strip().lower()
-        if ctype != JSON:
-            raise HttpError(415, "Content-Type must be application/json.")
-        declared = request.headers.get("content-length")
+    async def _get_params(self, request: Request) -> dict[str, Any]:
+        qp = request.query_params
+        params: dict[str, Any] = {
+            "query": qp.get("query"),
+            "operationName": qp.get("operationName") or None,
+            "documentId": qp.get("documentId") or None,
+        }
+        for key in ("variables", "extensions"):
+            raw = qp.get(key)
+            if raw:
+                params[key] = _loads(raw, f"'{key}' is not valid JSON.")
+        return _check_params(params)
+
+    async def _post_params(self, request: Request) -> dict[str, Any]:
+        ctype, _, ctype_params = request.headers.get("content-type", "").partition(";")
+        if ctype.strip().lower() != JSON:
+            raise HttpError(415, "Content-Type must be application/json.", "UNSUPPORTED_MEDIA_TYPE")
+        charset = next((p.partition("=")[2].strip().strip('"').lower() for p in ctype_params.split(";")
+                        if p.partition("=")[0].strip().lower() == "charset"), "utf-8")
+        if charset not in ("utf-8", "utf8"):
+            raise HttpError(415, "The body must be UTF-8 encoded JSON.", "UNSUPPORTED_MEDIA_TYPE")
         limit = self.runtime.settings.max_body_bytes
-        if declared and declared.isdigit() and int(declared) > limit:
-            raise HttpError(413, f"Body larger than {limit} bytes.")
+        declared = request.headers.get("content-length", "").strip()
+        if declared.isdigit() and int(declared) > limit:
+            raise HttpError(413, f"Body larger than {limit} bytes.", "PAYLOAD_TOO_LARGE")
         body = bytearray()
         async for chunk in request.stream():
             body += chunk
             if len(body) > limit:
-                raise HttpError(413, f"Body larger than {limit} bytes.")
+                raise HttpError(413, f"Body larger than {limit} bytes.", "PAYLOAD_TOO_LARGE")
         try:
-            params = json.loads(body)
-        except ValueError as exc:
-            raise HttpError(400, "Body is not valid JSON.") from exc
+            text = bytes(body).decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise HttpError(400, "The body is not valid UTF-8.") from exc
+        params = _loads(text, "The body is not valid JSON.")
         if not isinstance(params, dict):
-            raise HttpError(400, "Body must be a JSON object.")
+            raise HttpError(400, "The body must be a JSON object.")
         return _check_params(params)
 
-    async def _execute(self, request: Request, params: dict[str, Any], principal: Principal, media: str) -> Response:
+    def _document(self, params: dict[str, Any]) -> str:
+        """The document to run: the query, or the trusted document the request names."""
+        try:
+            query = self.trusted.resolve(query=params.get("query"), doc_id=params.get("documentId"),
+                                         extensions=params.get("extensions"))
+        except TrustedDocumentError as exc:
+            raise HttpError(exc.status, exc.message, exc.code) from exc
+        if not isinstance(query, str) or not query.strip():
+            raise HttpError(400, "'query' must be a non-empty string (or send a 'documentId').")
+        return query
+
+    async def _execute(self, request: Request, query: str, params: dict[str, Any], principal: Principal,
+                       media: str) -> Response:
         ctx = Context(principal=principal, session_factory=self.runtime.session_factory,
                       settings=self.runtime.settings, request=request)
-        query: str = params["query"]
-        operation_name = params.get("operationName")
-        allowed = (
-            {OperationType.QUERY}
-            if request.method == "GET"
-            else {OperationType.QUERY, OperationType.MUTATION}
-        )
+        allowed = ({OperationType.QUERY} if request.method == "GET"
+                   else {OperationType.QUERY, OperationType.MUTATION})
 
         def run() -> ExecutionResult:
             loop = _thread_loop()
             try:
-                return loop.run_until_complete(
-                    self.schema.execute(
+                result: ExecutionResult = loop.run_until_complete(
+                    # schema.fastexec: a compiled plan per (document, role) once the document
+                    # ran normally; otherwise exactly self.schema.execute(query, ...).
+                    fastexec.execute(
+                        self.schema,
                         query,
                         variable_values=params.get("variables"),
                         context_value=ctx,
-                        operation_name=operation_name,
+                        operation_name=params.get("operationName"),
                         allowed_operation_types=allowed,
+                        operation_extensions=params.get("extensions"),
                     )
                 )
+                return result
             finally:
                 ctx.close()
 
         try:
             result = await anyio.to_thread.run_sync(run)
-        except Exception as exc:  # strawberry raises for GET mutations and a few protocol cases
-            name = type(exc).__name__
-            if name == "InvalidOperationTypeError":
-                raise HttpError(405, "Mutations are not allowed over GET; use POST.", {"Allow": "POST"}) from exc
-            if name in ("CannotGetOperationTypeError", "MissingQueryError"):
-                raise HttpError(400, str(exc) or "Cannot tell which operation to run.") from exc
-            log.exception("graphql execution failed")
-            raise HttpError(500, "Internal error") from exc
+        except CannotGetOperationTypeError as exc:  # no such operation: a GraphQL request error
+            result = PreExecutionError(data=None, errors=[GraphQLError(exc.as_http_error_reason())])
+        except Exception as exc:  # strawberry raises for refused operation types
+            raise _protocol_error(exc, request.method) from exc
         op_type = _op_type(query)
         outcome = "ok" if not result.errors else ("rejected" if result.data is None else "partial")
         self.metrics.operations.labels(op_type, outcome).inc()
         return _graphql_response(result, media)
 
 
+def _protocol_error(exc: Exception, method: str) -> HttpError:
+    """Map strawberry's operation-selection exceptions to HTTP refusals (else a logged 500)."""
+    if isinstance(exc, InvalidOperationTypeError):
+        if exc.operation_type is OperationType.SUBSCRIPTION:
+            return HttpError(400, "Subscriptions are served over websocket (graphql-transport-ws) "
+                             "at this path, not over HTTP.", "BAD_REQUEST")
+        return HttpError(405, f"{exc.as_http_error_reason(method).capitalize()}; use POST.",
+                         "METHOD_NOT_ALLOWED", {"Allow": "POST"})
+    if isinstance(exc, MissingQueryError):
+        return HttpError(400, "'query' must be a non-empty string.")
+    log.error("graphql execution failed", exc_info=exc)
+    return HttpError(500, "Internal error", "INTERNAL_ERROR")
+
+
+def _reject_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not valid JSON")
+
+
+def _loads(text: str, message: str) -> Any:
+    try:
+        return json.loads(text, parse_constant=_reject_constant)
+    except (ValueError, RecursionError) as exc:
+        raise HttpError(400, message) from exc
+
+
 def _wants_html(request: Request) -> bool:
     accept = request.headers.get("accept", "")
-    return "text/html" in accept and "query" not in request.query_params
+    return "text/html" in accept.lower() and "query" not in request.query_params \
+        and "documentId" not in request.query_params
 
 
 def _check_params(params: dict[str, Any]) -> dict[str, Any]:
     query = params.get("query")
-    if not isinstance(query, str) or not query.strip():
-        raise HttpError(400, "'query' must be a non-empty string.")
+    if query is not None and not isinstance(query, str):
+        raise HttpError(400, "'query' must be a string.")
     variables = params.get("variables")
     if variables is not None and not isinstance(variables, dict):
         raise HttpError(400, "'variables' must be a JSON object.")
@@ -215,25 +313,42 @@ def _op_type(query: str) -> str:
     return "query"
 
 
-def _format_error(err: GraphQLError) -> dict[str, Any]:
-    return err.formatted
+def _not_executed(result: ExecutionResult) -> bool:
+    """True when the operation never ran: parse, validation or variable errors only."""
+    if not result.errors or result.data is not None:
+        return False
+    return isinstance(result, PreExecutionError) or all(not e.path for e in result.errors)
+
+
+def _internal(err: GraphQLError) -> bool:
+    original = err.original_error
+    return original is not None and not isinstance(original, GraphQLError | DomainError | RecursionError)
 
 
 def _graphql_response(result: ExecutionResult, media: str) -> Response:
     body: dict[str, Any] = {}
-    if result.errors:
-        body["errors"] = [_format_error(e) for e in result.errors]
-    # Errors without a path happened before execution (parse, validation, variables).
-    not_executed = result.data is None and bool(result.errors) and all(not e.path for e in result.errors or [])
+    errors = result.errors or []
+    if errors:
+        body["errors"] = [e.formatted for e in errors]
+    not_executed = _not_executed(result)
     if not not_executed:
         body["data"] = result.data
+    if result.extensions:
+        body["extensions"] = result.extensions
     status = 200
-    if media == GRAPHQL_RESPONSE and not_executed:
-        codes = {(e.extensions or {}).get("code") for e in result.errors or []}
-        status = 401 if codes == {"UNAUTHENTICATED"} else 400
-    return Response(json.dumps(body, default=str), status_code=status, media_type=media)
+    headers: dict[str, str] = {}
+    if not_executed and any(_internal(e) for e in errors):
+        status = 500  # a bug of ours before execution: logged by the schema's error policy
+    elif media == GRAPHQL_RESPONSE and not_executed:
+        codes = {(e.extensions or {}).get("code") for e in errors}
+        if codes == {"UNAUTHENTICATED"}:
+            status = 401
+            headers["WWW-Authenticate"] = 'Bearer realm="opsure"'
+        else:
+            status = 400
+    return Response(json.dumps(body, default=str), status_code=status, media_type=media, headers=headers)
 
 
-def _error_response(status: int, message: str, media: str, headers: dict[str, str]) -> Response:
-    body = json.dumps({"errors": [{"message": message}]})
-    return Response(body, status_code=status, media_type=media if media else JSON, headers=headers)
+def _error_response(status: int, message: str, code: str, media: str, headers: dict[str, str]) -> Response:
+    body = json.dumps({"errors": [{"message": message, "extensions": {"code": code}}]})
+    return Response(body, status_code=status, media_type=media, headers=headers)

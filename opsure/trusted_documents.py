@@ -182,7 +182,7 @@ class TrustedDocuments:
         self.data_dir = Path(data_dir)
         self.enforce = enforce
         self._lock = threading.Lock()
-        self._mtime: int | None = None
+        self._stamp: tuple[int, int, int] | None = None
         self._documents: dict[str, str] = {}
         self._reload(force=True)
         if enforce and not self._documents:
@@ -195,14 +195,15 @@ class TrustedDocuments:
     def _reload(self, *, force: bool = False) -> None:
         path = manifest_path(self.data_dir)
         try:
-            mtime: int | None = path.stat().st_mtime_ns
+            st = path.stat()
+            stamp: tuple[int, int, int] | None = (st.st_mtime_ns, st.st_ino, st.st_size)
         except FileNotFoundError:
-            mtime = None
-        if not force and mtime == self._mtime:
+            stamp = None
+        if not force and stamp == self._stamp:
             return
         documents = load_manifest(self.data_dir)
         with self._lock:
-            self._documents, self._mtime = documents, mtime
+            self._documents, self._stamp = documents, stamp
 
     def get(self, ident: str) -> str | None:
         """The document registered under ``ident`` (re-reading a changed manifest on a miss)."""

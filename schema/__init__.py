@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 import strawberry
-from graphql import GraphQLError
+from graphql import GraphQLError, ValidationContext, ValidationRule
 from strawberry.extensions import (
     AddValidationRules,
     DisableIntrospection,
@@ -42,6 +42,25 @@ from schema.policies import (
 )
 
 __all__ = ["build_schema"]
+
+
+def _skip_unknown_fragments(rule: type[ValidationRule]) -> type[ValidationRule]:
+    class Rule(rule):  # type: ignore[misc, valid-type]
+        def __init__(self, context: ValidationContext) -> None:
+            try:
+                super().__init__(context)
+            except KeyError:  # spread of an undefined fragment: KnownFragmentNames reports it
+                ValidationRule.__init__(self, context)
+
+    return Rule
+
+
+class SafeQueryDepthLimiter(QueryDepthLimiter):
+    """strawberry's depth limit without its KeyError on spreads of undefined fragments."""
+
+    def __init__(self, max_depth: int, **kwargs: Any) -> None:
+        super().__init__(max_depth, **kwargs)
+        self.validation_rules = [_skip_unknown_fragments(r) for r in self.validation_rules]
 
 
 @strawberry.type
@@ -110,7 +129,7 @@ def build_schema(settings: Settings) -> strawberry.Schema:
         MaxTokensLimiter(max_token_count=settings.max_query_tokens),
         ParserCache(maxsize=1024),
         AccessControl,
-        QueryDepthLimiter(max_depth=settings.max_query_depth),
+        SafeQueryDepthLimiter(max_depth=settings.max_query_depth),
         MaxAliasesLimiter(max_alias_count=settings.max_aliases),
         AddValidationRules(
             [cost_limit_rule(settings.max_query_cost, settings.default_page_size, settings.max_page_size)]

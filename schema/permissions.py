@@ -83,8 +83,8 @@ def access(*roles: Role | str | frozenset[str]) -> Any:
 
 def declared_roles(parent: GraphQLNamedType, field_name: str) -> frozenset[str] | None:
     """The roles declared for ``parent.field_name``, or None when nothing is declared."""
-    if field_name.startswith("__"):
-        return PUBLIC
+    if field_name.startswith("__") or parent.name.startswith("__"):
+        return PUBLIC  # introspection (switched off as a whole by settings, not per role)
     if not isinstance(parent, GraphQLObjectType):
         return PUBLIC  # interfaces/unions: checked on the concrete types' fields
     field = parent.fields.get(field_name)

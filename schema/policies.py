@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import AsyncGenerator
+from collections.abc import AsyncGenerator, Callable
 from decimal import Decimal
 from typing import Any
 
@@ -12,6 +12,7 @@ import strawberry
 from strawberry.types import Info
 
 from core.auth import Role
+from core.errors import NotFoundError, ValidationError
 from core.events import broker
 from core.masking import mask_email, mask_id_number, mask_name, mask_phone
 from resolvers.policies import loaders as fetch
@@ -21,6 +22,7 @@ from resolvers.policies.scoping import may_see_customer
 from resolvers.policies.underwriting import QUESTIONS, DeclarationAnswer
 from schema.context import Context
 from schema.errors import UserError, run_mutation
+from schema.fastexec import fast
 from schema.loaders import BatchLoader
 from schema.permissions import PUBLIC, STAFF, access, allow
 from schema.relay import Edge, PageInfo, decode_global_id, encode_global_id, page_size
@@ -42,8 +44,8 @@ def _ctx(info: Info[Context, Any]) -> Context:
     return info.context
 
 
-def _full_pii(info: Info[Context, Any], customer_id: int) -> bool:
-    p = _ctx(info).principal
+def _full_pii(ctx: Context, customer_id: int) -> bool:
+    p = ctx.principal
     if p.role is Role.CUSTOMER:
         return p.customer_id == customer_id
     return p.role in FULL_PII
@@ -90,19 +92,83 @@ class PremiumBandsByProductIdLoader(BatchLoader[int, list[m.PremiumBand]]):
         return fetch.premium_bands_by_product(self.context.session, keys)
 
 
-def _map(value: Any, wrap: Any) -> Any:
-    """Wrap a loaded value now, or wrap it when the awaitable load finishes."""
-    if hasattr(value, "__await__"):
+# --- resolver bodies ----------------------------------------------------------------------------
+# Each field resolver below calls one of these functions of (source, context); the same
+# function is the field's fast twin (schema.fastexec), so both execution paths share one
+# implementation. ``_prefetch_*`` load a relation for all sibling sources in one query.
 
-        async def later() -> Any:
-            return _map(await value, wrap)
 
-        return later()
-    if value is None:
+def _prefetch(loader: type[BatchLoader[Any, Any]], key: str) -> Any:
+    def prefetch(ctx: Context, sources: list[Any]) -> None:
+        ctx.loader(loader).fetch_and_prime([getattr(s, key) for s in sources])
+
+    return prefetch
+
+
+def _coverage_items(product: Product, ctx: Context) -> Any:
+    return ctx.loader(CoverageItemsByProductIdLoader).get_wrapped(product.pk, CoverageItem.from_row)
+
+
+def _premium_bands(product: Product, ctx: Context) -> Any:
+    return ctx.loader(PremiumBandsByProductIdLoader).get_wrapped(product.pk, PremiumBand.from_row)
+
+
+def _customer_name(c: Customer, ctx: Context) -> str:
+    return c.row.name if _full_pii(ctx, c.pk) else mask_name(c.row.name)
+
+
+def _customer_id_number(c: Customer, ctx: Context) -> str:
+    return c.row.id_number if _full_pii(ctx, c.pk) else mask_id_number(c.row.id_number)
+
+
+def _customer_phone(c: Customer, ctx: Context) -> str:
+    return c.row.phone if _full_pii(ctx, c.pk) else mask_phone(c.row.phone)
+
+
+def _customer_email(c: Customer, ctx: Context) -> str | None:
+    if c.row.email is None:
         return None
-    if isinstance(value, list | tuple):
-        return [wrap(v) for v in value]
-    return wrap(value)
+    return c.row.email if _full_pii(ctx, c.pk) else mask_email(c.row.email)
+
+
+def _customer_policies(c: Customer, ctx: Context) -> Any:
+    return ctx.loader(PoliciesByCustomerIdLoader).get_wrapped(c.pk, Policy.from_row)
+
+
+def _policy_in_force(p: Policy, ctx: Context, on: dt.date | None = None) -> bool:
+    day = on or ctx.today()
+    return p.row.status is m.PolicyStatus.ACTIVE and p.period_start <= day <= p.period_end
+
+
+def _policy_contact_phone(p: Policy, ctx: Context) -> str | None:
+    v = p.row.contact_phone
+    return v if v is None or _full_pii(ctx, p.customer_pk) else mask_phone(v)
+
+
+def _policy_contact_email(p: Policy, ctx: Context) -> str | None:
+    v = p.row.contact_email
+    return v if v is None or _full_pii(ctx, p.customer_pk) else mask_email(v)
+
+
+def _policy_beneficiary_name(p: Policy, ctx: Context) -> str | None:
+    v = p.row.beneficiary_name
+    return v if v is None or _full_pii(ctx, p.customer_pk) else mask_name(v)
+
+
+def _policy_customer(p: Policy, ctx: Context) -> Any:
+    return ctx.loader(CustomerByIdLoader).get_wrapped(p.customer_pk, Customer.from_row)
+
+
+def _policy_product(p: Policy, ctx: Context) -> Any:
+    return ctx.loader(ProductByIdLoader).get_wrapped(p.product_pk, Product.from_row)
+
+
+def _policy_endorsements(p: Policy, ctx: Context) -> Any:
+    return ctx.loader(EndorsementsByPolicyIdLoader).get_wrapped(p.pk, Endorsement.from_row)
+
+
+def _policies_total_count(conn: PolicyConnection, ctx: Context) -> int:
+    return service.count_policies(ctx.session, principal=ctx.principal, status=conn.status_filter)
 
 
 # --- types ------------------------------------------------------------------------------------
@@ -167,13 +233,15 @@ class Product(Node):
             max_age=row.max_age, active=row.active, version=row.version,
         )
 
-    @strawberry.field(description="Benefits covered.")
+    @strawberry.field(description="Benefits covered.",
+                      metadata=fast(_coverage_items, prefetch=_prefetch(CoverageItemsByProductIdLoader, "pk")))
     def coverage_items(self, info: Info[Context, Any]) -> list[CoverageItem]:
-        return _map(_ctx(info).loader(CoverageItemsByProductIdLoader).get(self.pk), CoverageItem.from_row)  # type: ignore[no-any-return]
+        return _coverage_items(self, _ctx(info))  # type: ignore[no-any-return]
 
-    @strawberry.field(description="Premium table by age band.")
+    @strawberry.field(description="Premium table by age band.",
+                      metadata=fast(_premium_bands, prefetch=_prefetch(PremiumBandsByProductIdLoader, "pk")))
     def premium_bands(self, info: Info[Context, Any]) -> list[PremiumBand]:
-        return _map(_ctx(info).loader(PremiumBandsByProductIdLoader).get(self.pk), PremiumBand.from_row)  # type: ignore[no-any-return]
+        return _premium_bands(self, _ctx(info))  # type: ignore[no-any-return]
 
 
 @strawberry.type(description="A person holding or insured by policies. Personal fields are masked by role.")
@@ -191,27 +259,30 @@ class Customer(Node):
         return cls(id=strawberry.ID(encode_global_id("Customer", row.id)), pk=row.id, row=row,
                    birth_year=row.birth_year, gender=row.gender, city=row.city, version=row.version)
 
-    @strawberry.field(description="Full name; masked unless the caller may see it in full.")
+    @strawberry.field(description="Full name; masked unless the caller may see it in full.",
+                      metadata=fast(_customer_name))
     def name(self, info: Info[Context, Any]) -> str:
-        return self.row.name if _full_pii(info, self.pk) else mask_name(self.row.name)
+        return _customer_name(self, _ctx(info))
 
-    @strawberry.field(description="Resident ID number; masked unless the caller may see it in full.")
+    @strawberry.field(description="Resident ID number; masked unless the caller may see it in full.",
+                      metadata=fast(_customer_id_number))
     def id_number(self, info: Info[Context, Any]) -> str:
-        return self.row.id_number if _full_pii(info, self.pk) else mask_id_number(self.row.id_number)
+        return _customer_id_number(self, _ctx(info))
 
-    @strawberry.field(description="Phone (E.164); masked unless the caller may see it in full.")
+    @strawberry.field(description="Phone (E.164); masked unless the caller may see it in full.",
+                      metadata=fast(_customer_phone))
     def phone(self, info: Info[Context, Any]) -> str:
-        return self.row.phone if _full_pii(info, self.pk) else mask_phone(self.row.phone)
+        return _customer_phone(self, _ctx(info))
 
-    @strawberry.field(description="Email; masked unless the caller may see it in full.")
+    @strawberry.field(description="Email; masked unless the caller may see it in full.",
+                      metadata=fast(_customer_email))
     def email(self, info: Info[Context, Any]) -> str | None:
-        if self.row.email is None:
-            return None
-        return self.row.email if _full_pii(info, self.pk) else mask_email(self.row.email)
+        return _customer_email(self, _ctx(info))
 
-    @strawberry.field(description="The customer's policies, oldest first.")
+    @strawberry.field(description="The customer's policies, oldest first.",
+                      metadata=fast(_customer_policies, prefetch=_prefetch(PoliciesByCustomerIdLoader, "pk")))
     def policies(self, info: Info[Context, Any]) -> list[Policy]:
-        return _map(_ctx(info).loader(PoliciesByCustomerIdLoader).get(self.pk), Policy.from_row)  # type: ignore[no-any-return]
+        return _customer_policies(self, _ctx(info))  # type: ignore[no-any-return]
 
 
 @strawberry.type(description="A mid-term change to a policy. The changed values themselves are not exposed.")
@@ -260,37 +331,39 @@ class Policy(Node):
             beneficiary_relationship=row.beneficiary_relationship, version=row.version,
         )
 
-    @strawberry.field(description="Whether the policy covers the given day (default: today).")
+    @strawberry.field(description="Whether the policy covers the given day (default: today).",
+                      metadata=fast(_policy_in_force))
     def in_force(self, info: Info[Context, Any], on: dt.date | None = None) -> bool:
-        day = on or _ctx(info).today()
-        return self.row.status is m.PolicyStatus.ACTIVE and self.period_start <= day <= self.period_end
+        return _policy_in_force(self, _ctx(info), on)
 
-    @strawberry.field(description="Contact phone for this policy; masked by role.")
+    @strawberry.field(description="Contact phone for this policy; masked by role.",
+                      metadata=fast(_policy_contact_phone))
     def contact_phone(self, info: Info[Context, Any]) -> str | None:
-        v = self.row.contact_phone
-        return v if v is None or _full_pii(info, self.customer_pk) else mask_phone(v)
+        return _policy_contact_phone(self, _ctx(info))
 
-    @strawberry.field(description="Contact email for this policy; masked by role.")
+    @strawberry.field(description="Contact email for this policy; masked by role.",
+                      metadata=fast(_policy_contact_email))
     def contact_email(self, info: Info[Context, Any]) -> str | None:
-        v = self.row.contact_email
-        return v if v is None or _full_pii(info, self.customer_pk) else mask_email(v)
+        return _policy_contact_email(self, _ctx(info))
 
-    @strawberry.field(description="Named beneficiary; masked by role.")
+    @strawberry.field(description="Named beneficiary; masked by role.", metadata=fast(_policy_beneficiary_name))
     def beneficiary_name(self, info: Info[Context, Any]) -> str | None:
-        v = self.row.beneficiary_name
-        return v if v is None or _full_pii(info, self.customer_pk) else mask_name(v)
+        return _policy_beneficiary_name(self, _ctx(info))
 
-    @strawberry.field(description="Policyholder and insured person.")
+    @strawberry.field(description="Policyholder and insured person.",
+                      metadata=fast(_policy_customer, prefetch=_prefetch(CustomerByIdLoader, "customer_pk")))
     def customer(self, info: Info[Context, Any]) -> Customer:
-        return _map(_ctx(info).loader(CustomerByIdLoader).get(self.customer_pk), Customer.from_row)  # type: ignore[no-any-return]
+        return _policy_customer(self, _ctx(info))  # type: ignore[no-any-return]
 
-    @strawberry.field(description="The product this policy was issued on.")
+    @strawberry.field(description="The product this policy was issued on.",
+                      metadata=fast(_policy_product, prefetch=_prefetch(ProductByIdLoader, "product_pk")))
     def product(self, info: Info[Context, Any]) -> Product:
-        return _map(_ctx(info).loader(ProductByIdLoader).get(self.product_pk), Product.from_row)  # type: ignore[no-any-return]
+        return _policy_product(self, _ctx(info))  # type: ignore[no-any-return]
 
-    @strawberry.field(description="Mid-term changes, oldest first.")
+    @strawberry.field(description="Mid-term changes, oldest first.",
+                      metadata=fast(_policy_endorsements, prefetch=_prefetch(EndorsementsByPolicyIdLoader, "pk")))
     def endorsements(self, info: Info[Context, Any]) -> list[Endorsement]:
-        return _map(_ctx(info).loader(EndorsementsByPolicyIdLoader).get(self.pk), Endorsement.from_row)  # type: ignore[no-any-return]
+        return _policy_endorsements(self, _ctx(info))  # type: ignore[no-any-return]
 
 
 @strawberry.type(description="A priced, underwritten offer.")
@@ -333,10 +406,10 @@ class PolicyConnection:
     page_info: PageInfo
     status_filter: strawberry.Private[m.PolicyStatus | None]
 
-    @strawberry.field(description="Policies matching the filter that the caller may see (one COUNT query).")
+    @strawberry.field(description="Policies matching the filter that the caller may see (one COUNT query).",
+                      metadata=fast(_policies_total_count))
     def total_count(self, info: Info[Context, Any]) -> int:
-        ctx = _ctx(info)
-        return service.count_policies(ctx.session, principal=ctx.principal, status=self.status_filter)
+        return _policies_total_count(self, _ctx(info))
 
 
 @strawberry.type(description="A page of customers.")
@@ -363,9 +436,9 @@ def _selected(info: Info[Context, Any], *path: str) -> set[str]:
     out: set[str] = set()
     for f in fields:
         for sel in getattr(f, "selections", []):
-            name = getattr(sel, "name", None)
-            if name is not None:
-                out.add(name)
+            sel_name = getattr(sel, "name", None)
+            if sel_name is not None:
+                out.add(sel_name)
             else:
                 out |= {getattr(s, "name", "") for s in getattr(sel, "selections", [])}
     return out
@@ -381,6 +454,11 @@ def _prefetch_policy_relations(ctx: Context, info: Info[Context, Any], rows: lis
     if "product" in wanted:
         product_ids = [r.product_id for r in rows]
         ctx.loader(ProductByIdLoader).fetch_and_prime(product_ids)
+        below = _selected(info, "edges", "node", "product")
+        if "coverageItems" in below:
+            ctx.loader(CoverageItemsByProductIdLoader).fetch_and_prime(product_ids)
+        if "premiumBands" in below:
+            ctx.loader(PremiumBandsByProductIdLoader).fetch_and_prime(product_ids)
     if "endorsements" in wanted:
         ctx.loader(EndorsementsByPolicyIdLoader).fetch_and_prime([r.id for r in rows])
 
@@ -435,7 +513,7 @@ class PoliciesQuery:
         pk = decode_global_id(id, "Policy")
         try:
             row = service.get_policy(ctx.session, principal=ctx.principal, policy_id=pk)
-        except service.NotFoundError:
+        except NotFoundError:
             return None
         return Policy.from_row(row)
 
@@ -586,11 +664,24 @@ class EndorsementPayload:
     errors: list[UserError]
 
 
-def _policy_target(p: m.Policy) -> str:
-    return encode_global_id("Policy", p.id)
+def _policy_target(p: m.Policy | None) -> str | None:
+    return None if p is None else encode_global_id("Policy", p.id)
 
 
-def _policy_payload(info: Info[Context, Any], action: str, data: Any, work: Any) -> PolicyPayload:
+def _customer_target(c: m.Customer | None) -> str | None:
+    return None if c is None else encode_global_id("Customer", c.id)
+
+
+def _product_target(p: m.Product | None) -> str | None:
+    return None if p is None else encode_global_id("Product", p.id)
+
+
+def _quote_target(q: m.Quote | None) -> str | None:
+    return None if q is None else encode_global_id("Quote", q.id)
+
+
+def _policy_payload(info: Info[Context, Any], action: str, data: Any,
+                    work: Callable[[Any], m.Policy]) -> PolicyPayload:
     row, errors = run_mutation(info, action, data, work, target=_policy_target)
     return PolicyPayload(policy=Policy.from_row(row) if row else None, errors=errors)
 
@@ -604,7 +695,7 @@ class PoliciesMutation:
             info, "registerCustomer", {"idNumberDigest": "redacted", "city": input.city},
             lambda s: service.create_customer(s, name=input.name, id_number=input.id_number, phone=input.phone,
                                               email=input.email, city=input.city),
-            target=lambda c: encode_global_id("Customer", c.id),
+            target=_customer_target,
         )
         return RegisterCustomerPayload(customer=Customer.from_row(row) if row else None, errors=errors)
 
@@ -622,7 +713,7 @@ class PoliciesMutation:
                 premium_bands=[service.PremiumBandSpec(b.min_age, b.max_age, b.annual_premium)
                                for b in input.premium_bands],
             ),
-            target=lambda p: encode_global_id("Product", p.id),
+            target=_product_target,
         )
         return CreateProductPayload(product=Product.from_row(row) if row else None, errors=errors)
 
@@ -632,7 +723,7 @@ class PoliciesMutation:
 
         def work(s: Any) -> m.Quote:
             if len(input.answers) > 20:
-                raise service.ValidationError("at most 20 answers", field="answers")
+                raise ValidationError("at most 20 answers", field="answers")
             return service.create_quote(
                 s, principal=ctx.principal,
                 customer_id=decode_global_id(input.customer_id, "Customer", field="customerId"),
@@ -643,7 +734,7 @@ class PoliciesMutation:
 
         # The declaration is medical data: only its digest reaches the audit log.
         row, errors = run_mutation(info, "requestQuote", input, work,
-                                   target=lambda q: encode_global_id("Quote", q.id))
+                                   target=_quote_target)
         return QuotePayload(quote=Quote.from_row(row) if row else None, errors=errors)
 
     @strawberry.mutation(description="Issue a policy from an accepted quote (once).", metadata=allow(SELF_SERVICE))

@@ -18,8 +18,9 @@ from eth.abc import (
 from eth.chains.base import Chain
 from eth.constants import POST_MERGE_DIFFICULTY, POST_MERGE_MIX_HASH, POST_MERGE_NONCE
 from eth.estimators.gas import binary_gas_search_1000_tolerance
-from eth.vm.forks import CancunVM
-from eth_utils import ValidationError
+from eth.vm.forks.cancun import CancunVM
+from eth_typing import Address, BlockNumber
+from eth_utils.exceptions import ValidationError
 
 __all__ = [
     "BLOCK_GAS_LIMIT",
@@ -45,16 +46,14 @@ GENESIS_EXTRA_DATA = b"opsure-ledger"
 DEFAULT_PREFUND_WEI = 10**24
 
 ZERO_ADDRESS = b"\x00" * 20
-BLANK_ROOT_HASH = bytes.fromhex(
-    "56e81f171bcc55a6ff8345e692c0f86e5b48e01b996cadc001622fb5e363b421"
-)
+BLANK_ROOT_HASH = bytes.fromhex("56e81f171bcc55a6ff8345e692c0f86e5b48e01b996cadc001622fb5e363b421")
 
 
 class OpsureChain(Chain):
     """Cancun-rules chain (runs paris/shanghai/cancun bytecode) with a constant gas limit."""
 
     chain_id = DEFAULT_CHAIN_ID
-    vm_configuration = ((0, CancunVM),)
+    vm_configuration = ((BlockNumber(0), CancunVM),)
     gas_estimator = staticmethod(binary_gas_search_1000_tolerance)
 
     def create_header_from_parent(
@@ -90,13 +89,13 @@ def genesis_params(timestamp: int = GENESIS_TIMESTAMP) -> dict[str, Any]:
 
 def genesis_state(
     prefund: Mapping[bytes, int] | Iterable[bytes], default_wei: int = DEFAULT_PREFUND_WEI
-) -> dict[bytes, dict[str, Any]]:
+) -> dict[Address, Any]:
     """py-evm genesis allocation for prefunded accounts (addresses as 20 raw bytes)."""
     amounts: Mapping[bytes, int] = (
         prefund if isinstance(prefund, Mapping) else dict.fromkeys(prefund, default_wei)
     )
     return {
-        bytes(addr): {"balance": int(wei), "nonce": 0, "code": b"", "storage": {}}
+        Address(bytes(addr)): {"balance": int(wei), "nonce": 0, "code": b"", "storage": {}}
         for addr, wei in amounts.items()
     }
 
@@ -156,9 +155,7 @@ def build_block(
         included.append(tx)
         receipts.append(receipt)
         computations.append(computation)
-    filled = vm.set_block_transactions_and_withdrawals(
-        vm.get_block(), current, included, receipts
-    )
+    filled = vm.set_block_transactions_and_withdrawals(vm.get_block(), current, included, receipts)
     sealed = vm.mine_block(filled).block
     chain.persist_block(sealed)
     return BuiltBlock(sealed, tuple(receipts), tuple(computations), tuple(rejected))

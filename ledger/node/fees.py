@@ -16,8 +16,9 @@ __all__ = ["fee_history"]
 MIN_BLOB_BASE_FEE = 1
 
 
-def _rewards(node: EmbeddedNode, number: int, base_fee: int, gas_used: int,
-             percentiles: list[float]) -> list[str]:
+def _rewards(
+    node: EmbeddedNode, number: int, base_fee: int, gas_used: int, percentiles: list[float]
+) -> list[str]:
     rows = index.txs_of_block(node.store, number)
     if not rows or gas_used == 0:
         return ["0x0"] * len(percentiles)
@@ -45,12 +46,13 @@ def fee_history(
         rewards: list[list[str]] = []
         for number in range(first, int(last.block_number) + 1):
             header = node.reader.header(number)
-            base_fees.append(hex(int(header.base_fee_per_gas)))
+            base_fees.append(hex(int(header.base_fee_per_gas or 0)))
             ratios.append(int(header.gas_used) / int(header.gas_limit))
             if percentiles is not None:
                 rewards.append(
-                    _rewards(node, number, int(header.base_fee_per_gas), int(header.gas_used),
-                             percentiles)
+                    _rewards(
+                        node, number, int(header.base_fee_per_gas or 0), int(header.gas_used), percentiles
+                    )
                 )
         base_fees.append(hex(int(calculate_expected_base_fee_per_gas(last))))
         blocks = len(ratios)

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from eth._utils.address import generate_contract_address
 from eth.abc import BlockAPI, ReceiptAPI, SignedTransactionAPI
+from eth_typing import Address
 
 from ledger.node.models import LogEntry, LogFilter
 from ledger.node.store import SqliteStore
@@ -65,6 +67,7 @@ class IndexedTx:
     gas_used: int
     effective_gas_price: int
     log_start: int
+    block_hash: bytes = b""
 
 
 def effective_gas_price(tx: SignedTransactionAPI, base_fee: int) -> int:
@@ -95,12 +98,19 @@ def index_block(
     log_index = 0
     for i, (tx, receipt, sender) in enumerate(zip(block.transactions, receipts, senders, strict=True)):
         to = bytes(tx.to) if tx.to else None
-        created = None if to else bytes(generate_contract_address(sender, tx.nonce))
+        created = None if to else bytes(generate_contract_address(Address(sender), tx.nonce))
         tx_rows.append(
             (
-                bytes(tx.hash), number, i, tx.type_id or 0, sender, to, created,
+                bytes(tx.hash),
+                number,
+                i,
+                tx.type_id or 0,
+                sender,
+                to,
+                created,
                 receipt.gas_used - previous_cumulative,
-                effective_gas_price(tx, base_fee), log_index,
+                effective_gas_price(tx, base_fee),
+                log_index,
             )
         )
         previous_cumulative = receipt.gas_used
@@ -133,32 +143,35 @@ _TX_COLUMNS = (
 )
 
 
-def _indexed_tx(row: tuple[object, ...]) -> IndexedTx:
+def _indexed_tx(row: tuple[Any, ...]) -> IndexedTx:
     return IndexedTx(
-        hash=bytes(row[0]),  # type: ignore[arg-type]
-        block_number=int(row[1]),  # type: ignore[call-overload]
-        tx_index=int(row[2]),  # type: ignore[call-overload]
-        tx_type=int(row[3]),  # type: ignore[call-overload]
-        sender=bytes(row[4]),  # type: ignore[arg-type]
-        to=None if row[5] is None else bytes(row[5]),  # type: ignore[arg-type]
-        contract_address=None if row[6] is None else bytes(row[6]),  # type: ignore[arg-type]
-        gas_used=int(row[7]),  # type: ignore[call-overload]
-        effective_gas_price=int(row[8]),  # type: ignore[call-overload]
-        log_start=int(row[9]),  # type: ignore[call-overload]
+        hash=bytes(row[0]),
+        block_number=int(row[1]),
+        tx_index=int(row[2]),
+        tx_type=int(row[3]),
+        sender=bytes(row[4]),
+        to=None if row[5] is None else bytes(row[5]),
+        contract_address=None if row[6] is None else bytes(row[6]),
+        gas_used=int(row[7]),
+        effective_gas_price=int(row[8]),
+        log_start=int(row[9]),
+        block_hash=bytes(row[10]) if len(row) > 10 else b"",
     )
 
 
 def tx_location(store: SqliteStore, tx_hash: bytes) -> IndexedTx | None:
-    """The indexed row of a mined transaction, if any."""
-    row = store.query_one(f"SELECT {_TX_COLUMNS} FROM txs WHERE hash = ?", (tx_hash,))
+    """The indexed row of a mined transaction (with its block hash), if any."""
+    columns = ", ".join(f"t.{c.strip()}" for c in _TX_COLUMNS.split(","))
+    row = store.query_one(
+        f"SELECT {columns}, b.hash FROM txs t JOIN blocks b ON b.number = t.block_number WHERE t.hash = ?",
+        (tx_hash,),
+    )
     return None if row is None else _indexed_tx(row)
 
 
 def txs_of_block(store: SqliteStore, number: int) -> list[IndexedTx]:
     """The indexed rows of a block's transactions, in block order."""
-    rows = store.query(
-        f"SELECT {_TX_COLUMNS} FROM txs WHERE block_number = ? ORDER BY tx_index", (number,)
-    )
+    rows = store.query(f"SELECT {_TX_COLUMNS} FROM txs WHERE block_number = ? ORDER BY tx_index", (number,))
     return [_indexed_tx(r) for r in rows]
 
 

@@ -6,6 +6,7 @@ from typing import Any
 
 from eth.abc import BlockHeaderAPI
 from eth.db.schema import SchemaV1
+from eth_typing import BlockNumber, Hash32
 
 from ledger.node import index
 from ledger.node.chain import BLANK_ROOT_HASH, OpsureChain
@@ -38,10 +39,10 @@ def check_head(store: SqliteStore, chain: OpsureChain, chain_id: int) -> BlockHe
 def _check_head(store: SqliteStore, chain: OpsureChain, genesis_hash: bytes) -> BlockHeaderAPI:
     db = chain.chaindb.db
     head_hash = bytes(db[SchemaV1.make_canonical_head_hash_lookup_key()])
-    head: BlockHeaderAPI = chain.get_block_header_by_hash(head_hash)
+    head: BlockHeaderAPI = chain.get_block_header_by_hash(Hash32(head_hash))
     if bytes(head.hash) != head_hash:
         raise LedgerStoreCorrupt(f"{store.path}: head header does not hash to the head pointer")
-    if bytes(chain.chaindb.get_canonical_block_hash(0)) != genesis_hash:
+    if bytes(chain.chaindb.get_canonical_block_hash(BlockNumber(0))) != genesis_hash:
         raise LedgerStoreCorrupt(f"{store.path}: genesis block differs from the recorded one")
     if bytes(chain.chaindb.get_canonical_block_hash(head.block_number)) != head_hash:
         raise LedgerStoreCorrupt(f"{store.path}: head is not canonical at its own height")
@@ -78,7 +79,7 @@ def verify_chain(store: SqliteStore, reader: LedgerReader, first: int = 0) -> di
         )
         if beyond is not None and int(beyond[0]):
             raise LedgerStoreCorrupt("index rows exist beyond the head block")
-        total = store.query_one("SELECT COUNT(*) FROM txs")
+        total = store.query_one("SELECT COUNT(*) FROM txs WHERE block_number >= ?", (first,))
         if total is None or int(total[0]) != counts["txs"]:
             raise LedgerStoreCorrupt("txs index holds rows of non-canonical blocks")
     counts["head"] = head.block_number
@@ -92,14 +93,12 @@ def _verify_block(
     number: int,
     counts: dict[str, int],
 ) -> None:
-    header = chain.get_canonical_block_header_by_number(number)
+    header = chain.get_canonical_block_header_by_number(BlockNumber(number))
     row = store.query_one("SELECT hash, tx_count, log_count FROM blocks WHERE number = ?", (number,))
     if row is None or bytes(row[0]) != bytes(header.hash):
         raise LedgerStoreCorrupt(f"block {number}: missing or foreign block index row")
     block = chain.get_block_by_header(header)
-    receipts = tuple(
-        chain.chaindb.get_receipts(header, chain.get_vm_class(header).get_receipt_builder())
-    )
+    receipts = tuple(chain.chaindb.get_receipts(header, chain.get_vm_class(header).get_receipt_builder()))
     if len(receipts) != len(block.transactions) or int(row[1]) != len(block.transactions):
         raise LedgerStoreCorrupt(f"block {number}: transactions and receipts disagree")
     rows = index.txs_of_block(store, number)
@@ -113,8 +112,7 @@ def _verify_block(
         if receipt is None or receipt.cumulative_gas_used != receipts[i].gas_used:
             raise LedgerStoreCorrupt(f"block {number}: receipt {i} unreadable")
         expected_logs.extend(
-            (lg.log_index, lg.tx_index, lg.tx_hash, lg.address, lg.topics, lg.data)
-            for lg in receipt.logs
+            (lg.log_index, lg.tx_index, lg.tx_hash, lg.address, lg.topics, lg.data) for lg in receipt.logs
         )
     if receipts and receipts[-1].gas_used != header.gas_used:
         raise LedgerStoreCorrupt(f"block {number}: gas used differs from the receipts")

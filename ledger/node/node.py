@@ -12,6 +12,7 @@ from typing import Any
 
 from eth.abc import BlockHeaderAPI, SignedTransactionAPI
 from eth.vm.forks.london.headers import calculate_expected_base_fee_per_gas
+from eth_typing import BlockNumber
 
 from ledger.node import index
 from ledger.node.allowlist import Allowlist, normalize_address
@@ -63,7 +64,7 @@ class EmbeddedNode:
         coinbase: str | bytes | None = None,
         automine: bool = True,
         coalesce_delay: float = 0.005,
-        max_clock_drift: float = 10.0,
+        max_clock_drift: float = 15.0,
         max_block_txs: int = 1000,
         max_pool_txs: int = 20_000,
         quick_check: bool = True,
@@ -122,7 +123,7 @@ class EmbeddedNode:
             from ledger.node.chain import genesis_params
 
             header = create_genesis(self._chain_cls, store.writer_kv(), funded)
-            genesis_block = self._chain_cls(store.writer_kv()).get_canonical_block_by_number(0)
+            genesis_block = self._chain_cls(store.writer_kv()).get_canonical_block_by_number(BlockNumber(0))
             index.index_block(store, genesis_block, (), ())
             store.set_meta("chain_id", str(self.chain_id))
             store.set_meta("genesis_hash", bytes(header.hash).hex())
@@ -150,12 +151,20 @@ class EmbeddedNode:
         thread.join()
         self._miner = None
 
-    def close(self) -> None:
-        """Stop mining and close the store (pending, unmined transactions are lost)."""
+    def close(self, *, mine_pending: bool = True) -> None:
+        """Stop the miner, mine what is still pooled (unless told not to), close the store."""
         if self._closed:
             return
         self.stop_miner()
         with self._mine_lock:
+            if mine_pending:
+                for _ in range(100):
+                    try:
+                        if self.mine_pending() is None:
+                            break
+                    except Exception:
+                        log.exception("could not mine pooled transactions at shutdown")
+                        break
             self._closed = True
             self.store.close()
 
@@ -178,7 +187,11 @@ class EmbeddedNode:
         with self._pool_cond:
             head = self.reader.head()
             validate_against_state(
-                tx, sender, self.reader, head, self._pool,
+                tx,
+                sender,
+                self.reader,
+                head,
+                self._pool,
                 base_fee=calculate_expected_base_fee_per_gas(head),
                 max_pool=self.max_pool_txs,
             )
@@ -209,10 +222,19 @@ class EmbeddedNode:
 
     def _wait_for_clock(self) -> None:
         """Throttle: never let block timestamps run more than max_clock_drift ahead."""
+        warned = False
         while not self._stopping:
             ahead = self._head.timestamp + 1 - time.time()
             if ahead <= self.max_clock_drift:
                 return
+            if not warned and ahead - self.max_clock_drift > 2:
+                log.warning(
+                    "head timestamp is %.0f s ahead of the clock; mining pauses until it is "
+                    "within max_clock_drift=%.0f s",
+                    ahead - 1,
+                    self.max_clock_drift,
+                )
+                warned = True
             time.sleep(min(0.2, ahead - self.max_clock_drift))
 
     def next_timestamp(self) -> int:
@@ -234,7 +256,7 @@ class EmbeddedNode:
                 return None
             try:
                 return self._mine_batch(batch, refused)
-            except sqlite3.Error:
+            except sqlite3.OperationalError:  # I/O, disk full, locked: keep the txs, retry
                 self._reset_writer()
                 raise
             except Exception as exc:
@@ -254,7 +276,7 @@ class EmbeddedNode:
     def _mine_isolated(self, ptx: PendingTx) -> MinedBlock | None:
         try:
             return self._mine_batch([ptx], [])
-        except sqlite3.Error:
+        except sqlite3.OperationalError:
             self._reset_writer()
             raise
         except Exception as exc:
@@ -262,9 +284,7 @@ class EmbeddedNode:
             self._forget([(ptx.hash, f"internal error while mining: {exc!r}")])
             return None
 
-    def _filter_allowed(
-        self, batch: list[PendingTx]
-    ) -> tuple[list[PendingTx], list[tuple[bytes, str]]]:
+    def _filter_allowed(self, batch: list[PendingTx]) -> tuple[list[PendingTx], list[tuple[bytes, str]]]:
         if not self.allowlist_enabled:
             return batch, []
         keep = [p for p in batch if self.allowlist.contains(p.sender)]
@@ -275,9 +295,7 @@ class EmbeddedNode:
         ]
         return keep, refused
 
-    def _mine_batch(
-        self, batch: list[PendingTx], refused: list[tuple[bytes, str]]
-    ) -> MinedBlock:
+    def _mine_batch(self, batch: list[PendingTx], refused: list[tuple[bytes, str]]) -> MinedBlock:
         parent = self._head
         timestamp = self.next_timestamp()
         txs: list[SignedTransactionAPI] = [p.tx for p in batch]
@@ -285,12 +303,12 @@ class EmbeddedNode:
         locked = False
         try:
             with self.store.transaction():
-                built = build_block(
-                    self._writer, parent, txs, timestamp=timestamp, coinbase=self.coinbase
-                )
+                built = build_block(self._writer, parent, txs, timestamp=timestamp, coinbase=self.coinbase)
                 mined = built.block
                 index.index_block(
-                    self.store, mined, built.receipts,
+                    self.store,
+                    mined,
+                    built.receipts,
                     [senders[bytes(t.hash)] for t in mined.transactions],
                 )
                 self._pool_lock.acquire()
@@ -309,8 +327,11 @@ class EmbeddedNode:
             self._blocks_mined += 1
             self._block_cond.notify_all()
         return MinedBlock(
-            number=int(mined.number), hash=bytes(mined.hash), timestamp=int(mined.header.timestamp),
-            tx_hashes=tuple(bytes(t.hash) for t in mined.transactions), dropped=tuple(dropped),
+            number=int(mined.number),
+            hash=bytes(mined.hash),
+            timestamp=int(mined.header.timestamp),
+            tx_hashes=tuple(bytes(t.hash) for t in mined.transactions),
+            dropped=tuple(dropped),
         )
 
     def _forget(self, dropped: list[tuple[bytes, str]]) -> None:

@@ -8,7 +8,9 @@ import rlp
 from eth.abc import BlockHeaderAPI, SignedTransactionAPI, StateAPI, VirtualMachineAPI
 from eth.exceptions import HeaderNotFound, Revert, VMError
 from eth.vm.spoof import SpoofTransaction
-from eth_utils import ValidationError
+from eth_typing import Address, BlockNumber, Hash32
+from eth_utils.exceptions import ValidationError
+from trie.hexary import HexaryTrie
 
 from ledger.node import index
 from ledger.node.chain import OpsureChain
@@ -48,11 +50,9 @@ def tx_info(
         gas_price = tx.gas_price
     access_list: tuple[tuple[bytes, tuple[int, ...]], ...] = ()
     if type_id >= 1:
-        access_list = tuple(
-            (bytes(addr), tuple(int(k) for k in keys)) for addr, keys in tx.access_list
-        )
+        access_list = tuple((bytes(addr), tuple(int(k) for k in keys)) for addr, keys in tx.access_list)
     y_parity = None if type_id == 0 else int(tx.y_parity)
-    v = int(tx.v) if type_id == 0 else int(tx.y_parity)
+    v = int(cast(Any, tx).v) if type_id == 0 else int(tx.y_parity)
     return TxInfo(
         hash=bytes(tx.hash),
         type=type_id,
@@ -99,7 +99,7 @@ class LedgerReader:
                 return self.head()
             number = 0 if tag == "earliest" else int(tag)
             try:
-                found: BlockHeaderAPI = self.chain.get_canonical_block_header_by_number(number)
+                found: BlockHeaderAPI = self.chain.get_canonical_block_header_by_number(BlockNumber(number))
             except HeaderNotFound as exc:
                 raise BlockNotFound(f"block {number} not found") from exc
             return found
@@ -121,25 +121,38 @@ class LedgerReader:
                 rows = index.txs_of_block(self.store, header.block_number)
                 txs = tuple(
                     tx_info(
-                        tx, row.sender, block_hash=bytes(header.hash),
-                        block_number=header.block_number, tx_index=i,
+                        tx,
+                        row.sender,
+                        block_hash=bytes(header.hash),
+                        block_number=header.block_number,
+                        tx_index=i,
                         effective_gas_price=row.effective_gas_price,
                     )
                     for i, (tx, row) in enumerate(zip(block.transactions, rows, strict=True))
                 )
-            h = header
+            h = cast(Any, header)
             return BlockInfo(
-                number=h.block_number, hash=bytes(h.hash), parent_hash=bytes(h.parent_hash),
-                nonce=bytes(h.nonce), uncles_hash=bytes(h.uncles_hash),
+                number=h.block_number,
+                hash=bytes(h.hash),
+                parent_hash=bytes(h.parent_hash),
+                nonce=bytes(h.nonce),
+                uncles_hash=bytes(h.uncles_hash),
                 logs_bloom=int(h.bloom).to_bytes(256, "big"),
-                transactions_root=bytes(h.transaction_root), state_root=bytes(h.state_root),
-                receipts_root=bytes(h.receipt_root), miner=bytes(h.coinbase),
-                difficulty=int(h.difficulty), extra_data=bytes(h.extra_data),
-                size=len(rlp.encode(block)), gas_limit=int(h.gas_limit),
-                gas_used=int(h.gas_used), timestamp=int(h.timestamp), mix_hash=bytes(h.mix_hash),
+                transactions_root=bytes(h.transaction_root),
+                state_root=bytes(h.state_root),
+                receipts_root=bytes(h.receipt_root),
+                miner=bytes(h.coinbase),
+                difficulty=int(h.difficulty),
+                extra_data=bytes(h.extra_data),
+                size=len(rlp.encode(block)),
+                gas_limit=int(h.gas_limit),
+                gas_used=int(h.gas_used),
+                timestamp=int(h.timestamp),
+                mix_hash=bytes(h.mix_hash),
                 base_fee_per_gas=int(h.base_fee_per_gas),
                 withdrawals_root=bytes(h.withdrawals_root),
-                blob_gas_used=int(h.blob_gas_used), excess_blob_gas=int(h.excess_blob_gas),
+                blob_gas_used=int(h.blob_gas_used),
+                excess_blob_gas=int(h.excess_blob_gas),
                 parent_beacon_block_root=bytes(h.parent_beacon_block_root),
                 tx_hashes=tuple(bytes(t.hash) for t in block.transactions),
                 transactions=txs,
@@ -152,10 +165,16 @@ class LedgerReader:
 
     # -- transactions and receipts -----------------------------------------------------
 
+    def _trie_item(self, root: bytes, position: int) -> bytes:
+        item = HexaryTrie(self.chain.chaindb.db, root_hash=root)[rlp.encode(position)]
+        if not item:
+            raise LookupError(f"no trie item {position} under root 0x{root.hex()}")
+        return bytes(item)
+
     def _mined_tx(self, row: index.IndexedTx) -> tuple[BlockHeaderAPI, SignedTransactionAPI]:
-        header = self.header(row.block_number)
+        header = self.chain.get_block_header_by_hash(Hash32(row.block_hash))
         builder = self.chain.get_vm_class(header).get_transaction_builder()
-        tx = self.chain.chaindb.get_transaction_by_index(row.block_number, row.tx_index, builder)
+        tx = builder.decode(self._trie_item(header.transaction_root, row.tx_index))
         return header, tx
 
     def transaction(self, tx_hash: bytes) -> TxInfo | None:
@@ -166,8 +185,12 @@ class LedgerReader:
                 return None
             header, tx = self._mined_tx(row)
             return tx_info(
-                tx, row.sender, block_hash=bytes(header.hash), block_number=row.block_number,
-                tx_index=row.tx_index, effective_gas_price=row.effective_gas_price,
+                tx,
+                row.sender,
+                block_hash=bytes(header.hash),
+                block_number=row.block_number,
+                tx_index=row.tx_index,
+                effective_gas_price=row.effective_gas_price,
             )
 
     def transaction_at(self, header: BlockHeaderAPI, position: int) -> TxInfo | None:
@@ -185,11 +208,10 @@ class LedgerReader:
             row = index.tx_location(self.store, tx_hash)
             if row is None:
                 return None
-            header = self.header(row.block_number)
-            receipt = self.chain.chaindb.get_receipt_by_index(
-                row.block_number, row.tx_index, self.chain.get_vm_class(header).get_receipt_builder()
-            )
-            block_hash = bytes(header.hash)
+            header = self.chain.get_block_header_by_hash(Hash32(row.block_hash))
+            builder = self.chain.get_vm_class(header).get_receipt_builder()
+            receipt = builder.decode(self._trie_item(header.receipt_root, row.tx_index))
+            block_hash = row.block_hash
             logs = tuple(
                 LogEntry(
                     address=bytes(log.address),
@@ -204,13 +226,20 @@ class LedgerReader:
                 for i, log in enumerate(receipt.logs)
             )
             return ReceiptInfo(
-                tx_hash=tx_hash, tx_index=row.tx_index, block_hash=block_hash,
-                block_number=row.block_number, sender=row.sender, to=row.to,
+                tx_hash=tx_hash,
+                tx_index=row.tx_index,
+                block_hash=block_hash,
+                block_number=row.block_number,
+                sender=row.sender,
+                to=row.to,
                 contract_address=row.contract_address,
-                cumulative_gas_used=int(receipt.gas_used), gas_used=row.gas_used,
+                cumulative_gas_used=int(receipt.gas_used),
+                gas_used=row.gas_used,
                 effective_gas_price=row.effective_gas_price,
-                status=1 if receipt.state_root == _SUCCESS else 0, type=row.tx_type,
-                logs=logs, logs_bloom=int(receipt.bloom).to_bytes(256, "big"),
+                status=1 if receipt.state_root == _SUCCESS else 0,
+                type=row.tx_type,
+                logs=logs,
+                logs_bloom=int(receipt.bloom).to_bytes(256, "big"),
             )
 
     def logs(self, flt: LogFilter) -> list[LogEntry]:
@@ -227,36 +256,40 @@ class LedgerReader:
     def balance(self, address: bytes, tag: BlockTag = "latest") -> int:
         """Account balance in wei at a block."""
         with self.store.read():
-            return int(self._vm(tag).state.get_balance(address))
+            return int(self._vm(tag).state.get_balance(Address(address)))
 
     def nonce(self, address: bytes, tag: BlockTag = "latest") -> int:
         """Account nonce at a block."""
         with self.store.read():
-            return int(self._vm(tag).state.get_nonce(address))
+            return int(self._vm(tag).state.get_nonce(Address(address)))
 
     def account(self, address: bytes, tag: BlockTag = "latest") -> tuple[int, int]:
         """(nonce, balance) of an account at a block, from one snapshot."""
         with self.store.read():
             state = self._vm(tag).state
-            return int(state.get_nonce(address)), int(state.get_balance(address))
+            return int(state.get_nonce(Address(address))), int(state.get_balance(Address(address)))
 
     def code(self, address: bytes, tag: BlockTag = "latest") -> bytes:
         """Contract code at a block."""
         with self.store.read():
-            return bytes(self._vm(tag).state.get_code(address))
+            return bytes(self._vm(tag).state.get_code(Address(address)))
 
     def storage(self, address: bytes, slot: int, tag: BlockTag = "latest") -> int:
         """One storage slot at a block."""
         with self.store.read():
-            return int(self._vm(tag).state.get_storage(address, slot))
+            return int(self._vm(tag).state.get_storage(Address(address), slot))
 
     def _spoof(self, state: StateAPI, vm: VirtualMachineAPI, req: CallRequest) -> Any:
         sender = req.sender or ZERO_ADDRESS
         gas_cap = int(state.gas_limit)
         gas = gas_cap if req.gas is None else min(int(req.gas), gas_cap)
         unsigned = vm.create_unsigned_transaction(
-            nonce=state.get_nonce(sender), gas_price=0, gas=gas,
-            to=req.to or b"", value=req.value, data=req.data,
+            nonce=state.get_nonce(Address(sender)),
+            gas_price=0,
+            gas=gas,
+            to=Address(req.to or b""),
+            value=req.value,
+            data=req.data,
         )
         return SpoofTransaction(unsigned, from_=sender)
 
@@ -290,8 +323,7 @@ class LedgerReader:
                     raise ExecutionReverted(data) from exc
                 except VMError as exc:
                     raise ExecutionError(
-                        f"gas required exceeds allowance ({state.gas_limit}): "
-                        f"{_vm_error_message(exc)}"
+                        f"gas required exceeds allowance ({state.gas_limit}): {_vm_error_message(exc)}"
                     ) from exc
                 except ValidationError as exc:
                     raise ExecutionError(str(exc)) from exc

@@ -88,9 +88,7 @@ class RpcDispatcher:
         handler = self.methods.handlers.get(method)
         try:
             if handler is None:
-                raise RpcError(
-                    METHOD_NOT_FOUND, f"the method {method} does not exist/is not available"
-                )
+                raise RpcError(METHOD_NOT_FOUND, f"the method {method} does not exist/is not available")
             result = handler(message.get("params"))
         except Exception as exc:
             answer = _error(request_id, _as_rpc_error(exc))
@@ -122,7 +120,7 @@ def make_rpc_app(node: EmbeddedNode) -> Starlette:
             )
         try:
             payload = json.loads(body)
-        except (ValueError, UnicodeDecodeError):
+        except (ValueError, RecursionError):
             return JSONResponse(_error(None, RpcError(PARSE_ERROR, "parse error")))
         answer = await run_in_threadpool(dispatcher.handle_payload, payload)
         if answer is None:
@@ -133,9 +131,7 @@ def make_rpc_app(node: EmbeddedNode) -> Starlette:
         number = await run_in_threadpool(node.block_number)
         return JSONResponse({"status": "ok", "chainId": node.chain_id, "head": number})
 
-    return Starlette(
-        routes=[Route("/", rpc, methods=["POST"]), Route("/health", health, methods=["GET"])]
-    )
+    return Starlette(routes=[Route("/", rpc, methods=["POST"]), Route("/health", health, methods=["GET"])])
 
 
 def run_node(

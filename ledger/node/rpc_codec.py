@@ -275,7 +275,7 @@ def parse_call(value: Any) -> CallRequest:
         raise invalid("call object expected")
     data_in = value.get("input", value.get("data"))
     if "input" in value and "data" in value and value["input"] != value["data"]:
-        raise invalid("both \"data\" and \"input\" are set and not equal")
+        raise invalid('both "data" and "input" are set and not equal')
     return CallRequest(
         sender=None if value.get("from") is None else parse_address(value["from"], "from"),
         to=None if value.get("to") is None else parse_address(value["to"], "to"),

@@ -97,8 +97,10 @@ class FilterManager:
         assert flt.criteria is not None
         resolved = flt.criteria.resolve(self._node, head)
         window = LogFilter(
-            max(since, resolved.from_block), min(head, resolved.to_block),
-            resolved.addresses, resolved.topics,
+            max(since, resolved.from_block),
+            min(head, resolved.to_block),
+            resolved.addresses,
+            resolved.topics,
         )
         return list(self._node.reader.logs(window))
 

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import itertools
 import platform
 from collections.abc import Callable
 from importlib import metadata
 from typing import Any
 
-from eth_utils import keccak
+from eth_utils.crypto import keccak
 
 from ledger.node.errors import BlockNotFound
 from ledger.node.fees import fee_history
@@ -192,7 +193,7 @@ class RpcMethods:
                 isinstance(p, int | float) and 0 <= p <= 100 for p in percentiles
             ):
                 raise invalid("rewardPercentiles must be numbers between 0 and 100")
-            if any(b < a for a, b in zip(percentiles, percentiles[1:], strict=False)):
+            if any(b < a for a, b in itertools.pairwise(percentiles)):
                 raise invalid("rewardPercentiles must be ascending")
         ref = self._state_tag(parse_block_ref(newest_raw))
         return fee_history(self.node, min(count, 1024), ref, percentiles)
@@ -211,9 +212,7 @@ class RpcMethods:
         return self._block(parse_hash(ref, "block hash"), bool(full))
 
     def _tx_count(self, ref: BlockTag | bytes) -> Any:
-        header = (
-            self.node.reader.header_by_hash(ref) if isinstance(ref, bytes) else None
-        )
+        header = self.node.reader.header_by_hash(ref) if isinstance(ref, bytes) else None
         if not isinstance(ref, bytes):
             try:
                 header = self.node.reader.header(ref)

@@ -37,14 +37,12 @@ Row = tuple[Any, ...]
 
 
 def _connect(path: Path, *, readonly: bool) -> sqlite3.Connection:
-    conn = sqlite3.connect(
-        str(path), isolation_level=None, check_same_thread=False, timeout=30.0
-    )
+    conn = sqlite3.connect(str(path), isolation_level=None, check_same_thread=False, timeout=30.0)
     try:
         conn.execute("PRAGMA busy_timeout=30000")
         if readonly:
             conn.execute("PRAGMA query_only=ON")
-            conn.execute("PRAGMA cache_size=-16000")
+            conn.execute("PRAGMA cache_size=-8000")
         else:
             mode = conn.execute("PRAGMA journal_mode=WAL").fetchone()
             if mode is None or str(mode[0]).lower() != "wal":
@@ -76,7 +74,7 @@ class SqliteStore:
         self._wlock = threading.RLock()
         self._depth = 0
         self._local = threading.local()
-        self._readers: list[sqlite3.Connection] = []
+        self._readers: list[tuple[threading.Thread, sqlite3.Connection]] = []
         self._readers_lock = threading.Lock()
         self._closed = False
 
@@ -251,8 +249,19 @@ class SqliteStore:
             self._local.conn = conn
             self._local.depth = 0
             with self._readers_lock:
-                self._readers.append(conn)
+                # worker threads come and go (anyio retires idle ones): close their readers
+                dead = [c for t, c in self._readers if not t.is_alive()]
+                self._readers = [(t, c) for t, c in self._readers if t.is_alive()]
+                self._readers.append((threading.current_thread(), conn))
+            for old in dead:
+                with contextlib.suppress(sqlite3.Error):
+                    old.close()
         return conn
+
+    def reader_count(self) -> int:
+        """How many per-thread reader connections are open."""
+        with self._readers_lock:
+            return len(self._readers)
 
     @contextlib.contextmanager
     def read(self) -> Iterator[None]:
@@ -315,7 +324,7 @@ class SqliteStore:
     def _close_connections(self) -> None:
         with self._readers_lock:
             readers, self._readers = self._readers, []
-        for conn in readers:
+        for _, conn in readers:
             with contextlib.suppress(sqlite3.Error):
                 conn.close()
         with self._wlock:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Protocol
 
 from eth.abc import BlockHeaderAPI, SignedTransactionAPI
-from eth.vm.forks import CancunVM
+from eth.vm.forks.cancun import CancunVM
 
 from ledger.node import index
 from ledger.node.errors import TransactionRejected
@@ -37,9 +37,7 @@ def tx_max_cost(tx: SignedTransactionAPI) -> int:
     return int(tx.gas) * tx_fee_cap(tx) + int(tx.value)
 
 
-def decode_and_check(
-    raw: bytes, chain_id: int, block_gas_limit: int
-) -> tuple[SignedTransactionAPI, bytes]:
+def decode_and_check(raw: bytes, chain_id: int, block_gas_limit: int) -> tuple[SignedTransactionAPI, bytes]:
     """Decode a signed tx and run the stateless checks; returns (tx, sender)."""
     try:
         tx = _BUILDER.decode(raw)
@@ -49,9 +47,7 @@ def decode_and_check(
     if type_id == 3:
         raise TransactionRejected("blob transactions are not supported")
     if tx.chain_id is None:
-        raise TransactionRejected(
-            "only replay-protected (EIP-155) transactions allowed over RPC"
-        )
+        raise TransactionRejected("only replay-protected (EIP-155) transactions allowed over RPC")
     if int(tx.chain_id) != chain_id:
         raise TransactionRejected(f"invalid chain id: have {tx.chain_id}, want {chain_id}")
     if int(tx.gas) > block_gas_limit:
@@ -70,9 +66,7 @@ def decode_and_check(
     except Exception as exc:
         raise TransactionRejected(f"invalid transaction: {exc}") from exc
     if int(tx.gas) < intrinsic:
-        raise TransactionRejected(
-            f"intrinsic gas too low: gas {tx.gas}, minimum needed {intrinsic}"
-        )
+        raise TransactionRejected(f"intrinsic gas too low: gas {tx.gas}, minimum needed {intrinsic}")
     return tx, sender
 
 
