@@ -45,7 +45,7 @@ from strawberry.types.unset import UnsetType
 from core.auth import ANONYMOUS, Principal, verify_token
 from core.errors import AuthError
 from core.settings import Settings, get_settings
-from opsure.graphql_http import GraphQLEndpoint, HttpError
+from opsure.graphql_http import MAX_NESTING, GraphQLEndpoint, HttpError, nesting_depth
 from opsure.logs import request_id_var
 from opsure.metrics import CONTENT_TYPE_LATEST, Metrics
 from opsure.runtime import Runtime, open_runtime
@@ -243,6 +243,8 @@ class SubscriptionApp(GraphQL[Context, None]):
             raise HttpError(exc.status, exc.message, exc.code) from exc
         if not isinstance(query, str) or not query.strip():
             raise HttpError(400, "'query' must be a non-empty string (or send a 'documentId').")
+        if nesting_depth(query) > MAX_NESTING:
+            raise HttpError(400, f"The GraphQL document is nested deeper than {MAX_NESTING} levels.")
         try:
             document = parse(query, max_tokens=self.runtime.settings.max_query_tokens)
         except GraphQLError:

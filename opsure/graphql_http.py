@@ -275,7 +275,48 @@ def _reject_constant(name: str) -> Any:
     raise ValueError(f"{name} is not valid JSON")
 
 
+# Deep nesting is refused by a linear scan *before* any recursive parser runs: web3/py-evm
+# raise Python's recursion limit (py_ecc sets 100,000), so a recursive JSON or GraphQL parser
+# given a few thousand brackets would overflow the C stack and kill the process.
+MAX_NESTING = 64
+_OPENERS = frozenset("[{(")
+_CLOSERS = frozenset("]})")
+
+
+def nesting_depth(text: str) -> int:
+    """Deepest bracket nesting of JSON or GraphQL text, ignoring brackets inside strings."""
+    if sum(text.count(c) for c in _OPENERS) <= MAX_NESTING:
+        return 0  # cannot be deeper than the number of openers: the common, fast case
+    depth = deepest = 0
+    in_string = escaped = False
+    for ch in text:
+        if in_string:
+            if escaped:
+                escaped = False
+            elif ch == "\\":
+                escaped = True
+            elif ch == '"':
+                in_string = False
+        elif ch == '"':
+            in_string = True
+        elif ch in _OPENERS:
+            depth += 1
+            if depth > deepest:
+                deepest = depth
+                if deepest > MAX_NESTING:
+                    return deepest
+        elif ch in _CLOSERS:
+            depth -= 1
+    return deepest
+
+
+def _check_nesting(text: str, what: str) -> None:
+    if nesting_depth(text) > MAX_NESTING:
+        raise HttpError(400, f"{what} is nested deeper than {MAX_NESTING} levels.")
+
+
 def _loads(text: str, message: str) -> Any:
+    _check_nesting(text, "The JSON")
     try:
         return json.loads(text, parse_constant=_reject_constant)
     except (ValueError, RecursionError) as exc:
@@ -292,6 +333,8 @@ def _check_params(params: dict[str, Any]) -> dict[str, Any]:
     query = params.get("query")
     if query is not None and not isinstance(query, str):
         raise HttpError(400, "'query' must be a string.")
+    if query:
+        _check_nesting(query, "The GraphQL document")
     variables = params.get("variables")
     if variables is not None and not isinstance(variables, dict):
         raise HttpError(400, "'variables' must be a JSON object.")

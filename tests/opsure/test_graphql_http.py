@@ -115,7 +115,7 @@ def test_get_query(http: httpx.Client) -> None:
         (b'{"query": "{ __typename }", "variables": [1]}', "'variables'"),
         (b'{"query": "{ __typename }", "operationName": 1}', "'operationName'"),
         (b'{"query": "{ __typename }", "extensions": 1}', "'extensions'"),
-        (b"[" * 100_000 + b"]" * 100_000, "not valid JSON"),
+        (b"[" * 100_000 + b"]" * 100_000, "nested deeper"),
     ],
 )
 @pytest.mark.parametrize("accept", [GRAPHQL_RESPONSE, JSON])
@@ -443,3 +443,27 @@ def test_random_variables_never_500(http: httpx.Client, runtime: Runtime, variab
     assert resp.status_code < 500, (variables, resp.text)
     if resp.status_code == 200:
         assert "data" in resp.json()
+
+
+def test_nesting_is_refused_even_with_a_raised_recursion_limit(http: httpx.Client) -> None:
+    """web3/py-evm raise the recursion limit; deep input must never reach a recursive parser."""
+    import sys
+
+    old = sys.getrecursionlimit()
+    sys.setrecursionlimit(100_000)
+    try:
+        deep_json = b'{"query": "{ __typename }", "variables": {"v": ' + b"[" * 200_000 + b"]" * 200_000 + b"}}"
+        resp = http.post("/graphql", content=deep_json, headers={**GR, "content-type": "application/json"})
+        assert resp.status_code in (400, 413)
+        deep_doc = "{ a(b: " + "[" * 20_000 + "]" * 20_000 + ") }"
+        resp = http.post("/graphql", json={"query": deep_doc}, headers=GR)
+        assert resp.status_code == 400 and "nested" in resp.json()["errors"][0]["message"]
+    finally:
+        sys.setrecursionlimit(old)
+
+
+def test_nesting_depth_ignores_brackets_inside_strings() -> None:
+    from opsure.graphql_http import MAX_NESTING, nesting_depth
+
+    assert nesting_depth('{ a(b: "' + "[" * 500 + '") }') == 1 or nesting_depth('{ a(b: "' + "[" * 500 + '") }') <= 2
+    assert nesting_depth("[" * (MAX_NESTING + 1) + "]" * (MAX_NESTING + 1)) > MAX_NESTING
