@@ -644,10 +644,7 @@ class StandardMerkleTree:
         """Return True iff ``proof`` proves the value (or value index) against this root."""
         if isinstance(leaf, bool):
             return False
-        if isinstance(leaf, int):
-            h = self.leaf_hash_at(self._index_of(leaf))
-        else:
-            h = self.leaf_hash(leaf)
+        h = self.leaf_hash_at(self._index_of(leaf)) if isinstance(leaf, int) else self.leaf_hash(leaf)
         try:
             return process_proof(h, proof) == self._tree[0]
         except (ValueError, TypeError):

@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 import strawberry
-from graphql import GraphQLError, ValidationContext, ValidationRule
+from graphql import ASTValidationRule, GraphQLError, ValidationContext, ValidationRule
 from strawberry.extensions import (
     AddValidationRules,
     DisableIntrospection,
@@ -44,7 +44,7 @@ from schema.policies import (
 __all__ = ["build_schema"]
 
 
-def _skip_unknown_fragments(rule: type[ValidationRule]) -> type[ValidationRule]:
+def _skip_unknown_fragments(rule: type[ASTValidationRule]) -> type[ASTValidationRule]:
     class Rule(rule):  # type: ignore[misc, valid-type]
         def __init__(self, context: ValidationContext) -> None:
             try:
