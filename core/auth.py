@@ -12,6 +12,7 @@ Example::
 
 from __future__ import annotations
 
+import contextlib
 import enum
 import os
 import time
@@ -103,10 +104,8 @@ class TokenKeys:
             fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
             with os.fdopen(fd, "wb") as fh:
                 fh.write(pem)
-            try:
+            with contextlib.suppress(FileExistsError):
                 os.link(tmp, path)  # atomic and first-writer-wins across processes
-            except FileExistsError:
-                pass
             tmp.unlink(missing_ok=True)
         key = serialization.load_pem_private_key(path.read_bytes(), password=None)
         if not isinstance(key, Ed25519PrivateKey):
