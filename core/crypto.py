@@ -23,6 +23,7 @@ import hmac
 import os
 import secrets
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -40,6 +41,10 @@ class FieldKeys:
 
     data_key: bytes
     index_key: bytes
+
+    @cached_property
+    def _aead(self) -> AESGCM:
+        return AESGCM(self.data_key)
 
     @classmethod
     def generate(cls) -> FieldKeys:
@@ -71,7 +76,7 @@ class FieldKeys:
     def seal(self, plaintext: str, context: str) -> str:
         """Encrypt ``plaintext`` bound to ``context`` (table.column)."""
         nonce = secrets.token_bytes(12)
-        sealed = AESGCM(self.data_key).encrypt(nonce, plaintext.encode(), context.encode())
+        sealed = self._aead.encrypt(nonce, plaintext.encode(), context.encode())
         return _PREFIX + base64.b64encode(nonce + sealed).decode()
 
     def open(self, token: str, context: str) -> str:
@@ -79,7 +84,7 @@ class FieldKeys:
         if not token.startswith(_PREFIX):
             raise ValueError("not an Opsure sealed value")
         raw = base64.b64decode(token[len(_PREFIX) :])
-        return AESGCM(self.data_key).decrypt(raw[:12], raw[12:], context.encode()).decode()
+        return self._aead.decrypt(raw[:12], raw[12:], context.encode()).decode()
 
     def index(self, value: str, context: str) -> str:
         """Deterministic keyed digest of ``value`` for equality look-ups (hex)."""
