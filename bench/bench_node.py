@@ -17,14 +17,12 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from eth_typing import Address
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from eth_utils.address import to_checksum_address
 
 from ledger.node import EmbeddedNode
-from tests.ledger.node_helpers import ALICE, BOB, INIT_CODE, OWNER, serve, signed
+from tests.ledger.node_helpers import ALICE, BOB, INIT_CODE, OWNER, create_address, serve, signed
 
 SENDERS = [OWNER, ALICE, BOB]
 
@@ -33,10 +31,7 @@ def _setup(data_dir: Path) -> tuple[EmbeddedNode, str]:
     node = EmbeddedNode(data_dir, prefund=[a.address for a in SENDERS], automine=False)
     node.send_raw_transaction(signed(OWNER, 0, data=INIT_CODE, gas=300_000))
     node.mine_pending()
-    from eth._utils.address import generate_contract_address
-
-    contract = generate_contract_address(Address(bytes.fromhex(OWNER.address[2:])), 0)
-    return node, to_checksum_address(contract)
+    return node, create_address(OWNER.address, 0)
 
 
 def _presign(contract: str, count: int, first_nonce: Mapping[Any, int]) -> list[bytes]:
@@ -136,7 +131,8 @@ def clock_drift(seconds: float, cap: float) -> tuple[int, float, int, float]:
     Returns (blocks unthrottled, drift unthrottled, blocks capped, max drift capped).
     """
     results: list[tuple[int, float]] = []
-    for drift_cap in (1e9, cap):
+    drift_cap: float | None
+    for drift_cap in (None, cap):
         with tempfile.TemporaryDirectory() as tmp:
             node = EmbeddedNode(
                 Path(tmp),

@@ -42,6 +42,8 @@ log = logging.getLogger("opsure.ledger.node")
 
 #: Suggested priority fee (tip) in wei, as geth suggests on an idle network.
 SUGGESTED_TIP_WEI = 10**9
+#: Without a drift cap, warn (at most once a minute) when the head runs this far ahead.
+DRIFT_WARNING_SECONDS = 15.0
 
 
 class EmbeddedNode:
@@ -51,6 +53,10 @@ class EmbeddedNode:
     served from per-thread SQLite snapshots and never wait for mining. Every block is
     written in ONE SQLite transaction together with its own index rows, so a kill at
     any instant leaves the previous block or the new one.
+
+    Block timestamps are max(parent + 1, now): more than one block per second runs
+    ahead of the clock. `max_clock_drift` (seconds, default None = unbounded) makes the
+    background miner pause instead, so pooled txs batch into fewer blocks.
     """
 
     def __init__(
@@ -64,7 +70,7 @@ class EmbeddedNode:
         coinbase: str | bytes | None = None,
         automine: bool = True,
         coalesce_delay: float = 0.005,
-        max_clock_drift: float = 15.0,
+        max_clock_drift: float | None = None,
         max_block_txs: int = 1000,
         max_pool_txs: int = 20_000,
         quick_check: bool = True,
@@ -92,6 +98,7 @@ class EmbeddedNode:
         self._pool_cond = threading.Condition(self._pool_lock)
         self._block_cond = threading.Condition()
         self._blocks_mined = 0
+        self._drift_warned_at = -1e9
         self._pool = TxPool()
         self._dropped = DroppedLog()
         self._stopping = False
@@ -221,10 +228,19 @@ class EmbeddedNode:
                 time.sleep(0.5)
 
     def _wait_for_clock(self) -> None:
-        """Throttle: never let block timestamps run more than max_clock_drift ahead."""
+        """Throttle (if max_clock_drift is set): keep block timestamps near the clock."""
         warned = False
         while not self._stopping:
             ahead = self._head.timestamp + 1 - time.time()
+            if self.max_clock_drift is None:
+                if ahead > DRIFT_WARNING_SECONDS and time.monotonic() > self._drift_warned_at + 60:
+                    self._drift_warned_at = time.monotonic()
+                    log.warning(
+                        "head timestamp is %.0f s ahead of the clock (more than one block per "
+                        "second); set max_clock_drift to bound it",
+                        ahead - 1,
+                    )
+                return
             if ahead <= self.max_clock_drift:
                 return
             if not warned and ahead - self.max_clock_drift > 2:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
@@ -36,12 +37,30 @@ from ledger.node.rpc_codec import (
 )
 from ledger.node.rpc_methods import RpcMethods
 
-__all__ = ["MAX_BATCH", "MAX_BODY_BYTES", "make_rpc_app", "run_node"]
+__all__ = ["MAX_BATCH", "MAX_BODY_BYTES", "RpcDispatcher", "make_rpc_app", "run_node"]
 
 log = logging.getLogger("opsure.ledger.rpc")
 
 MAX_BODY_BYTES = 8 * 1024 * 1024
 MAX_BATCH = 1000
+#: Deepest JSON nesting accepted. Checked by a linear scan BEFORE json.loads: py-evm (via
+#: py_ecc) raises the recursion limit to 100000, and json.loads of ~100k nested brackets
+#: then overflows the C stack and kills the process instead of raising RecursionError.
+MAX_JSON_NESTING = 64
+_JSON_TOKENS = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"|[\[\]{}]')
+
+
+def json_nesting_depth(body: bytes) -> int:
+    """Deepest bracket nesting of a JSON text, ignoring brackets inside strings."""
+    depth = deepest = 0
+    for match in _JSON_TOKENS.finditer(body):
+        token = match.group()
+        if token in (b"[", b"{"):
+            depth += 1
+            deepest = max(deepest, depth)
+        elif token in (b"]", b"}"):
+            depth -= 1
+    return deepest
 
 
 def _error(request_id: Any, err: RpcError) -> dict[str, Any]:
@@ -108,15 +127,34 @@ class RpcDispatcher:
         return self.handle_one(payload)
 
 
+async def _read_limited(request: Request) -> bytes | None:
+    """The request body, or None once it exceeds MAX_BODY_BYTES (stops reading)."""
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > MAX_BODY_BYTES:
+        return None
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > MAX_BODY_BYTES:
+            return None
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
 def make_rpc_app(node: EmbeddedNode) -> Starlette:
     """ASGI app answering JSON-RPC 2.0 POSTs on "/" (and GET /health)."""
     dispatcher = RpcDispatcher(node)
 
     async def rpc(request: Request) -> Response:
-        body = await request.body()
-        if len(body) > MAX_BODY_BYTES:
+        body = await _read_limited(request)
+        if body is None:
             return JSONResponse(
                 _error(None, RpcError(INVALID_REQUEST, "request body too large")), status_code=413
+            )
+        if json_nesting_depth(body) > MAX_JSON_NESTING:
+            return JSONResponse(
+                _error(None, RpcError(INVALID_REQUEST, f"JSON nested deeper than {MAX_JSON_NESTING}"))
             )
         try:
             payload = json.loads(body)

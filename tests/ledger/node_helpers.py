@@ -9,13 +9,11 @@ import time
 from collections.abc import Iterator
 from typing import Any
 
-import uvicorn
 from eth_account import Account
 from eth_account.signers.local import LocalAccount
 from eth_utils.crypto import keccak
 
 from ledger.node import DEFAULT_CHAIN_ID, EmbeddedNode
-from ledger.node.rpc import make_rpc_app
 
 #: Deterministic test accounts (private keys 1..5); never use outside tests.
 ACCOUNTS: list[LocalAccount] = [Account.from_key(i.to_bytes(32, "big")) for i in range(1, 6)]
@@ -162,6 +160,10 @@ def signed(
 @contextlib.contextmanager
 def serve(node: EmbeddedNode) -> Iterator[str]:
     """Serve the node's RPC app with uvicorn on 127.0.0.1 (free port) in a thread."""
+    import uvicorn
+
+    from ledger.node.rpc import make_rpc_app
+
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind(("127.0.0.1", 0))
@@ -184,6 +186,14 @@ def serve(node: EmbeddedNode) -> Iterator[str]:
 
 
 CRASH_SENDERS = [OWNER, ALICE, BOB]
+
+
+def create_address(deployer: str, nonce: int) -> str:
+    """Checksum address of the contract `deployer` creates with `nonce` (CREATE)."""
+    import rlp
+    from eth_utils.address import to_checksum_address
+
+    return to_checksum_address(keccak(rlp.encode([bytes.fromhex(deployer[2:]), nonce]))[12:])
 
 
 def _pause_inside_block_transaction() -> None:
@@ -223,22 +233,13 @@ def crash_worker(data_dir: str, seed: int, pause_in_commit: bool = False) -> Non
         prefund=[a.address for a in CRASH_SENDERS],
         coalesce_delay=0.001,
         quick_check=False,
-        max_clock_drift=1e9,  # many blocks per second: more kill targets
     )
     nonces = {a.address: node.transaction_count(a.address, "pending") for a in CRASH_SENDERS}
-    from eth.db.schema import SchemaV1  # noqa: F401  (warm imports before "ready")
-
     if nonces[OWNER.address] == 0:
         tx_hash = node.send_raw_transaction(signed(OWNER, 0, data=INIT_CODE, gas=300_000))
         node.wait_for_receipt(tx_hash, 10)
         nonces[OWNER.address] = 1
-    contract = to_checksum_address(
-        bytes(
-            __import__("eth._utils.address", fromlist=["x"]).generate_contract_address(
-                bytes.fromhex(OWNER.address[2:]), 0
-            )
-        )
-    )
+    contract = create_address(OWNER.address, 0)
     print("ready", flush=True)
     sys.stdout.flush()
     while True:

@@ -168,6 +168,12 @@ def test_rejections_and_error_codes(tmp_path: Path) -> None:
                 -32000,
             ),
             ("\xff\xfe".encode("latin-1"), -32700),
+            # py-evm raises the recursion limit: deep JSON must be refused before parsing
+            (b"[" * 100_000 + b"]" * 100_000, -32600),
+            (
+                b'{"jsonrpc":"2.0","id":1,"method":"eth_getLogs","params":[' + b"[" * 70 + b"]" * 70 + b"]}",
+                -32600,
+            ),
         ]
         for body, code in cases:
             response = httpx.post(url, content=body, headers={"content-type": "application/json"})
