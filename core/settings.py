@@ -41,6 +41,9 @@ class Settings:
     max_page_size: int = 100
     default_page_size: int = 20
     ledger_rpc_url: str | None = None
+    ledger_mode: str = "embedded"  # embedded | external | off
+    anchoring_in_process: bool = True
+    ledger_chain_id: int = 48151
     log_level: str = "INFO"
     extra: dict[str, str] = field(default_factory=dict)
 
@@ -75,6 +78,10 @@ class Settings:
             max_query_cost=_int("OPSURE_MAX_QUERY_COST", 50_000),
             max_page_size=_int("OPSURE_MAX_PAGE_SIZE", 100),
             ledger_rpc_url=os.environ.get("OPSURE_LEDGER_RPC_URL") or None,
+            ledger_mode=os.environ.get("OPSURE_LEDGER")
+            or ("external" if os.environ.get("OPSURE_LEDGER_RPC_URL") else "embedded"),
+            anchoring_in_process=_flag("OPSURE_ANCHORING_IN_PROCESS", True),
+            ledger_chain_id=_int("OPSURE_LEDGER_CHAIN_ID", 48151),
             log_level=os.environ.get("OPSURE_LOG_LEVEL") or "INFO",
         )
 

@@ -46,6 +46,7 @@ from core.auth import ANONYMOUS, Principal, verify_token
 from core.errors import AuthError
 from core.settings import Settings, get_settings
 from opsure.graphql_http import MAX_NESTING, GraphQLEndpoint, HttpError, nesting_depth
+from opsure.ledger_host import LedgerHost
 from opsure.logs import request_id_var
 from opsure.metrics import CONTENT_TYPE_LATEST, Metrics
 from opsure.runtime import Runtime, open_runtime
@@ -279,9 +280,15 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     async def metrics_view(_request: Request) -> Response:
         return Response(metrics.render(), media_type=CONTENT_TYPE_LATEST)
 
+    ledger = LedgerHost(runtime)
+    ledger.start()
+
     @contextlib.asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
+        if settings.anchoring_in_process:
+            ledger.start_anchoring()
         yield
+        ledger.close()
         runtime.close()
 
     routes = [
@@ -289,15 +296,28 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
         WebSocketRoute("/graphql", ws_app),
         Route("/healthz", healthz),
         Route("/metrics", metrics_view),
+        Route("/rpc", _RpcRoute(ledger), methods=["GET", "POST"]),
     ]
     app = Starlette(routes=routes, lifespan=lifespan)
     app.state.runtime = runtime
     app.state.schema = schema
     app.state.metrics = metrics
     app.state.trusted_documents = trusted
+    app.state.ledger = ledger
     app.add_middleware(AuthMiddleware, runtime=runtime)  # type: ignore[arg-type]
     app.add_middleware(RequestContextMiddleware, metrics=metrics)  # type: ignore[arg-type]
     return app
+
+
+class _RpcRoute:
+    """ASGI adapter: ``/rpc`` (POST JSON-RPC, GET health) onto the ledger host's node app."""
+
+    def __init__(self, ledger: LedgerHost) -> None:
+        self.ledger = ledger
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        inner = "/" if scope.get("method") == "POST" else "/health"
+        await self.ledger.rpc({**scope, "path": inner, "raw_path": inner.encode()}, receive, send)
 
 
 def _graphiql_html() -> str:

@@ -67,13 +67,25 @@ def migrate() -> None:
 def demo(customers: int, years: int, seed: int) -> None:
     """Load a realistic synthetic data set (customers, products, two years of policies)."""
     from opsure.demo import load_demo
+    from opsure.ledger_host import LedgerHost
     from opsure.migrate import upgrade
     from opsure.runtime import open_runtime
 
     runtime = open_runtime(get_settings())
     upgrade(runtime.engine)
-    summary = load_demo(runtime, customers=customers, years=years, seed=seed)
-    click.echo(json.dumps(summary, indent=2))
+    summary: dict[str, object] = dict(load_demo(runtime, customers=customers, years=years, seed=seed))
+    host = LedgerHost(runtime)
+    try:
+        host.start()
+        if host.mode != "off" and (host.mode == "external" or host.node is not None):
+            result = host.anchor_now()
+            summary["anchored_records"] = result.records
+            summary["anchor_batches"] = result.batches
+        else:
+            summary["anchored_records"] = "pending: the running server's ledger anchors them"
+    finally:
+        host.close()
+    click.echo(json.dumps(summary, indent=2, default=str))
 
 
 @main.command()
@@ -137,9 +149,28 @@ def worker(once: bool, interval: float) -> None:
 
 
 def _register_subcommands() -> None:
+    from ledger.cli import ledger_cli, verify_cli
     from opsure.trusted_documents import documents_cli
 
     main.add_command(documents_cli, "documents")
+    main.add_command(ledger_cli, "ledger")
+    main.add_command(verify_cli, "verify")
+    ledger_cli.add_command(ledger_node, "node")
+
+
+@click.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8545, show_default=True, type=int)
+def ledger_node(host: str, port: int) -> None:
+    """Run the embedded EVM node as its own process (JSON-RPC at http://HOST:PORT/)."""
+    from ledger.chain_client import load_or_create_account
+    from ledger.node.rpc import run_node
+    from opsure.ledger_host import PREFUND_WEI
+
+    settings = get_settings()
+    account = load_or_create_account(settings.keys_dir)
+    run_node(host, port, settings.data_dir / "chain", prefund={account.address: PREFUND_WEI},
+             allowlist=[account.address], chain_id=settings.ledger_chain_id)
 
 
 _register_subcommands()

@@ -10,6 +10,7 @@ from typing import Any
 from faker import Faker
 from sqlalchemy import select
 
+from core.audit import append_audit, digest_input
 from core.auth import Principal, Role
 from core.db import transaction
 from core.errors import DomainError
@@ -142,6 +143,9 @@ def load_demo(
                 )
                 made += 1
                 counts["customers"] += 1
+                append_audit(s, actor=SYSTEM.subject, role=SYSTEM.role.value if SYSTEM.role else None,
+                             action="loadDemoCustomer", input_digest=digest_input({"seed": seed, "n": made}),
+                             target=f"Customer:{cust.id}")
                 for _ in range(rng.choice((1, 1, 1, 2))):
                     product = rng.choice(products)
                     day = start_window + dt.timedelta(days=rng.randrange(0, 365 * years - 30))

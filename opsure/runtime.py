@@ -11,6 +11,7 @@ from core.auth import TokenKeys
 from core.crypto import FieldKeys, install_field_keys
 from core.db import make_engine, make_session_factory
 from core.settings import Settings
+from ledger.commitments import TenantKey, install_tenant_key
 
 __all__ = ["Runtime", "open_runtime"]
 
@@ -36,5 +37,6 @@ def open_runtime(settings: Settings) -> Runtime:
     token_keys = TokenKeys.load_or_create(settings.keys_dir)
     field_keys = FieldKeys.load_or_create(settings.keys_dir)
     install_field_keys(field_keys)
+    install_tenant_key(TenantKey.load_or_create(settings.keys_dir))
     engine = make_engine(settings.resolved_database_url)
     return Runtime(settings, engine, make_session_factory(engine), token_keys, field_keys)

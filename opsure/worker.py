@@ -24,7 +24,26 @@ def run_jobs_once(runtime: Runtime, *, today: dt.date | None = None) -> dict[str
 
 
 def run_worker(runtime: Runtime, *, once: bool = False, interval: float = 30.0) -> None:
-    """Loop over the jobs until interrupted (or once)."""
+    """Loop over the jobs until interrupted (or once); anchoring runs beside them."""
+    from opsure.ledger_host import LedgerHost
+
+    host = LedgerHost(runtime)
+    host.start()
+    try:
+        if once:
+            if host.mode != "off":
+                try:
+                    log.info("anchoring round", extra={"records": host.anchor_now().records})
+                except Exception:
+                    log.exception("anchoring round failed")
+        else:
+            host.start_anchoring()
+        _job_loop(runtime, once=once, interval=interval)
+    finally:
+        host.close()
+
+
+def _job_loop(runtime: Runtime, *, once: bool, interval: float) -> None:
     while True:
         try:
             done = run_jobs_once(runtime)

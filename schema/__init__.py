@@ -29,6 +29,8 @@ from core.settings import Settings
 from schema.audit import AuditQuery
 from schema.context import Context
 from schema.extensions import AccessControl, cost_limit_rule
+from schema.ledger import LedgerMutation, LedgerQuery
+from schema.partners import PartnersMutation, PartnersQuery
 from schema.permissions import AUTHENTICATED, allow
 from schema.policies import (
     Customer,
@@ -99,8 +101,8 @@ class NodeQuery:
         return None
 
 
-Query = merge_types("Query", (NodeQuery, PoliciesQuery, AuditQuery))
-Mutation = merge_types("Mutation", (PoliciesMutation,))
+Query = merge_types("Query", (NodeQuery, PoliciesQuery, AuditQuery, LedgerQuery, PartnersQuery))
+Mutation = merge_types("Mutation", (PoliciesMutation, LedgerMutation, PartnersMutation))
 Subscription = merge_types("Subscription", (PoliciesSubscription,))
 
 

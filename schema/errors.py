@@ -61,7 +61,7 @@ def run_mutation(
     payload: Any,
     work: Callable[[Session], R],
     *,
-    target: Callable[[R], str | None] | None = None,
+    target: Callable[[Any], str | None] | None = None,
 ) -> tuple[R | None, list[UserError]]:
     """Run ``work`` in one transaction with an audit row; return (result, typed errors)."""
     ctx: Context = info.context

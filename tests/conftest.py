@@ -19,12 +19,14 @@ from core.auth import Principal, Role, TokenKeys, issue_token
 from core.crypto import FieldKeys, install_field_keys
 from core.db import make_engine, make_session_factory
 from core.settings import Settings
+from ledger.commitments import TenantKey, current_tenant_key, install_tenant_key
 from opsure.migrate import upgrade
 from opsure.models import metadata
 from opsure.runtime import Runtime
 
 PG_URL = os.environ.get("OPSURE_TEST_DATABASE_URL")
 FIELD_KEYS = FieldKeys.generate()
+TENANT_KEY = TenantKey.generate()
 TOKEN_KEYS = TokenKeys.generate()
 
 
@@ -75,7 +77,7 @@ def database_url(_template_db: str, data_dir: Path) -> str:
 @pytest.fixture
 def settings(data_dir: Path, database_url: str) -> Settings:
     """Settings pointing at the test's data directory and database."""
-    return Settings(data_dir=data_dir, database_url=database_url)
+    return Settings(data_dir=data_dir, database_url=database_url, ledger_mode="off", anchoring_in_process=False)
 
 
 @pytest.fixture
@@ -90,6 +92,10 @@ def engine(settings: Settings) -> Iterator[Engine]:
 def runtime(settings: Settings, engine: Engine) -> Runtime:
     """A runtime with in-memory keys shared by the whole test session."""
     install_field_keys(FIELD_KEYS)
+    try:
+        current_tenant_key()  # a test module may have installed its own key
+    except RuntimeError:
+        install_tenant_key(TENANT_KEY)
     return Runtime(settings, engine, make_session_factory(engine), TOKEN_KEYS, FIELD_KEYS)
 
 

@@ -1,0 +1,131 @@
+"""Hosting the ledger in this process: the embedded node, its /rpc app, the anchoring thread.
+
+``OPSURE_LEDGER=embedded`` (default) opens the py-evm node in ``<data_dir>/chain`` and
+serves it at ``/rpc``; ``external`` (implied by ``OPSURE_LEDGER_RPC_URL``) anchors to that
+network; ``off`` runs without a ledger (records stay pending in the outbox).
+
+Example::
+
+    host = LedgerHost(runtime)
+    host.start()                      # open the node (embedded mode)
+    host.start_anchoring()            # the in-process anchoring worker thread
+    client = host.chain()             # a ChainClient attached to the AnchorRegistry
+    host.close()
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.types import Receive, Scope, Send
+from web3 import Web3
+
+from ledger.anchoring import AnchorResult, anchoring_round, open_chain, run_anchoring_loop
+from ledger.chain_client import ChainClient, ChainError, DispatchProvider, load_or_create_account
+from ledger.node import EmbeddedNode, LedgerStoreLocked
+from ledger.node.rpc import RpcDispatcher, make_rpc_app
+from opsure.runtime import Runtime
+
+__all__ = ["LedgerHost"]
+
+log = logging.getLogger("opsure.ledger")
+PREFUND_WEI = 10**24
+
+
+class LedgerHost:
+    """Owns this process's ledger connection (and the embedded node when it runs here)."""
+
+    def __init__(self, runtime: Runtime) -> None:
+        self.runtime = runtime
+        self.settings = runtime.settings
+        self.node: EmbeddedNode | None = None
+        self._rpc_app: Any = None
+        self._client: ChainClient | None = None
+        self._lock = threading.Lock()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    @property
+    def mode(self) -> str:
+        """embedded, external or off."""
+        return self.settings.ledger_mode
+
+    def start(self) -> None:
+        """Open the embedded node (embedded mode); a store held by another process is reported."""
+        if self.mode != "embedded" or self.node is not None:
+            return
+        account = load_or_create_account(self.settings.keys_dir)
+        try:
+            self.node = EmbeddedNode(
+                self.settings.data_dir / "chain",
+                chain_id=self.settings.ledger_chain_id,
+                prefund={account.address: PREFUND_WEI},
+                allowlist=[account.address],
+            )
+        except LedgerStoreLocked:
+            log.warning("embedded ledger is held by another process; /rpc is served there")
+            return
+        self._rpc_app = make_rpc_app(self.node)
+
+    def chain(self) -> ChainClient:
+        """A client attached to the AnchorRegistry (deployed once per network)."""
+        with self._lock:
+            if self._client is None:
+                if self.mode == "embedded":
+                    if self.node is None:
+                        raise ChainError("the embedded ledger is not open in this process")
+                    w3 = Web3(DispatchProvider(RpcDispatcher(self.node).handle_one))
+                    self._client = open_chain(self.settings, self.runtime.session_factory, target=w3)
+                elif self.mode == "external":
+                    self._client = open_chain(self.settings, self.runtime.session_factory)
+                else:
+                    raise ChainError("the ledger is off (OPSURE_LEDGER=off)")
+            return self._client
+
+    def anchor_now(self, *, max_batch: int = 10_000) -> AnchorResult:
+        """One anchoring round right now (max_age 0: every pending record is due)."""
+        return anchoring_round(self.runtime.session_factory, self.chain(), audit=True,
+                               max_batch=max_batch, max_age=0.0)
+
+    def start_anchoring(self, *, interval: float = 1.0) -> None:
+        """Run the anchoring worker in a daemon thread (one leader across processes)."""
+        if self.mode == "off" or self._thread is not None:
+            return
+        self._thread = threading.Thread(
+            target=run_anchoring_loop,
+            args=(self.runtime, self._stop),
+            kwargs={"chain": self.chain, "interval": interval},
+            name="opsure-anchoring",
+            daemon=True,
+        )
+        self._thread.start()
+
+    async def rpc(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """ASGI entry for ``/rpc``: the embedded node's JSON-RPC, or 503 when it is elsewhere."""
+        if self._rpc_app is None:
+            request = Request(scope, receive)
+            await request.body()
+            reply = JSONResponse(
+                {"jsonrpc": "2.0", "id": None,
+                 "error": {"code": -32000, "message": "no embedded ledger node in this process"}},
+                status_code=503,
+            )
+            await reply(scope, receive, send)
+            return
+        await self._rpc_app(scope, receive, send)
+
+    def close(self) -> None:
+        """Stop the anchoring thread and close the node (mining what is pooled)."""
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=30)
+            self._thread = None
+        if self.node is not None:
+            self.node.close()
+            self.node = None
+            self._rpc_app = None
+        self._client = None

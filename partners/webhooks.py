@@ -1,0 +1,308 @@
+"""Outbound webhooks: what concerns a partner, HMAC-signed, retried with backoff, logged.
+
+Services call :func:`enqueue` in their own transaction; one ``webhook_delivery`` row per
+subscribed endpoint is the outbox entry and, later, the delivery log the partner queries.
+The worker's :func:`deliver_pending` claims due rows (a lease, so two workers never post
+the same row at once), POSTs them and records the outcome; failures are retried with
+exponential backoff (``base_delay * 2**(attempt-1)``, capped, with jitter) until
+``max_attempts``, then marked failed. Delivery is at least once: receivers deduplicate on
+the ``Opsure-Delivery`` header.
+
+Each request carries ``Opsure-Signature: t=<unix seconds>,v1=<hex>`` where ``v1`` is
+``HMAC-SHA256(secret, "<t>." + body)`` (the endpoint's secret, shown once at
+registration); :func:`verify_signature` is the receiver's check.
+
+Example::
+
+    endpoint, secret = register_endpoint(s, principal=p, partner_id=3,
+                                         url="https://partner.example/hooks", events=EVENTS, now=now)
+    enqueue(s, partner_id=3, event="assignment.created", data={"assignmentId": "…"}, now=now)
+    deliver_pending(factory, httpx.Client(timeout=5))
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import hmac
+import ipaddress
+import json
+import logging
+import random
+import secrets
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlsplit
+
+import httpx
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session, sessionmaker
+
+from core.auth import Principal
+from core.db import transaction, utcnow
+from core.errors import NotFoundError, ValidationError
+from partners.models import DeliveryStatus, WebhookDelivery, WebhookEndpoint
+from partners.scoping import owned_by_caller
+from partners.service import Page, get_partner, keyset_page
+
+__all__ = [
+    "EVENTS",
+    "SIGNATURE_HEADER",
+    "DeliveryResult",
+    "deactivate_endpoint",
+    "deliver_pending",
+    "delivery_body",
+    "enqueue",
+    "list_deliveries",
+    "list_endpoints",
+    "register_endpoint",
+    "sign",
+    "verify_signature",
+]
+
+log = logging.getLogger("opsure.partners.webhooks")
+
+EVENTS: tuple[str, ...] = ("assignment.created", "record.anchored", "flag.matched")
+SIGNATURE_HEADER = "Opsure-Signature"
+MAX_ENDPOINTS = 10
+
+
+def _check_url(url: str, *, allow_insecure: bool) -> str:
+    url = url.strip()
+    if len(url) > 2000:
+        raise ValidationError("url is too long", field="url", code="BAD_URL")
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    if parts.scheme not in ("https", "http") or not host or parts.username or parts.password:
+        raise ValidationError("url must be an absolute http(s) URL without credentials", field="url", code="BAD_URL")
+    if allow_insecure:
+        return url
+    if parts.scheme != "https":
+        raise ValidationError("webhooks must use https", field="url", code="BAD_URL")
+    if host == "localhost" or host.endswith(".localhost"):
+        raise ValidationError("webhooks may not target this host", field="url", code="BAD_URL")
+    try:
+        ip = ipaddress.ip_address(host)
+    except ValueError:
+        return url
+    if not ip.is_global:
+        raise ValidationError("webhooks may not target private or loopback addresses", field="url", code="BAD_URL")
+    return url
+
+
+def register_endpoint(
+    session: Session,
+    *,
+    principal: Principal,
+    partner_id: int,
+    url: str,
+    events: Sequence[str],
+    allow_insecure: bool = False,
+    now: dt.datetime,
+) -> tuple[WebhookEndpoint, str]:
+    """Add an endpoint; returns it and its signing secret (shown once)."""
+    partner = get_partner(session, principal=principal, partner_id=partner_id)
+    chosen = sorted(set(events or EVENTS))
+    unknown = [e for e in chosen if e not in EVENTS]
+    if unknown:
+        raise ValidationError(f"unknown events {unknown}; known: {list(EVENTS)}", field="events")
+    count = len(session.scalars(select(WebhookEndpoint.id).where(
+        WebhookEndpoint.partner_id == partner.id, WebhookEndpoint.active.is_(True))).all())
+    if count >= MAX_ENDPOINTS:
+        raise ValidationError(f"at most {MAX_ENDPOINTS} active endpoints", field="url", code="TOO_MANY")
+    secret = "whsec_" + secrets.token_urlsafe(32)
+    endpoint = WebhookEndpoint(
+        partner_id=partner.id, url=_check_url(url, allow_insecure=allow_insecure), secret=secret,
+        events=chosen, active=True, created_by=principal.subject, created_at=now,
+    )
+    session.add(endpoint)
+    session.flush()
+    return endpoint, secret
+
+
+def deactivate_endpoint(session: Session, *, principal: Principal, endpoint_id: int) -> WebhookEndpoint:
+    """Stop delivering to an endpoint (its pending deliveries fail on their next attempt)."""
+    endpoint = session.scalar(select(WebhookEndpoint).where(
+        WebhookEndpoint.id == endpoint_id, owned_by_caller(principal, WebhookEndpoint.partner_id)))
+    if endpoint is None:
+        raise NotFoundError("webhook endpoint not found", field="endpointId")
+    endpoint.active = False
+    session.flush()
+    return endpoint
+
+
+def list_endpoints(session: Session, *, principal: Principal, partner_id: int) -> list[WebhookEndpoint]:
+    """A partner's endpoints, oldest first."""
+    return list(session.scalars(select(WebhookEndpoint).where(
+        WebhookEndpoint.partner_id == partner_id, owned_by_caller(principal, WebhookEndpoint.partner_id),
+    ).order_by(WebhookEndpoint.id)))
+
+
+def enqueue(session: Session, *, partner_id: int, event: str, data: dict[str, Any], now: dt.datetime) -> int:
+    """Queue ``event`` for every active endpoint of the partner subscribed to it; returns how many."""
+    if event not in EVENTS:
+        raise ValueError(f"unknown webhook event {event!r}")
+    endpoints = session.scalars(select(WebhookEndpoint).where(
+        WebhookEndpoint.partner_id == partner_id, WebhookEndpoint.active.is_(True))).all()
+    payload = json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    rows = [
+        WebhookDelivery(endpoint_id=e.id, partner_id=partner_id, event=event, payload=payload,
+                        status=DeliveryStatus.PENDING, attempts=0, next_attempt_at=now, created_at=now)
+        for e in endpoints
+        if event in (e.events or ())
+    ]
+    session.add_all(rows)
+    session.flush()
+    return len(rows)
+
+
+def delivery_body(row: WebhookDelivery) -> bytes:
+    """The exact bytes POSTed for a delivery (the same on every retry)."""
+    return json.dumps(
+        {"id": row.id, "event": row.event, "createdAt": row.created_at.isoformat(),
+         "data": json.loads(row.payload)},
+        sort_keys=True, separators=(",", ":"), ensure_ascii=False,
+    ).encode()
+
+
+def sign(secret: str, timestamp: int, body: bytes) -> str:
+    """The ``Opsure-Signature`` header value for ``body`` sent at ``timestamp``."""
+    mac = hmac.new(secret.encode(), f"{timestamp}.".encode() + body, hashlib.sha256).hexdigest()
+    return f"t={timestamp},v1={mac}"
+
+
+def verify_signature(secret: str, header: str, body: bytes, *, now: float | None = None,
+                     tolerance: float = 300.0) -> bool:
+    """Receiver side: the header's MAC matches and its timestamp is within ``tolerance``."""
+    try:
+        fields = dict(part.split("=", 1) for part in header.split(","))
+        ts = int(fields["t"])
+        given = fields["v1"]
+    except (ValueError, KeyError):
+        return False
+    if abs((now if now is not None else time.time()) - ts) > tolerance:
+        return False
+    expected = sign(secret, ts, body).split("v1=", 1)[1]
+    return hmac.compare_digest(expected, given)
+
+
+@dataclass
+class DeliveryResult:
+    """What one delivery round did."""
+
+    delivered: int = 0
+    retried: int = 0
+    failed: int = 0
+
+
+def backoff_delay(attempts: int, *, base: float, cap: float, jitter: float) -> float:
+    """Seconds to wait after the ``attempts``-th failure."""
+    delay = min(cap, base * 2 ** max(attempts - 1, 0))
+    return float(delay + (random.uniform(0, delay * jitter) if jitter else 0.0))
+
+
+def _claim(session_factory: sessionmaker[Session], now: dt.datetime, limit: int, lease: float) -> list[int]:
+    with transaction(session_factory) as s:
+        due = s.scalars(
+            select(WebhookDelivery.id)
+            .where(WebhookDelivery.status == DeliveryStatus.PENDING, WebhookDelivery.next_attempt_at <= now)
+            .order_by(WebhookDelivery.next_attempt_at, WebhookDelivery.id)
+            .limit(limit)
+        ).all()
+        claimed = []
+        until = now + dt.timedelta(seconds=lease)
+        for did in due:
+            res = s.execute(
+                update(WebhookDelivery)
+                .where(WebhookDelivery.id == did, WebhookDelivery.status == DeliveryStatus.PENDING,
+                       WebhookDelivery.next_attempt_at <= now)
+                .values(next_attempt_at=until)
+                .execution_options(synchronize_session=False)
+            )
+            if res.rowcount == 1:  # type: ignore[attr-defined]
+                claimed.append(int(did))
+        return claimed
+
+
+def deliver_pending(
+    session_factory: sessionmaker[Session],
+    client: httpx.Client,
+    *,
+    now: dt.datetime | None = None,
+    limit: int = 100,
+    max_attempts: int = 8,
+    base_delay: float = 10.0,
+    max_delay: float = 3600.0,
+    jitter: float = 0.1,
+    lease: float = 120.0,
+) -> DeliveryResult:
+    """POST every due delivery once; record delivered / retry-at / failed."""
+    result = DeliveryResult()
+    at = now or utcnow()
+    for did in _claim(session_factory, at, limit, lease):
+        with session_factory() as s:
+            row = s.get(WebhookDelivery, did)
+            assert row is not None
+            endpoint = s.get(WebhookEndpoint, row.endpoint_id)
+            assert endpoint is not None
+            body = delivery_body(row)
+            url, secret, active, event = endpoint.url, endpoint.secret, endpoint.active, row.event
+        status_code: int | None = None
+        error: str | None = None
+        if not active:
+            error = "endpoint deactivated"
+        else:
+            headers = {
+                "content-type": "application/json",
+                "user-agent": "Opsure-Webhooks/1",
+                "opsure-event": event,
+                "opsure-delivery": str(did),
+                SIGNATURE_HEADER.lower(): sign(secret, int(time.time()), body),
+            }
+            try:
+                response = client.post(url, content=body, headers=headers)
+                status_code = response.status_code
+                if not 200 <= status_code < 300:
+                    error = f"HTTP {status_code}"
+            except httpx.HTTPError as exc:
+                error = f"{type(exc).__name__}: {exc}"[:2000]
+        with transaction(session_factory) as s:
+            row = s.get(WebhookDelivery, did)
+            assert row is not None
+            row.attempts += 1
+            row.last_status_code = status_code
+            row.last_error = error
+            if error is None:
+                row.status = DeliveryStatus.DELIVERED
+                row.delivered_at = utcnow()
+                result.delivered += 1
+            elif not active or row.attempts >= max_attempts:
+                row.status = DeliveryStatus.FAILED
+                result.failed += 1
+            else:
+                delay = backoff_delay(row.attempts, base=base_delay, cap=max_delay, jitter=jitter)
+                row.next_attempt_at = at + dt.timedelta(seconds=delay)
+                result.retried += 1
+        if error:
+            log.info("webhook delivery %d to %s failed: %s", did, url, error)
+    return result
+
+
+def list_deliveries(
+    session: Session,
+    *,
+    principal: Principal,
+    first: int,
+    after: str | None = None,
+    status: DeliveryStatus | None = None,
+    event: str | None = None,
+) -> Page[WebhookDelivery]:
+    """Deliveries of the caller's partner (staff: all), oldest first."""
+    stmt = select(WebhookDelivery).where(owned_by_caller(principal, WebhookDelivery.partner_id))
+    if status is not None:
+        stmt = stmt.where(WebhookDelivery.status == status)
+    if event is not None:
+        stmt = stmt.where(WebhookDelivery.event == event)
+    return keyset_page(session, stmt, WebhookDelivery.id, first=first, after=after)
