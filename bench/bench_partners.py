@@ -26,6 +26,7 @@ os.environ.setdefault("ETH_HASH_BACKEND", "pysha3")  # eth-account's keccak: 7x 
 
 import argparse
 import datetime as dt
+import gc
 import json
 import random
 import shutil
@@ -178,6 +179,7 @@ def main() -> None:
         subs = presign(accounts, cases, args.records, 0)
         print(f"pre-signed {len(subs):,} surveys in {time.perf_counter() - t:.1f}s "
               f"({args.signers} signers, {args.cases} investigations; {url.split(':')[0]})")
+        gc.freeze()  # the pre-signed corpus is input, not the system under test: keep it out of GC scans
         pool = verification_pool(args.workers) if args.workers else None
         warm = presign(accounts, cases, 2_000, 10_000_000)
         verified_and_stored(factory, principal, warm, 1_000, pool)  # start the workers, warm caches

@@ -37,6 +37,7 @@ __all__ = [
     "Versioned",
     "make_engine",
     "make_session_factory",
+    "read_only_session",
     "transaction",
     "utcnow",
 ]
@@ -118,6 +119,10 @@ class Versioned:
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    # We issue BEGIN ourselves (see _sqlite_begin): pysqlite's implicit transactions start
+    # only at the first INSERT/UPDATE, so a SAVEPOINT before it would open (and its RELEASE
+    # commit) the outer transaction.
+    dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA journal_mode=WAL")
@@ -140,7 +145,28 @@ def make_engine(url: str, *, echo: bool = False) -> Engine:
     engine = create_engine(url, **kwargs)
     if url.startswith("sqlite"):
         event.listen(engine, "connect", _sqlite_pragmas)
+        event.listen(engine, "begin", _sqlite_begin)
     return engine
+
+
+READ_ONLY = {"opsure_read_only": True}
+
+
+def _sqlite_begin(conn: Any) -> None:
+    # Writers take the write lock up front (BEGIN IMMEDIATE), so busy_timeout queues them
+    # instead of failing a read-then-write upgrade; read-only sessions never block in WAL.
+    options = conn.get_execution_options()
+    if options.get("isolation_level") == "AUTOCOMMIT":
+        return
+    mode = "DEFERRED" if options.get("opsure_read_only") else "IMMEDIATE"
+    conn.exec_driver_sql(f"BEGIN {mode}")
+
+
+def read_only_session(factory: sessionmaker[Session]) -> Session:
+    """A session for reads only (on SQLite it never takes the write lock)."""
+    session = factory()
+    session.connection(execution_options=READ_ONLY)
+    return session
 
 
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:

@@ -49,6 +49,7 @@ from opsure.graphql_http import MAX_NESTING, GraphQLEndpoint, HttpError, nesting
 from opsure.ledger_host import LedgerHost
 from opsure.logs import request_id_var
 from opsure.metrics import CONTENT_TYPE_LATEST, Metrics
+from opsure.partner_auth import token_endpoint
 from opsure.runtime import Runtime, open_runtime
 from opsure.trusted_documents import TrustedDocumentError, TrustedDocuments
 from schema import build_schema
@@ -68,6 +69,9 @@ def _bearer(header: str | None) -> str | None:
     return token.strip()
 
 
+UNAUTHENTICATED_PATHS = frozenset({"/oauth/token", "/healthz", "/metrics", "/rpc"})
+
+
 class AuthMiddleware:
     """Puts the caller's principal on the scope; a bad token is 401 before anything runs."""
 
@@ -76,8 +80,8 @@ class AuthMiddleware:
         self.runtime = runtime
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] not in ("http", "websocket"):
-            await self.app(scope, receive, send)
+        if scope["type"] not in ("http", "websocket") or scope.get("path") in UNAUTHENTICATED_PATHS:
+            await self.app(scope, receive, send)  # these endpoints authenticate on their own
             return
         headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope.get("headers", [])}
         try:
@@ -297,6 +301,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
         Route("/healthz", healthz),
         Route("/metrics", metrics_view),
         Route("/rpc", _RpcRoute(ledger), methods=["GET", "POST"]),
+        Route("/oauth/token", token_endpoint(runtime), methods=["POST"]),
     ]
     app = Starlette(routes=routes, lifespan=lifespan)
     app.state.runtime = runtime

@@ -19,6 +19,7 @@ import logging
 import threading
 from typing import Any
 
+import httpx
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.types import Receive, Scope, Send
@@ -29,6 +30,7 @@ from ledger.chain_client import ChainClient, ChainError, DispatchProvider, load_
 from ledger.node import EmbeddedNode, LedgerStoreLocked
 from ledger.node.rpc import RpcDispatcher, make_rpc_app
 from opsure.runtime import Runtime
+from partners.jobs import run_partner_jobs
 
 __all__ = ["LedgerHost"]
 
@@ -70,6 +72,7 @@ class LedgerHost:
             log.warning("embedded ledger is held by another process; /rpc is served there")
             return
         self._rpc_app = make_rpc_app(self.node)
+        self.chain()  # deploy (once per chain) now, so signing domains exist from the start
 
     def chain(self) -> ChainClient:
         """A client attached to the AnchorRegistry (deployed once per network)."""
@@ -88,8 +91,9 @@ class LedgerHost:
 
     def anchor_now(self, *, max_batch: int = 10_000) -> AnchorResult:
         """One anchoring round right now (max_age 0: every pending record is due)."""
-        return anchoring_round(self.runtime.session_factory, self.chain(), audit=True,
-                               max_batch=max_batch, max_age=0.0)
+        return anchoring_round(
+            self.runtime.session_factory, self.chain(), audit=True, max_batch=max_batch, max_age=0.0
+        )
 
     def start_anchoring(self, *, interval: float = 1.0) -> None:
         """Run the anchoring worker in a daemon thread (one leader across processes)."""
@@ -98,11 +102,20 @@ class LedgerHost:
         self._thread = threading.Thread(
             target=run_anchoring_loop,
             args=(self.runtime, self._stop),
-            kwargs={"chain": self.chain, "interval": interval},
+            kwargs={"chain": self.chain, "interval": interval, "on_round": self._after_round},
             name="opsure-anchoring",
             daemon=True,
         )
         self._thread.start()
+
+    def _after_round(self, _result: AnchorResult) -> None:
+        # Partner jobs send from the anchorer account too: running them in this thread
+        # keeps one sender per process, so nonces never collide.
+        try:
+            with httpx.Client(timeout=10) as http:
+                run_partner_jobs(self.runtime.session_factory, chain=self.chain(), http=http)
+        except Exception:
+            log.exception("partner jobs failed; retried next round")
 
     async def rpc(self, scope: Scope, receive: Receive, send: Send) -> None:
         """ASGI entry for ``/rpc``: the embedded node's JSON-RPC, or 503 when it is elsewhere."""
@@ -110,8 +123,11 @@ class LedgerHost:
             request = Request(scope, receive)
             await request.body()
             reply = JSONResponse(
-                {"jsonrpc": "2.0", "id": None,
-                 "error": {"code": -32000, "message": "no embedded ledger node in this process"}},
+                {
+                    "jsonrpc": "2.0",
+                    "id": None,
+                    "error": {"code": -32000, "message": "no embedded ledger node in this process"},
+                },
                 status_code=503,
             )
             await reply(scope, receive, send)

@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy.orm import Session, sessionmaker
 
 from core.auth import Principal
+from core.db import read_only_session
 from core.settings import Settings
 
 __all__ = ["Context"]
@@ -30,7 +31,7 @@ class Context:
     def session(self) -> Session:
         """A read session for this request, opened on first use, closed by :meth:`close`."""
         if self._session is None:
-            self._session = self.session_factory()
+            self._session = read_only_session(self.session_factory)
         return self._session
 
     def loader(self, cls: type[Any]) -> Any:

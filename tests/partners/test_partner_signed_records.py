@@ -265,3 +265,22 @@ def test_reverification_judges_an_old_signature_by_the_key_status_at_receipt(
         s.get(type(world["key"]), world["key"].id).revoked_at = NOW - dt.timedelta(hours=1)
     with session_factory() as s:
         assert signed_records.reverify(s, record_id=rec.id, now=NOW).key_status_at_receipt == keys.KeyStatus.REVOKED
+
+
+def test_bulk_ingest_checks_on_worker_processes_and_stores_in_order(
+    world: dict[str, Any], session_factory: Any
+) -> None:
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    acct, mine = world["acct"], world["mine"]
+    subs = [Submission(*sign(acct, "SurveyReport", survey_message(mine, acct.address, nonce=n))) for n in range(1, 13)]
+    subs[4] = Submission(subs[4].typed_data, high_s(subs[4].signature))
+    subs[9] = subs[2]  # a replay in a later batch
+    batches = [subs[0:4], subs[4:8], subs[8:12]]
+    with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) as pool:
+        done = list(signed_records.ingest(session_factory, principal=partner_principal(world["firm"]), domain=DOMAIN,
+                                          batches=batches, now=lambda: NOW, executor=pool))
+    codes = [o.error.code if o.error else "ok" for outcomes in done for o in outcomes]
+    assert codes == ["ok"] * 4 + ["HIGH_S"] + ["ok"] * 4 + ["NONCE_REUSED"] + ["ok"] * 2
+    assert _counts(session_factory) == (10, 10, 10)
