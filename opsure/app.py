@@ -52,6 +52,7 @@ from opsure.metrics import CONTENT_TYPE_LATEST, Metrics
 from opsure.partner_auth import token_endpoint
 from opsure.runtime import Runtime, open_runtime
 from opsure.trusted_documents import TrustedDocumentError, TrustedDocuments
+from opsure.uploads import upload_route
 from schema import build_schema
 from schema.context import Context
 
@@ -302,6 +303,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
         Route("/metrics", metrics_view),
         Route("/rpc", _RpcRoute(ledger), methods=["GET", "POST"]),
         Route("/oauth/token", token_endpoint(runtime), methods=["POST"]),
+        upload_route(runtime),
     ]
     app = Starlette(routes=routes, lifespan=lifespan)
     app.state.runtime = runtime

@@ -27,6 +27,7 @@ from strawberry.types import Info
 from core.errors import DomainError
 from core.settings import Settings
 from schema.audit import AuditQuery
+from schema.claims import ClaimsMutation, ClaimsQuery
 from schema.context import Context
 from schema.extensions import AccessControl, cost_limit_rule
 from schema.ledger import LedgerMutation, LedgerQuery
@@ -101,8 +102,8 @@ class NodeQuery:
         return None
 
 
-Query = merge_types("Query", (NodeQuery, PoliciesQuery, AuditQuery, LedgerQuery, PartnersQuery))
-Mutation = merge_types("Mutation", (PoliciesMutation, LedgerMutation, PartnersMutation))
+Query = merge_types("Query", (NodeQuery, PoliciesQuery, AuditQuery, LedgerQuery, PartnersQuery, ClaimsQuery))
+Mutation = merge_types("Mutation", (PoliciesMutation, LedgerMutation, PartnersMutation, ClaimsMutation))
 Subscription = merge_types("Subscription", (PoliciesSubscription,))
 
 

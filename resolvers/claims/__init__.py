@@ -1,0 +1,1 @@
+"""Claims domain: reporting, documents, adjudication, fast-claim, direct billing, payments, risk."""

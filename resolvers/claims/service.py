@@ -1,0 +1,492 @@
+"""Claim services: report, enter invoice data, submit (risk + routing + fast-claim),
+adjudicate, move through the state machine, direct billing. The caller owns the transaction.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import re
+import secrets
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+import rfc8785
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from core.auth import Principal, Role
+from core.errors import (
+    ConflictError,
+    ForbiddenError,
+    InvalidTransitionError,
+    NotFoundError,
+    StaleVersionError,
+    ValidationError,
+)
+from core.events import emit
+from resolvers.claims import adjudication, documents, payments
+from resolvers.claims.fastclaim import FastClaimConfig, ineligibility
+from resolvers.claims.models import (
+    Claim,
+    ClaimChannel,
+    ClaimDocument,
+    ClaimEvent,
+    ClaimLineItem,
+    ClaimState,
+    DocumentKind,
+    LineItemSource,
+    RiskLevel,
+)
+from resolvers.claims.risk.profile import risk_profile
+from resolvers.claims.risk.scoring import ClaimFacts, RiskThresholds, assess_risk
+from resolvers.claims.scoping import claim_visible
+from resolvers.claims.states import record_event, transition
+from resolvers.policies import service as policy_service
+from resolvers.policies.models import Policy, PolicyStatus
+from resolvers.policies.underwriting import validate_icd10
+
+__all__ = [
+    "SYSTEM",
+    "LineItemSpec",
+    "VerifiedBill",
+    "adjudicate_claim",
+    "bill_from_message",
+    "direct_bill",
+    "get_claim",
+    "items_commitment",
+    "report_claim",
+    "set_line_items",
+    "submit_claim",
+    "timeline",
+    "transition_claim",
+    "verified_bill",
+]
+
+#: The actor of automatic decisions (fast-claim, routing).
+SYSTEM = Principal(subject="system:fast-claim", role=Role.ADMIN)
+MAX_AMOUNT = Decimal("10000000")
+MAX_ITEMS = 200
+DOCUMENT_DUE_DAYS = 14
+SLA_DAYS = {ClaimState.UNDER_REVIEW: 5, ClaimState.INVESTIGATING: 20, ClaimState.DOCUMENTS_PENDING: 14}
+_CODE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,39}$")
+_OPEN_FOR_DUPLICATES = tuple(s for s in ClaimState if s not in (ClaimState.CLOSED, ClaimState.REJECTED))
+
+
+@dataclass(frozen=True)
+class LineItemSpec:
+    """One structured invoice line as entered by the hospital or the customer's app."""
+
+    item_code: str
+    category: str
+    amount: Decimal
+    quantity: int = 1
+    description: str = ""
+
+
+def _money(value: Decimal, field: str) -> Decimal:
+    try:
+        q = Decimal(value).quantize(Decimal("0.01"))
+    except (InvalidOperation, ValueError) as exc:
+        raise ValidationError("not an amount", field=field) from exc
+    if q != value:
+        raise ValidationError("amounts have at most two decimals", field=field)
+    return q
+
+
+def _check_version(claim: Claim, expected: int | None) -> None:
+    if expected is not None and claim.version != expected:
+        raise StaleVersionError(f"claim changed: version {claim.version}, you sent {expected}",
+                                field="expectedVersion")
+
+
+def get_claim(session: Session, *, principal: Principal, claim_id: int, lock: bool = False) -> Claim:
+    """A claim visible to ``principal``, else NotFoundError."""
+    stmt = select(Claim).where(Claim.id == claim_id, claim_visible(principal))
+    if lock:
+        stmt = stmt.with_for_update().execution_options(populate_existing=True)
+    row = session.scalar(stmt)
+    if row is None:
+        raise NotFoundError("claim not found", field="claimId")
+    return row
+
+
+def _validate_items(items: Sequence[LineItemSpec], claimed: Decimal) -> list[LineItemSpec]:
+    if not items:
+        raise ValidationError("at least one line item", field="items")
+    if len(items) > MAX_ITEMS:
+        raise ValidationError(f"at most {MAX_ITEMS} line items", field="items")
+    out = []
+    for i, it in enumerate(items):
+        f = f"items.{i}"
+        if not _CODE.match(it.item_code):
+            raise ValidationError("item code: 1-40 of letters, digits, . _ -", field=f"{f}.itemCode")
+        if not _CODE.match(it.category):
+            raise ValidationError("category: 1-40 of letters, digits, . _ -", field=f"{f}.category")
+        amount = _money(it.amount, f"{f}.amount")
+        if amount <= 0 or amount > MAX_AMOUNT:
+            raise ValidationError("line amount must be positive", field=f"{f}.amount")
+        if not 1 <= it.quantity <= 10_000:
+            raise ValidationError("quantity must be 1..10000", field=f"{f}.quantity")
+        out.append(LineItemSpec(it.item_code, it.category.lower(), amount, it.quantity, it.description[:200]))
+    total = sum((it.amount for it in out), Decimal(0))
+    if total != claimed:
+        raise ValidationError(f"line items add up to {total}, the claim says {claimed}", field="items",
+                              code="AMOUNTS_DO_NOT_ADD_UP")
+    return out
+
+
+def _policy_in_force(policy: Policy, day: dt.date) -> bool:
+    if policy.status is PolicyStatus.CANCELLED:
+        return False
+    last = policy.period_end
+    if policy.ended_on is not None and policy.status is not PolicyStatus.EXPIRED:
+        last = min(last, policy.ended_on - dt.timedelta(days=1))
+    return policy.period_start <= day <= last
+
+
+def _find_duplicate(session: Session, *, customer_id: int, hospital: str, start: dt.date, end: dt.date,
+                    event_date: dt.date) -> Claim | None:
+    return session.scalar(
+        select(Claim).where(
+            Claim.customer_id == customer_id, func.lower(Claim.hospital) == hospital.lower(),
+            Claim.state.in_(_OPEN_FOR_DUPLICATES),
+            ((Claim.admission_date <= end) & (Claim.discharge_date >= start)) | (Claim.event_date == event_date),
+        ).order_by(Claim.id).limit(1)
+    )
+
+
+def report_claim(
+    session: Session, *, principal: Principal, policy_id: int, event_date: dt.date, admission_date: dt.date,
+    discharge_date: dt.date, hospital: str, diagnosis_code: str, claimed_amount: Decimal, channel: ClaimChannel,
+    items: Sequence[LineItemSpec] = (), today: dt.date, now: dt.datetime, partner_id: int | None = None,
+) -> Claim:
+    """First notice of loss: a draft claim against a visible, in-force policy; duplicates are flagged."""
+    policy = policy_service.get_policy(session, principal=principal, policy_id=policy_id)
+    if event_date > today:
+        raise ValidationError("the event date is in the future", field="eventDate", code="DATE_IN_FUTURE")
+    if discharge_date > today:
+        raise ValidationError("the discharge date is in the future", field="dischargeDate", code="DATE_IN_FUTURE")
+    if not admission_date <= discharge_date:
+        raise ValidationError("admission must not be after discharge", field="admissionDate")
+    if event_date > discharge_date:
+        raise ValidationError("the event must not be after the discharge", field="eventDate")
+    if event_date < today - dt.timedelta(days=3 * 365):
+        raise ValidationError("claims must be reported within 3 years of the event", field="eventDate",
+                              code="TIME_BARRED")
+    if not _policy_in_force(policy, event_date):
+        raise InvalidTransitionError(f"the policy was not in force on {event_date.isoformat()}",
+                                     field="policyId", code="POLICY_NOT_IN_FORCE")
+    hospital = hospital.strip()
+    if not 2 <= len(hospital) <= 200:
+        raise ValidationError("hospital: 2 to 200 characters", field="hospital")
+    diagnosis = validate_icd10(diagnosis_code)
+    claimed = _money(claimed_amount, "claimedAmount")
+    if claimed <= 0 or claimed > MAX_AMOUNT:
+        raise ValidationError(f"claimed amount must be in (0, {MAX_AMOUNT}]", field="claimedAmount")
+    clean_items = _validate_items(items, claimed) if items else []
+    if channel is ClaimChannel.DIRECT_BILLING and partner_id is None:
+        raise ValidationError("direct billing claims come from a hospital's signed bill", field="channel")
+    duplicate = _find_duplicate(session, customer_id=policy.customer_id, hospital=hospital, start=admission_date,
+                                end=discharge_date, event_date=event_date)
+    claim = Claim(
+        number=f"CLM{today:%Y%m%d}{secrets.token_hex(4).upper()}", policy_id=policy.id,
+        customer_id=policy.customer_id, channel=channel, state=ClaimState.DRAFT, event_date=event_date,
+        admission_date=admission_date, discharge_date=discharge_date, hospital=hospital, diagnosis_code=diagnosis,
+        claimed_amount=claimed, reported_by=principal.subject, duplicate_of_id=duplicate.id if duplicate else None,
+        partner_id=partner_id, risk_hints=[], deductible_applied=Decimal(0), paid_amount=Decimal(0),
+    )
+    session.add(claim)
+    session.flush()
+    record_event(session, claim, actor=principal, kind="reported", to_state=ClaimState.DRAFT, at=now,
+                 reason=f"reported via {channel.value}")
+    if duplicate is not None:
+        record_event(session, claim, actor=principal, kind="duplicate_suspected", at=now,
+                     reason=f"overlaps claim {duplicate.number} (same insured, hospital and dates)")
+    if clean_items:
+        _store_items(session, claim, clean_items, _source_for(principal, channel))
+    session.flush()
+    emit(session, "claim", {"claimId": claim.id, "kind": "reported", "customerId": claim.customer_id})
+    return claim
+
+
+def _source_for(principal: Principal, channel: ClaimChannel) -> LineItemSource:
+    if channel is ClaimChannel.DIRECT_BILLING:
+        return LineItemSource.HOSPITAL_BILL
+    if principal.role is Role.PARTNER:
+        return LineItemSource.HOSPITAL_EINVOICE
+    if principal.role is Role.CUSTOMER:
+        return LineItemSource.CUSTOMER_APP
+    raise ForbiddenError("invoice data comes from the hospital or the customer's app, never retyped by staff",
+                         field="items", code="NOT_A_DATA_HOLDER")
+
+
+def _store_items(session: Session, claim: Claim, items: Sequence[LineItemSpec], source: LineItemSource) -> None:
+    session.add_all(
+        ClaimLineItem(claim_id=claim.id, position=i, item_code=it.item_code, category=it.category,
+                      description=it.description, quantity=it.quantity, amount=it.amount, source=source)
+        for i, it in enumerate(items)
+    )
+
+
+def set_line_items(
+    session: Session, *, principal: Principal, claim_id: int, items: Sequence[LineItemSpec],
+    expected_version: int | None, now: dt.datetime,
+) -> Claim:
+    """Enter a claim's structured invoice data once (hospital e-invoice or customer app)."""
+    claim = get_claim(session, principal=principal, claim_id=claim_id)
+    _check_version(claim, expected_version)
+    if claim.state not in (ClaimState.DRAFT, ClaimState.DOCUMENTS_PENDING):
+        raise InvalidTransitionError(f"a {claim.state.value} claim takes no invoice data", field="claimId")
+    source = _source_for(principal, claim.channel)
+    if session.scalar(select(func.count(ClaimLineItem.id)).where(ClaimLineItem.claim_id == claim.id)):
+        raise ConflictError("invoice data was entered already", field="items", code="ITEMS_ALREADY_ENTERED")
+    _store_items(session, claim, _validate_items(items, claim.claimed_amount), source)
+    record_event(session, claim, actor=principal, kind="invoice_data", at=now,
+                 reason=f"{len(items)} line items from {source.value}")
+    claim.updated_at = now
+    session.flush()
+    return claim
+
+
+def _items(session: Session, claim_id: int) -> list[ClaimLineItem]:
+    return list(session.scalars(select(ClaimLineItem).where(ClaimLineItem.claim_id == claim_id)
+                                .order_by(ClaimLineItem.position)))
+
+
+def _has_invoice(session: Session, claim_id: int) -> bool:
+    return session.scalar(select(ClaimDocument.id).where(
+        ClaimDocument.claim_id == claim_id, ClaimDocument.kind == DocumentKind.INVOICE).limit(1)) is not None
+
+
+def _assess_risk(session: Session, claim: Claim, items: Sequence[ClaimLineItem], policy_start: dt.date,
+                 today: dt.date, extra: dict[str, str]) -> None:
+    profile = risk_profile(session, customer_id=claim.customer_id, today=today, exclude_claim_id=claim.id)
+    facts = ClaimFacts(
+        amount=claim.claimed_amount, line_amounts=tuple(i.amount for i in items) or (claim.claimed_amount,),
+        diagnosis=claim.diagnosis_code, event_date=claim.event_date, admission_date=claim.admission_date,
+        reported_on=today, policy_start=policy_start, duplicate=claim.duplicate_of_id is not None,
+    )
+    result = assess_risk(facts, profile, RiskThresholds.from_extra(extra), extra.get("claims.rules_version"))
+    claim.risk_score = result.score
+    claim.risk_level = result.level
+    claim.risk_hints = result.hints
+    claim.rules_version = result.rules_version
+
+
+def _apply(session: Session, claim: Claim, items: Sequence[ClaimLineItem],
+           result: adjudication.Assessment, *, actor: Principal, reason: str, now: dt.datetime) -> None:
+    for item, line in zip(items, result.lines, strict=True):
+        item.approved_amount = line.payable
+        item.reason_code = line.rejection or (line.codes[0] if line.codes else None)
+    claim.approved_amount = result.payable
+    claim.deductible_applied = result.deductible
+    claim.eob = result.eob()
+    claim.decided_at = now
+    claim.decision_reason = reason
+    transition(session, claim, result.state, actor=actor, reason=reason, at=now)
+
+
+def _route(session: Session, claim: Claim, target: ClaimState, reason: str, now: dt.datetime) -> None:
+    days = SLA_DAYS.get(target)
+    claim.sla_due_at = now + dt.timedelta(days=days) if days else None
+    transition(session, claim, target, actor=SYSTEM, reason=reason, at=now)
+    session.flush()
+
+
+def submit_claim(
+    session: Session, *, principal: Principal, claim_id: int, expected_version: int | None, today: dt.date,
+    now: dt.datetime, extra: dict[str, str] | None = None,
+) -> Claim:
+    """Submit a draft: risk control, then fast-claim (adjudicate, approve, pay) or a human queue."""
+    extra = extra or {}
+    claim = get_claim(session, principal=principal, claim_id=claim_id, lock=True)
+    _check_version(claim, expected_version)
+    transition(session, claim, ClaimState.SUBMITTED, actor=principal, reason="submitted by the claimant", at=now)
+    claim.submitted_at = now
+    items = _items(session, claim.id)
+    policy = policy_service.get_policy(session, principal=SYSTEM, policy_id=claim.policy_id)
+    _assess_risk(session, claim, items, policy.period_start, today, extra)
+    fired = [h["code"] for h in claim.risk_hints if h["source"] == "rule"]
+    record_event(session, claim, actor=SYSTEM, kind="risk", at=now,
+                 reason=f"risk {claim.risk_level.value if claim.risk_level else '?'} score {claim.risk_score}; "
+                        f"rules {', '.join(fired) or 'none'} (version {claim.rules_version})")
+    if claim.risk_level is RiskLevel.HIGH:
+        _route(session, claim, ClaimState.INVESTIGATING, f"high risk: {', '.join(fired) or 'model score'}", now)
+        return claim
+    has_invoice = _has_invoice(session, claim.id)
+    if not has_invoice and claim.channel is not ClaimChannel.DIRECT_BILLING:
+        documents.request_document(session, principal=SYSTEM, claim_id=claim.id, kind=DocumentKind.INVOICE,
+                                   due_on=today + dt.timedelta(days=DOCUMENT_DUE_DAYS),
+                                   note="please upload the hospital invoice", today=today)
+        _route(session, claim, ClaimState.DOCUMENTS_PENDING, "invoice missing", now)
+        return claim
+    why = ineligibility(claim, config=FastClaimConfig.from_extra(extra), item_count=len(items),
+                        items_total=sum((i.amount for i in items), Decimal(0)), has_invoice=has_invoice)
+    if why:
+        claim.fast_track = False
+        _route(session, claim, ClaimState.UNDER_REVIEW, "not fast-claim: " + "; ".join(why), now)
+        return claim
+    result = adjudication.assess(adjudication.coverage_context(session, claim=claim), event_date=claim.event_date,
+                                 diagnosis=claim.diagnosis_code, lines=adjudication.lines_of(items))
+    if result.state is not ClaimState.APPROVED:
+        _route(session, claim, ClaimState.UNDER_REVIEW,
+               f"fast-claim calculation gave {result.state.value}; a person decides", now)
+        return claim
+    claim.fast_track = True
+    _apply(session, claim, items, result, actor=SYSTEM, now=now,
+           reason=f"fast-claim: low risk, amount {claim.claimed_amount} within limit, complete invoice data")
+    payments.pay_claim(session, principal=SYSTEM, claim_id=claim.id, idempotency_key=f"fast-{claim.number}", now=now)
+    session.flush()
+    return claim
+
+
+def adjudicate_claim(
+    session: Session, *, principal: Principal, claim_id: int, expected_version: int | None, now: dt.datetime,
+    note: str = "",
+) -> Claim:
+    """An adjuster runs the benefit calculation and decides (approve, partly approve or reject)."""
+    claim = get_claim(session, principal=principal, claim_id=claim_id, lock=True)
+    _check_version(claim, expected_version)
+    if claim.state not in (ClaimState.SUBMITTED, ClaimState.UNDER_REVIEW, ClaimState.INVESTIGATING):
+        raise InvalidTransitionError(f"a {claim.state.value} claim is not awaiting a decision", field="claimId")
+    items = _items(session, claim.id)
+    if not items:
+        raise ValidationError("the claim has no invoice data to assess", field="claimId", code="NO_ITEMS")
+    result = adjudication.assess(adjudication.coverage_context(session, claim=claim), event_date=claim.event_date,
+                                 diagnosis=claim.diagnosis_code, lines=adjudication.lines_of(items))
+    reason = f"adjudicated by {principal.subject}: {result.state.value}, payable {result.payable}"
+    if note.strip():
+        reason += f" — {note.strip()[:500]}"
+    _apply(session, claim, items, result, actor=principal, reason=reason, now=now)
+    session.flush()
+    return claim
+
+
+def transition_claim(
+    session: Session, *, principal: Principal, claim_id: int, to: ClaimState, reason: str,
+    expected_version: int | None, now: dt.datetime,
+) -> Claim:
+    """A manual move (review, investigate, close, reopen); decisions go through adjudicate_claim."""
+    if to in (ClaimState.APPROVED, ClaimState.PARTIALLY_APPROVED, ClaimState.PAID, ClaimState.SUBMITTED):
+        raise InvalidTransitionError(f"{to.value} is reached by its own action, not set by hand", field="to")
+    claim = get_claim(session, principal=principal, claim_id=claim_id, lock=True)
+    _check_version(claim, expected_version)
+    if to is ClaimState.REJECTED:
+        claim.approved_amount = Decimal(0)
+        claim.decided_at = now
+        claim.decision_reason = reason.strip()
+        claim.eob = {"claimed": str(claim.claimed_amount), "payable": "0", "outcome": "rejected",
+                     "lines": [], "summary": [reason.strip()]}
+    days = SLA_DAYS.get(to)
+    claim.sla_due_at = now + dt.timedelta(days=days) if days else claim.sla_due_at
+    transition(session, claim, to, actor=principal, reason=reason, at=now)
+    session.flush()
+    return claim
+
+
+def timeline(session: Session, *, claim_id: int) -> list[ClaimEvent]:
+    """Every event of a claim, oldest first."""
+    return list(session.scalars(select(ClaimEvent).where(ClaimEvent.claim_id == claim_id).order_by(ClaimEvent.id)))
+
+
+# --- direct billing ----------------------------------------------------------------------------
+
+
+def items_commitment(items: Sequence[LineItemSpec]) -> str:
+    """The ``itemsCommitment`` a hospital signs: SHA-256 of the RFC 8785 JSON of its line items."""
+    canonical = rfc8785.dumps([
+        {"itemCode": i.item_code, "category": i.category.lower(), "amount": str(_money(i.amount, "items")),
+         "quantity": i.quantity}
+        for i in items
+    ])
+    return "0x" + hashlib.sha256(canonical).hexdigest()
+
+
+@dataclass(frozen=True)
+class VerifiedBill:
+    """A hospital bill whose EIP-712 signature the partners domain verified and stored."""
+
+    signed_record_id: int
+    partner_id: int
+    case_reference: str
+    bill_number: str
+    amount_fen: int
+    items_commitment: str
+    issued_on: dt.date
+
+
+def verified_bill(record: Any) -> VerifiedBill:
+    """Read a stored ``partners.models.SignedRecord`` of type HospitalBill."""
+    if record.primary_type != "HospitalBill":
+        raise ValidationError("direct billing needs a HospitalBill record", field="typedData")
+    msg = json.loads(record.message)
+    return VerifiedBill(
+        signed_record_id=int(record.id), partner_id=int(record.partner_id), case_reference=str(msg["caseReference"]),
+        bill_number=str(msg["billNumber"]), amount_fen=int(msg["amountFen"]),
+        items_commitment=str(msg["itemsCommitment"]).lower(), issued_on=dt.date.fromisoformat(msg["issuedOn"]),
+    )
+
+
+def bill_from_message(message: Any) -> VerifiedBill:
+    """The bill fields of a HospitalBill message *before* verification (for pre-checks only)."""
+    try:
+        return VerifiedBill(signed_record_id=0, partner_id=0, case_reference=str(message["caseReference"]),
+                            bill_number=str(message["billNumber"]), amount_fen=int(message["amountFen"]),
+                            items_commitment=str(message["itemsCommitment"]).lower(),
+                            issued_on=dt.date.fromisoformat(str(message["issuedOn"])))
+    except (KeyError, TypeError, ValueError) as exc:
+        raise ValidationError("not a HospitalBill message", field="typedData.message", code="MALFORMED") from exc
+
+
+def direct_bill(
+    session: Session, *, principal: Principal, message: Any, verify: Callable[[], Any], admission_date: dt.date,
+    discharge_date: dt.date, diagnosis_code: str, items: Sequence[LineItemSpec], hospital_name: str,
+    today: dt.date, now: dt.datetime, extra: dict[str, str] | None = None,
+) -> Claim:
+    """Create, assess and settle a claim from a hospital's signed bill; the payee is the hospital.
+
+    The bill's case reference is the policy number the insurer authorised the hospital for
+    (a HOSPITAL_BILL assignment). Claim-side checks run first, on the not yet verified
+    message, so a refusal stores nothing; then ``verify()`` (the partners domain's
+    signed-record verification) stores the signed record, and its verified fields must
+    equal the pre-checked ones.
+    """
+    if principal.role is not Role.PARTNER or principal.partner_id is None:
+        raise ForbiddenError("only the billing hospital submits its bill", code="FORBIDDEN")
+    pre = bill_from_message(message)
+    policy = session.scalar(select(Policy).where(Policy.number == pre.case_reference))
+    if policy is None:
+        raise NotFoundError("the bill's case reference names no policy", field="typedData.message.caseReference")
+    if items_commitment(items) != pre.items_commitment:
+        raise ValidationError("line items do not match the signed itemsCommitment", field="items",
+                              code="ITEMS_MISMATCH")
+    claimed = Decimal(pre.amount_fen) / 100
+    _validate_items(items, claimed)
+    validate_icd10(diagnosis_code)
+    if discharge_date > today or admission_date > discharge_date:
+        raise ValidationError("admission/discharge dates are not plausible", field="dischargeDate",
+                              code="DATE_IN_FUTURE" if discharge_date > today else "INVALID")
+    if not _policy_in_force(policy, admission_date):
+        raise InvalidTransitionError(f"the policy was not in force on {admission_date.isoformat()}",
+                                     field="typedData.message.caseReference", code="POLICY_NOT_IN_FORCE")
+    bill = verified_bill(verify())
+    if bill.partner_id != principal.partner_id or bill.items_commitment != pre.items_commitment \
+            or bill.amount_fen != pre.amount_fen or bill.case_reference != pre.case_reference:
+        raise ValidationError("the verified bill differs from the submitted one", field="typedData",
+                              code="MALFORMED")
+    system = Principal(subject=principal.subject, role=Role.ADMIN)  # the hospital may not read policies itself
+    claim = report_claim(
+        session, principal=system, policy_id=policy.id, event_date=admission_date, admission_date=admission_date,
+        discharge_date=discharge_date, hospital=hospital_name, diagnosis_code=diagnosis_code, claimed_amount=claimed,
+        channel=ClaimChannel.DIRECT_BILLING, items=items, today=today, now=now, partner_id=bill.partner_id,
+    )
+    claim.signed_record_id = bill.signed_record_id
+    record_event(session, claim, actor=principal, kind="signed_bill", at=now,
+                 reason=f"hospital bill {bill.bill_number} verified (EIP-712), {claimed}")
+    session.flush()
+    return submit_claim(session, principal=principal, claim_id=claim.id, expected_version=None, today=today,
+                        now=now, extra=extra)

@@ -1,0 +1,77 @@
+"""Direct billing: a hospital's EIP-712 signed bill becomes a claim settled with the hospital."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from core.auth import Role
+from core.db import transaction
+from core.settings import Settings
+from partners.models import AssignmentKind, PartnerKind
+from resolvers.claims.service import LineItemSpec, items_commitment
+from tests.claim_factories import make_claim_policy
+from tests.partner_factories import DOMAIN, bill_message, make_assignment, make_key, make_partner, sign
+
+DIRECT = """
+mutation($input: DirectBillInput!) { submitDirectBill(input: $input) {
+  claim { id number state channel fastTrack approvedAmount payments { amount payeeKind } }
+  errors { field code message } } }"""
+MINE = "{ claims(first: 10) { edges { node { number state channel paidAmount } } } }"
+
+
+@pytest.fixture
+def settings(data_dir: Path, database_url: str) -> Settings:
+    return Settings(data_dir=data_dir, database_url=database_url, ledger_mode="off", anchoring_in_process=False,
+                    extra={"partners.chain_id": str(DOMAIN.chain_id),
+                           "partners.verifying_contract": DOMAIN.verifying_contract})
+
+
+ITEMS = [LineItemSpec("SURG-11", "inpatient", Decimal("1500.00"), 1), LineItemSpec("DRUG-02", "inpatient",
+                                                                                     Decimal("300.50"), 5)]
+
+
+def _input(typed: Any, signature: str, items: list[LineItemSpec]) -> dict[str, Any]:
+    day = dt.date.today() - dt.timedelta(days=4)
+    return {"typedData": typed, "signature": signature, "hospitalName": "杭州市第一人民医院",
+            "admissionDate": day.isoformat(), "dischargeDate": (day + dt.timedelta(days=2)).isoformat(),
+            "diagnosisCode": "K35.8",
+            "items": [{"itemCode": i.item_code, "category": i.category, "amount": str(i.amount),
+                       "quantity": i.quantity} for i in items]}
+
+
+def test_signed_hospital_bill_is_settled_with_the_hospital(gql: Any, session_factory: Any) -> None:
+    with transaction(session_factory) as s:
+        policy = make_claim_policy(s)
+        hospital = make_partner(s, kind=PartnerKind.HOSPITAL)
+        _key, account = make_key(s, hospital)
+        make_assignment(s, hospital, kind=AssignmentKind.HOSPITAL_BILL, case_reference=policy.number)
+        hospital_id, customer_id = hospital.id, policy.customer_id
+    msg = bill_message(type("A", (), {"case_reference": policy.number})(), account.address,  # type: ignore[arg-type]
+                       amountFen=180050, itemsCommitment=items_commitment(ITEMS))
+    typed, signature = sign(account, "HospitalBill", msg)
+    partner = gql(Role.PARTNER, partner_id=hospital_id)
+
+    # line items that do not match the signed commitment are refused, and nothing is stored
+    tampered = [ITEMS[0], LineItemSpec("DRUG-02", "inpatient", Decimal("300.50"), 6)]
+    bad = partner(DIRECT, {"input": _input(typed, signature, tampered)})["submitDirectBill"]
+    assert bad["claim"] is None and bad["errors"][0]["code"] == "ITEMS_MISMATCH"
+
+    out = partner(DIRECT, {"input": _input(typed, signature, ITEMS)})["submitDirectBill"]
+    assert out["errors"] == [], out
+    claim = out["claim"]
+    assert claim["channel"] == "DIRECT_BILLING" and claim["state"] == "PAID" and claim["fastTrack"] is True
+    # 1800.50 inpatient: deductible 500, 10% co-pay -> 1170.45, paid to the hospital
+    assert claim["approvedAmount"] == "1170.45"
+    assert claim["payments"] == [{"amount": "1170.45", "payeeKind": "HOSPITAL"}]
+
+    replay = partner(DIRECT, {"input": _input(typed, signature, ITEMS)})["submitDirectBill"]
+    assert replay["errors"][0]["code"] == "NONCE_REUSED"
+
+    seen = gql(Role.CUSTOMER, customer_id=customer_id)(MINE)["claims"]["edges"]
+    assert [e["node"]["number"] for e in seen] == [claim["number"]]
+    assert seen[0]["node"]["state"] == "PAID"
