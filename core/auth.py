@@ -12,9 +12,7 @@ Example::
 
 from __future__ import annotations
 
-import contextlib
 import enum
-import os
 import time
 import uuid
 from dataclasses import dataclass
@@ -26,6 +24,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
 from core.errors import AuthError
+from core.keyfiles import secret_file
 from core.settings import Settings
 
 __all__ = ["ANONYMOUS", "Principal", "Role", "TokenKeys", "issue_token", "verify_token"]
@@ -93,21 +92,10 @@ class TokenKeys:
     def load_or_create(cls, keys_dir: Path) -> TokenKeys:
         """Load ``jwt_ed25519.pem`` from ``keys_dir``, creating it (mode 0600) if absent."""
         path = keys_dir / "jwt_ed25519.pem"
-        if not path.exists():
-            keys_dir.mkdir(parents=True, exist_ok=True)
-            pem = Ed25519PrivateKey.generate().private_bytes(
-                serialization.Encoding.PEM,
-                serialization.PrivateFormat.PKCS8,
-                serialization.NoEncryption(),
-            )
-            tmp = path.with_suffix(".tmp")
-            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-            with os.fdopen(fd, "wb") as fh:
-                fh.write(pem)
-            with contextlib.suppress(FileExistsError):
-                os.link(tmp, path)  # atomic and first-writer-wins across processes
-            tmp.unlink(missing_ok=True)
-        key = serialization.load_pem_private_key(path.read_bytes(), password=None)
+        pem = secret_file(path, make=lambda: Ed25519PrivateKey.generate().private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption(),
+        ).decode())
+        key = serialization.load_pem_private_key(pem.encode(), password=None)
         if not isinstance(key, Ed25519PrivateKey):
             raise AuthError(f"{path} is not an Ed25519 private key")
         return cls(private_key=key, public_key=key.public_key())

@@ -17,10 +17,8 @@ Example::
 from __future__ import annotations
 
 import base64
-import contextlib
 import hashlib
 import hmac
-import os
 import secrets
 from dataclasses import dataclass
 from functools import cached_property
@@ -29,6 +27,8 @@ from typing import Any
 
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from sqlalchemy.types import Text, TypeDecorator
+
+from core.keyfiles import secret_file
 
 __all__ = ["EncryptedString", "FieldKeys", "blind_index", "current_field_keys", "install_field_keys"]
 
@@ -54,21 +54,8 @@ class FieldKeys:
     @classmethod
     def load_or_create(cls, keys_dir: Path) -> FieldKeys:
         """Load keys from ``OPSURE_FIELD_KEY`` or ``keys_dir/field.key``, creating the file once."""
-        env = os.environ.get("OPSURE_FIELD_KEY")
-        if env:
-            raw = bytes.fromhex(env)
-        else:
-            path = keys_dir / "field.key"
-            if not path.exists():
-                keys_dir.mkdir(parents=True, exist_ok=True)
-                tmp = path.with_suffix(f".{os.getpid()}.tmp")
-                fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-                with os.fdopen(fd, "w") as fh:
-                    fh.write(secrets.token_bytes(64).hex())
-                with contextlib.suppress(FileExistsError):
-                    os.link(tmp, path)
-                tmp.unlink(missing_ok=True)
-            raw = bytes.fromhex(path.read_text().strip())
+        raw = bytes.fromhex(secret_file(keys_dir / "field.key", env="OPSURE_FIELD_KEY",
+                                        make=lambda: secrets.token_bytes(64).hex()))
         if len(raw) != 64:
             raise ValueError("field key must be 64 bytes (128 hex characters)")
         return cls(data_key=raw[:32], index_key=raw[32:])

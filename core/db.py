@@ -11,11 +11,12 @@ Example::
 from __future__ import annotations
 
 import datetime as dt
+import enum
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from sqlalchemy import BigInteger, DateTime, Integer, MetaData, event, func
+from sqlalchemy import BigInteger, DateTime, Enum, Integer, MetaData, event, func
 from sqlalchemy.engine import Engine, create_engine
 from sqlalchemy.orm import (
     DeclarativeBase,
@@ -40,6 +41,7 @@ __all__ = [
     "read_only_session",
     "transaction",
     "utcnow",
+    "value_enum",
 ]
 
 NAMING = {
@@ -52,6 +54,18 @@ NAMING = {
 
 # SQLite only auto-increments INTEGER PRIMARY KEY; PostgreSQL gets BIGINT identity.
 BigId = BigInteger().with_variant(Integer(), "sqlite")
+
+
+def value_enum(cls: type[enum.Enum], name: str, *, length: int = 32) -> Enum:
+    """A portable enum column storing the members' values (VARCHAR + CHECK, no native type)."""
+    return Enum(
+        cls,
+        name=name,
+        native_enum=False,
+        length=length,
+        validate_strings=True,
+        values_callable=lambda e: [m.value for m in e],
+    )
 
 
 def utcnow() -> dt.datetime:

@@ -25,10 +25,8 @@ Example::
 from __future__ import annotations
 
 import ast
-import contextlib
 import json
 import logging
-import os
 import secrets
 import time
 from collections.abc import Callable, Mapping, Sequence
@@ -54,6 +52,7 @@ from web3.exceptions import (
 )
 from web3.providers.base import BaseProvider
 
+from core.keyfiles import secret_file
 from ledger.contract import abi as registry_abi
 from ledger.contract import bytecode as registry_bytecode
 from ledger.contract import deployed_bytecode
@@ -320,21 +319,9 @@ def decode_anchor_log(entry: Mapping[str, Any]) -> AnchorEvent | None:
 
 def load_or_create_account(keys_dir: Path) -> LocalAccount:
     """The anchorer account: ``OPSURE_ANCHORER_KEY`` or ``keys_dir/anchorer.key`` (made once, 0600)."""
-    env = os.environ.get("OPSURE_ANCHORER_KEY")
-    if env:
-        acct: LocalAccount = Account.from_key(env.strip())
-        return acct
-    path = keys_dir / "anchorer.key"
-    if not path.exists():
-        keys_dir.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(f".{os.getpid()}.tmp")
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "w") as fh:
-            fh.write("0x" + secrets.token_bytes(32).hex())
-        with contextlib.suppress(FileExistsError):  # the first process to create it wins
-            os.link(tmp, path)
-        tmp.unlink(missing_ok=True)
-    acct = Account.from_key(path.read_text().strip())
+    key = secret_file(keys_dir / "anchorer.key", env="OPSURE_ANCHORER_KEY",
+                      make=lambda: "0x" + secrets.token_bytes(32).hex())
+    acct: LocalAccount = Account.from_key(key)
     return acct
 
 

@@ -23,12 +23,10 @@ Example::
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 import hashlib
 import hmac
 import json
-import os
 import re
 import secrets
 from collections.abc import Callable, Mapping
@@ -39,6 +37,7 @@ from typing import Any
 import rfc8785
 
 from core.errors import ValidationError
+from core.keyfiles import secret_file
 from ledger.contract import RecordKind
 
 __all__ = [
@@ -248,20 +247,8 @@ class TenantKey:
     @classmethod
     def load_or_create(cls, keys_dir: Path) -> TenantKey:
         """Load ``OPSURE_TENANT_KEY`` or ``keys_dir/tenant.key``, creating the file once (0600)."""
-        env = os.environ.get("OPSURE_TENANT_KEY")
-        if env:
-            return cls.from_hex(env)
-        path = keys_dir / "tenant.key"
-        if not path.exists():
-            keys_dir.mkdir(parents=True, exist_ok=True)
-            tmp = path.with_suffix(f".{os.getpid()}.tmp")
-            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-            with os.fdopen(fd, "w") as fh:
-                fh.write(secrets.token_bytes(32).hex())
-            with contextlib.suppress(FileExistsError):  # atomic: the first creator wins
-                os.link(tmp, path)
-            tmp.unlink(missing_ok=True)
-        return cls.from_hex(path.read_text())
+        return cls.from_hex(secret_file(keys_dir / "tenant.key", env="OPSURE_TENANT_KEY",
+                                        make=lambda: secrets.token_bytes(32).hex()))
 
     def mac(self, salt: bytes, canonical: bytes) -> bytes:
         """``HMAC-SHA256(key, salt || canonical)``."""

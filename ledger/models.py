@@ -21,7 +21,6 @@ import enum
 
 from sqlalchemy import (
     BigInteger,
-    Enum,
     ForeignKey,
     Index,
     Integer,
@@ -34,7 +33,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column
 
 from core.crypto import EncryptedString
-from core.db import Base, BigId, IdPk, Timestamped, UTCDateTime, Versioned, utcnow
+from core.db import Base, BigId, IdPk, Timestamped, UTCDateTime, Versioned, utcnow, value_enum
 
 __all__ = [
     "AnchorBatch",
@@ -66,16 +65,6 @@ class BatchStatus(enum.StrEnum):
     CONFIRMED = "confirmed"
 
 
-def _enum(cls: type[enum.Enum], name: str) -> Enum:
-    return Enum(
-        cls,
-        name=name,
-        native_enum=False,
-        length=16,
-        validate_strings=True,
-        values_callable=lambda e: [m.value for m in e],
-    )
-
 
 class LedgerRecord(IdPk, Versioned, Base):
     """A committed record; body and salt encrypted, commitment public-safe."""
@@ -91,7 +80,7 @@ class LedgerRecord(IdPk, Versioned, Base):
     #: Also the insert sentinel: bulk inserts with RETURNING stay batched and ordered.
     commitment: Mapped[str] = mapped_column(String(66), nullable=False, unique=True, insert_sentinel=True)
     status: Mapped[RecordStatus] = mapped_column(
-        _enum(RecordStatus, "ledger_record_status"), nullable=False, default=RecordStatus.PENDING
+        value_enum(RecordStatus, "ledger_record_status", length=16), nullable=False, default=RecordStatus.PENDING
     )
     batch_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("anchor_batch.id"))
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), nullable=False, default=utcnow)
@@ -109,7 +98,7 @@ class AnchorBatch(IdPk, Versioned, Timestamped, Base):
     kind: Mapped[int] = mapped_column(SmallInteger, nullable=False)
     count: Mapped[int] = mapped_column(Integer, nullable=False)
     status: Mapped[BatchStatus] = mapped_column(
-        _enum(BatchStatus, "anchor_batch_status"), nullable=False, default=BatchStatus.PREPARED, index=True
+        value_enum(BatchStatus, "anchor_batch_status", length=16), nullable=False, default=BatchStatus.PREPARED, index=True
     )
     chain_id: Mapped[int | None] = mapped_column(BigNum)
     contract: Mapped[str | None] = mapped_column(String(42))

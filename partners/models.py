@@ -32,7 +32,6 @@ from sqlalchemy import (
     BigInteger,
     Boolean,
     Date,
-    Enum,
     ForeignKey,
     Index,
     Integer,
@@ -43,7 +42,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column
 
 from core.crypto import EncryptedString
-from core.db import Base, BigId, IdPk, Timestamped, UTCDateTime, Versioned, utcnow
+from core.db import Base, BigId, IdPk, Timestamped, UTCDateTime, Versioned, utcnow, value_enum
 
 __all__ = [
     "Assignment",
@@ -67,16 +66,6 @@ __all__ = [
 
 BigNum = BigInteger().with_variant(Integer(), "sqlite")
 
-
-def _enum(cls: type[enum.Enum], name: str) -> Enum:
-    return Enum(
-        cls,
-        name=name,
-        native_enum=False,
-        length=32,
-        validate_strings=True,
-        values_callable=lambda e: [m.value for m in e],
-    )
 
 
 class PartnerKind(enum.StrEnum):
@@ -122,8 +111,8 @@ class Partner(IdPk, Versioned, Timestamped, Base):
 
     code: Mapped[str] = mapped_column(String(40), unique=True)
     name: Mapped[str] = mapped_column(String(200))
-    kind: Mapped[PartnerKind] = mapped_column(_enum(PartnerKind, "partner_kind"))
-    status: Mapped[PartnerStatus] = mapped_column(_enum(PartnerStatus, "partner_status"), index=True)
+    kind: Mapped[PartnerKind] = mapped_column(value_enum(PartnerKind, "partner_kind"))
+    status: Mapped[PartnerStatus] = mapped_column(value_enum(PartnerStatus, "partner_status"), index=True)
     submitted_by: Mapped[str] = mapped_column(String(200))
     submitted_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
     reviewer: Mapped[str | None] = mapped_column(String(200))
@@ -166,8 +155,8 @@ class PartnerReviewEvent(IdPk, Base):
     __tablename__ = "partner_review_event"
 
     partner_id: Mapped[int] = mapped_column(BigId, ForeignKey("partner.id"), index=True)
-    from_status: Mapped[PartnerStatus | None] = mapped_column(_enum(PartnerStatus, "partner_status"))
-    to_status: Mapped[PartnerStatus] = mapped_column(_enum(PartnerStatus, "partner_status"))
+    from_status: Mapped[PartnerStatus | None] = mapped_column(value_enum(PartnerStatus, "partner_status"))
+    to_status: Mapped[PartnerStatus] = mapped_column(value_enum(PartnerStatus, "partner_status"))
     actor: Mapped[str] = mapped_column(String(200))
     role: Mapped[str | None] = mapped_column(String(32))
     reason: Mapped[str | None] = mapped_column(Text)
@@ -210,7 +199,7 @@ class Assignment(IdPk, Timestamped, Base):
     __table_args__ = (Index("ix_assignment_kind_case", "kind", "case_reference"),)
 
     partner_id: Mapped[int] = mapped_column(BigId, ForeignKey("partner.id"), index=True)
-    kind: Mapped[AssignmentKind] = mapped_column(_enum(AssignmentKind, "assignment_kind"))
+    kind: Mapped[AssignmentKind] = mapped_column(value_enum(AssignmentKind, "assignment_kind"))
     case_reference: Mapped[str] = mapped_column(String(64))
     #: The investigation a survey assignment is for (unique; None for other kinds).
     investigation_id: Mapped[int | None] = mapped_column(BigNum, unique=True)
@@ -302,7 +291,7 @@ class WebhookDelivery(IdPk, Base):
     partner_id: Mapped[int] = mapped_column(BigId, ForeignKey("partner.id"), index=True)
     event: Mapped[str] = mapped_column(String(40))
     payload: Mapped[str] = mapped_column(Text)
-    status: Mapped[DeliveryStatus] = mapped_column(_enum(DeliveryStatus, "webhook_delivery_status"))
+    status: Mapped[DeliveryStatus] = mapped_column(value_enum(DeliveryStatus, "webhook_delivery_status"))
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     next_attempt_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
     last_status_code: Mapped[int | None] = mapped_column(Integer)

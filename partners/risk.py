@@ -22,11 +22,9 @@ Example::
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 import hashlib
 import hmac
-import os
 import re
 import secrets
 from collections.abc import Mapping
@@ -41,6 +39,7 @@ from sqlalchemy.orm import Session
 from core.auth import Principal
 from core.errors import ConflictError, NotFoundError, ValidationError
 from core.events import emit
+from core.keyfiles import secret_file
 from ledger import service as ledger
 from ledger.commitments import commit, current_tenant_key, parse_kind
 from ledger.contract import RecordKind
@@ -99,20 +98,9 @@ class ConsortiumKey:
     @classmethod
     def load_or_create(cls, keys_dir: Path) -> ConsortiumKey:
         """``OPSURE_CONSORTIUM_KEY`` or ``keys_dir/consortium.key`` (created once, 0600)."""
-        env = os.environ.get("OPSURE_CONSORTIUM_KEY")
-        if env:
-            return cls(bytes.fromhex(env.strip().removeprefix("0x")))
-        path = keys_dir / "consortium.key"
-        if not path.exists():
-            keys_dir.mkdir(parents=True, exist_ok=True)
-            tmp = path.with_suffix(f".{os.getpid()}.tmp")
-            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-            with os.fdopen(fd, "w") as fh:
-                fh.write(secrets.token_bytes(32).hex())
-            with contextlib.suppress(FileExistsError):
-                os.link(tmp, path)  # atomic: the first process wins
-            tmp.unlink(missing_ok=True)
-        return cls(bytes.fromhex(path.read_text().strip()))
+        text = secret_file(keys_dir / "consortium.key", env="OPSURE_CONSORTIUM_KEY",
+                           make=lambda: secrets.token_bytes(32).hex())
+        return cls(bytes.fromhex(text.removeprefix("0x")))
 
     def blind(self, id_number: str) -> str:
         """The blinded id of an ID number (64 lowercase hex characters)."""

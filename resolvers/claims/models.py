@@ -11,7 +11,6 @@ from sqlalchemy import (
     JSON,
     Boolean,
     Date,
-    Enum,
     Float,
     ForeignKey,
     Index,
@@ -23,7 +22,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from core.db import Base, BigId, IdPk, Timestamped, Versioned, utcnow
+from core.db import Base, BigId, IdPk, Timestamped, Versioned, utcnow, value_enum
 
 __all__ = [
     "Claim",
@@ -42,10 +41,6 @@ __all__ = [
 
 Money = Numeric(14, 2)
 
-
-def _enum(cls: type[enum.Enum], name: str) -> Enum:
-    return Enum(cls, name=name, native_enum=False, length=32, validate_strings=True,
-                values_callable=lambda e: [m.value for m in e])
 
 
 class ClaimState(enum.StrEnum):
@@ -119,8 +114,8 @@ class Claim(IdPk, Versioned, Timestamped, Base):
     number: Mapped[str] = mapped_column(String(32), unique=True)
     policy_id: Mapped[int] = mapped_column(BigId, ForeignKey("policy.id"), index=True)
     customer_id: Mapped[int] = mapped_column(BigId, ForeignKey("customer.id"))
-    channel: Mapped[ClaimChannel] = mapped_column(_enum(ClaimChannel, "claim_channel"))
-    state: Mapped[ClaimState] = mapped_column(_enum(ClaimState, "claim_state"))
+    channel: Mapped[ClaimChannel] = mapped_column(value_enum(ClaimChannel, "claim_channel"))
+    state: Mapped[ClaimState] = mapped_column(value_enum(ClaimState, "claim_state"))
     event_date: Mapped[dt.date] = mapped_column(Date)
     admission_date: Mapped[dt.date] = mapped_column(Date)
     discharge_date: Mapped[dt.date] = mapped_column(Date)
@@ -133,7 +128,7 @@ class Claim(IdPk, Versioned, Timestamped, Base):
     reported_by: Mapped[str] = mapped_column(String(200))
     duplicate_of_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("claim.id"))
     risk_score: Mapped[float | None] = mapped_column(Float)
-    risk_level: Mapped[RiskLevel | None] = mapped_column(_enum(RiskLevel, "risk_level"))
+    risk_level: Mapped[RiskLevel | None] = mapped_column(value_enum(RiskLevel, "risk_level"))
     risk_hints: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
     rules_version: Mapped[str | None] = mapped_column(String(40))
     fast_track: Mapped[bool] = mapped_column(Boolean, default=False)
@@ -158,7 +153,7 @@ class ClaimLineItem(IdPk, Base):
     description: Mapped[str] = mapped_column(String(200), default="")
     quantity: Mapped[int] = mapped_column(Integer)
     amount: Mapped[Decimal] = mapped_column(Money)
-    source: Mapped[LineItemSource] = mapped_column(_enum(LineItemSource, "line_item_source"))
+    source: Mapped[LineItemSource] = mapped_column(value_enum(LineItemSource, "line_item_source"))
     approved_amount: Mapped[Decimal | None] = mapped_column(Money)
     reason_code: Mapped[str | None] = mapped_column(String(40))
 
@@ -184,7 +179,7 @@ class ClaimDocument(IdPk, Timestamped, Base):
     __tablename__ = "claim_document"
 
     claim_id: Mapped[int] = mapped_column(BigId, ForeignKey("claim.id"), index=True)
-    kind: Mapped[DocumentKind] = mapped_column(_enum(DocumentKind, "document_kind"))
+    kind: Mapped[DocumentKind] = mapped_column(value_enum(DocumentKind, "document_kind"))
     filename: Mapped[str] = mapped_column(String(200))
     content_type: Mapped[str] = mapped_column(String(100))
     size: Mapped[int] = mapped_column(Integer)
@@ -202,7 +197,7 @@ class DocumentRequest(IdPk, Timestamped, Base):
     __tablename__ = "claim_document_request"
 
     claim_id: Mapped[int] = mapped_column(BigId, ForeignKey("claim.id"), index=True)
-    kind: Mapped[DocumentKind] = mapped_column(_enum(DocumentKind, "document_kind"))
+    kind: Mapped[DocumentKind] = mapped_column(value_enum(DocumentKind, "document_kind"))
     due_on: Mapped[dt.date] = mapped_column(Date)
     note: Mapped[str] = mapped_column(String(500), default="")
     requested_by: Mapped[str] = mapped_column(String(200))
@@ -219,7 +214,7 @@ class Payment(IdPk, Timestamped, Base):
     seq: Mapped[int] = mapped_column(Integer)
     idempotency_key: Mapped[str] = mapped_column(String(80), unique=True)
     amount: Mapped[Decimal] = mapped_column(Money)
-    payee_kind: Mapped[PayeeKind] = mapped_column(_enum(PayeeKind, "payee_kind"))
+    payee_kind: Mapped[PayeeKind] = mapped_column(value_enum(PayeeKind, "payee_kind"))
     payee_ref: Mapped[str] = mapped_column(String(64))
     status: Mapped[str] = mapped_column(String(16), default="settled")
     instructed_by: Mapped[str] = mapped_column(String(200))

@@ -7,25 +7,15 @@ import enum
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import JSON, Date, Enum, ForeignKey, Index, Integer, Numeric, String, Text
+from sqlalchemy import JSON, Date, ForeignKey, Index, Integer, Numeric, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from core.crypto import EncryptedString
-from core.db import Base, BigId, IdPk, Timestamped, Versioned
+from core.db import Base, BigId, IdPk, Timestamped, Versioned, value_enum
 
 Money = Numeric(14, 2)
 Rate = Numeric(5, 4)
 
-
-def _enum(cls: type[enum.Enum], name: str) -> Enum:
-    return Enum(
-        cls,
-        name=name,
-        native_enum=False,
-        length=32,
-        validate_strings=True,
-        values_callable=lambda e: [m.value for m in e],
-    )
 
 
 class Gender(enum.StrEnum):
@@ -82,7 +72,7 @@ class Customer(IdPk, Versioned, Timestamped, Base):
     email: Mapped[str | None] = mapped_column(EncryptedString("customer.email"))
     birth_date: Mapped[str] = mapped_column(EncryptedString("customer.birth_date"))
     birth_year: Mapped[int] = mapped_column(Integer)
-    gender: Mapped[Gender] = mapped_column(_enum(Gender, "gender"))
+    gender: Mapped[Gender] = mapped_column(value_enum(Gender, "gender"))
     city: Mapped[str | None] = mapped_column(String(64))
 
 
@@ -149,11 +139,11 @@ class Quote(IdPk, Versioned, Timestamped, Base):
     start_date: Mapped[dt.date] = mapped_column(Date)
     insured_age: Mapped[int] = mapped_column(Integer)
     premium: Mapped[Decimal] = mapped_column(Money)
-    status: Mapped[QuoteStatus] = mapped_column(_enum(QuoteStatus, "quote_status"))
+    status: Mapped[QuoteStatus] = mapped_column(value_enum(QuoteStatus, "quote_status"))
     valid_until: Mapped[dt.date] = mapped_column(Date)
     # The declaration is medical data: encrypted JSON text, never queried by content.
     declaration: Mapped[str] = mapped_column(EncryptedString("quote.declaration"))
-    outcome: Mapped[UnderwritingOutcome] = mapped_column(_enum(UnderwritingOutcome, "underwriting_outcome"))
+    outcome: Mapped[UnderwritingOutcome] = mapped_column(value_enum(UnderwritingOutcome, "underwriting_outcome"))
     exclusions: Mapped[list[str]] = mapped_column(JSON, default=list)
     reasons: Mapped[list[str]] = mapped_column(JSON, default=list)
 
@@ -169,7 +159,7 @@ class Policy(IdPk, Versioned, Timestamped, Base):
     product_id: Mapped[int] = mapped_column(BigId, ForeignKey("product.id"), index=True)
     quote_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("quote.id"))
     renewed_from_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("policy.id"), unique=True)
-    status: Mapped[PolicyStatus] = mapped_column(_enum(PolicyStatus, "policy_status"))
+    status: Mapped[PolicyStatus] = mapped_column(value_enum(PolicyStatus, "policy_status"))
     period_start: Mapped[dt.date] = mapped_column(Date)
     period_end: Mapped[dt.date] = mapped_column(Date)
     issued_at: Mapped[dt.datetime] = mapped_column()
@@ -191,7 +181,7 @@ class Endorsement(IdPk, Timestamped, Base):
     __tablename__ = "endorsement"
 
     policy_id: Mapped[int] = mapped_column(BigId, ForeignKey("policy.id"), index=True)
-    kind: Mapped[EndorsementKind] = mapped_column(_enum(EndorsementKind, "endorsement_kind"))
+    kind: Mapped[EndorsementKind] = mapped_column(value_enum(EndorsementKind, "endorsement_kind"))
     changes: Mapped[str] = mapped_column(EncryptedString("endorsement.changes"))
     effective_on: Mapped[dt.date] = mapped_column(Date)
     requested_by: Mapped[str] = mapped_column(String(200))
