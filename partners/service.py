@@ -6,15 +6,15 @@ import datetime as dt
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Generic, TypeVar
+from typing import Any, TypeVar
 
-from sqlalchemy import Select, select
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from core.auth import Principal
 from core.errors import ConflictError, NotFoundError, StaleVersionError, ValidationError
-from core.pagination import decode_cursor, encode_cursor
+from core.pagination import Page, keyset_page
 from partners.models import (
     Partner,
     PartnerDocument,
@@ -42,34 +42,6 @@ __all__ = [
 T = TypeVar("T")
 _CODE = re.compile(r"^[A-Z0-9][A-Z0-9-]{1,39}$")
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
-
-
-@dataclass(frozen=True)
-class Page(Generic[T]):
-    """One keyset page."""
-
-    items: list[T]
-    has_next: bool
-    start_cursor: str | None
-    end_cursor: str | None
-
-
-def keyset_page(session: Session, stmt: Select[Any], key: Any, *, first: int, after: str | None) -> Page[Any]:
-    """Rows of ``stmt`` after the cursor, ordered by ``key`` (an id column)."""
-    if after:
-        values = decode_cursor(after)
-        if len(values) != 1 or not isinstance(values[0], int):
-            raise ValidationError("malformed cursor", field="after", code="BAD_CURSOR")
-        stmt = stmt.where(key > values[0])
-    rows: list[Any] = list(session.scalars(stmt.order_by(key).limit(first + 1)))
-    has_next = len(rows) > first
-    rows = rows[:first]
-    return Page(
-        items=rows,
-        has_next=has_next,
-        start_cursor=encode_cursor(rows[0].id) if rows else None,
-        end_cursor=encode_cursor(rows[-1].id) if rows else None,
-    )
 
 
 def check_version(row: Any, expected: int | None, *, what: str) -> None:

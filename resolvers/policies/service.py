@@ -10,10 +10,10 @@ import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
-from typing import Any, Generic, TypeVar
+from typing import TypeVar
 
 import phonenumbers
-from sqlalchemy import Select, func, select
+from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 from stdnum.cn import ric
@@ -29,7 +29,7 @@ from core.errors import (
     ValidationError,
 )
 from core.events import emit
-from core.pagination import decode_cursor, encode_cursor
+from core.pagination import Page, keyset_page
 from resolvers.policies.models import (
     CoverageItem,
     Customer,
@@ -78,16 +78,6 @@ QUOTE_VALIDITY_DAYS = 30
 SURRENDER_EXPENSE_RATE = Decimal("0.25")  # share of unearned premium kept on surrender
 RENEWAL_WINDOW_DAYS = 60  # renew from 60 days before the end until 60 days after it
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
-
-
-@dataclass(frozen=True)
-class Page(Generic[T]):
-    """One page of a keyset-paginated list."""
-
-    items: list[T]
-    has_next: bool
-    end_cursor: str | None
-    start_cursor: str | None
 
 
 def _money(value: Decimal) -> Decimal:
@@ -198,7 +188,7 @@ def list_customers(
 ) -> Page[Customer]:
     """Customers visible to ``principal``, oldest first."""
     stmt = select(Customer).where(customer_visible(principal))
-    return _keyset_page(session, stmt, Customer.id, first=first, after=after)
+    return keyset_page(session, stmt, Customer.id, first=first, after=after)
 
 
 # --- products ------------------------------------------------------------------------------
@@ -730,7 +720,7 @@ def list_policies(
         stmt = stmt.where(Policy.status == status)
     if customer_id is not None:
         stmt = stmt.where(Policy.customer_id == customer_id)
-    return _keyset_page(session, stmt, Policy.id, first=first, after=after)
+    return keyset_page(session, stmt, Policy.id, first=first, after=after)
 
 
 def count_policies(session: Session, *, principal: Principal, status: PolicyStatus | None = None) -> int:
@@ -739,25 +729,6 @@ def count_policies(session: Session, *, principal: Principal, status: PolicyStat
     if status is not None:
         stmt = stmt.where(Policy.status == status)
     return int(session.scalar(stmt) or 0)
-
-
-def _keyset_page(
-    session: Session, stmt: Select[T], key: Any, *, first: int, after: str | None
-) -> Page[T]:
-    if after:
-        values = decode_cursor(after)
-        if len(values) != 1 or not isinstance(values[0], int):
-            raise ValidationError("malformed cursor", field="after", code="BAD_CURSOR")
-        stmt = stmt.where(key > values[0])
-    rows: list[Any] = list(session.scalars(stmt.order_by(key).limit(first + 1)))
-    has_next = len(rows) > first
-    rows = rows[:first]
-    return Page(
-        items=rows,
-        has_next=has_next,
-        start_cursor=encode_cursor(rows[0].id) if rows else None,
-        end_cursor=encode_cursor(rows[-1].id) if rows else None,
-    )
 
 
 def endorsements_of(session: Session, *, policy_ids: Sequence[int]) -> dict[int, list[Endorsement]]:
