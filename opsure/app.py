@@ -15,6 +15,7 @@ Example::
 from __future__ import annotations
 
 import contextlib
+import json
 import logging
 import time
 import uuid
@@ -212,6 +213,13 @@ class SubscriptionApp(GraphQL[Context, None]):
         super().__init__(schema, subscription_protocols=[GRAPHQL_TRANSPORT_WS_PROTOCOL], graphql_ide=None)
         self.runtime = runtime
         self.trusted = trusted
+
+    def decode_json(self, data: str | bytes) -> object:
+        """Parse a websocket message, refusing deep nesting before the recursive parser runs."""
+        text = data.decode("utf-8", "replace") if isinstance(data, bytes) else data
+        if nesting_depth(text) > MAX_NESTING:
+            raise json.JSONDecodeError(f"nested deeper than {MAX_NESTING} levels", text[:20], 0)
+        return json.loads(text)
 
     async def get_context(self, request: Request | WebSocket, response: Response | WebSocket) -> Context:
         """A context for the connection, with the handshake's principal (if any)."""

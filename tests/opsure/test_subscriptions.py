@@ -219,3 +219,26 @@ def test_trusted_documents_apply_to_subscriptions(runtime: Runtime, shop: Shop) 
         assert msg["id"] == "ok"
         assert msg["payload"]["data"]["policyEvents"] == {"kind": "issued", "policyId": policy_a}
         ws.send_json({"id": "ok", "type": "complete"})
+
+
+def test_deeply_nested_websocket_message_is_refused_not_fatal(app) -> None:  # type: ignore[no-untyped-def]
+    """A websocket frame of 200,000 nested brackets closes the socket; the server lives on."""
+    import sys
+
+    from starlette.testclient import TestClient
+    from starlette.websockets import WebSocketDisconnect
+
+    old = sys.getrecursionlimit()
+    sys.setrecursionlimit(100_000)  # what py_ecc does on import
+    try:
+        with TestClient(app) as client:
+            with client.websocket_connect("/graphql", subprotocols=["graphql-transport-ws"]) as ws:
+                ws.send_text("[" * 200_000 + "]" * 200_000)
+                try:
+                    message = ws.receive()
+                    assert message["type"] == "websocket.close"
+                except WebSocketDisconnect as closed:
+                    assert closed.code >= 4000
+            assert client.get("/healthz").status_code == 200
+    finally:
+        sys.setrecursionlimit(old)
