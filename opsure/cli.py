@@ -170,7 +170,7 @@ def ledger_node(host: str, port: int) -> None:
     settings = get_settings()
     account = load_or_create_account(settings.keys_dir)
     run_node(host, port, settings.data_dir / "chain", prefund={account.address: PREFUND_WEI},
-             allowlist=[account.address], chain_id=settings.ledger_chain_id)
+             allowlist=[account.address], chain_id=settings.ledger_chain_id, max_clock_drift=0.0)
 
 
 _register_subcommands()

@@ -67,6 +67,7 @@ class LedgerHost:
                 chain_id=self.settings.ledger_chain_id,
                 prefund={account.address: PREFUND_WEI},
                 allowlist=[account.address],
+                max_clock_drift=0.0,  # block timestamps never ahead of the clock
             )
         except LedgerStoreLocked:
             log.warning("embedded ledger is held by another process; /rpc is served there")
