@@ -13,12 +13,12 @@ from strawberry.types import Info
 from core.auth import Role
 from core.errors import NotFoundError
 from partners import ledger_seam, signed_records
+from partners import risk as shared_risk
 from resolvers.claims import documents as doc_service
 from resolvers.claims import loaders as fetch
 from resolvers.claims import models as m
 from resolvers.claims import payments, service
 from resolvers.claims.queue import QueueFilter, QueueSort, count_queue, cursor_of, list_queue
-from resolvers.policies import loaders as policy_fetch
 from resolvers.policies import models as pm
 from schema.context import Context
 from schema.errors import UserError, run_mutation
@@ -51,8 +51,17 @@ def _ctx(info: Info[Context, Any]) -> Context:
 
 
 class PolicyByIdLoader(BatchLoader[int, pm.Policy | None]):
+    """Claims' policies as read-only rows (personal columns decrypted only when read)."""
+
     def fetch(self, keys: Any) -> Any:
-        return policy_fetch.policies_by_id(self.context.session, keys)
+        return fetch.policies_by_id(self.context.session, keys)
+
+
+class ClaimCustomerByIdLoader(BatchLoader[int, pm.Customer | None]):
+    """Claims' insured customers as read-only rows (personal columns decrypted only when read)."""
+
+    def fetch(self, keys: Any) -> Any:
+        return fetch.customers_by_id(self.context.session, keys)
 
 
 class LineItemsByClaimIdLoader(BatchLoader[int, list[m.ClaimLineItem]]):
@@ -102,7 +111,7 @@ def _policy(c: Claim, ctx: Context) -> Any:
 
 
 def _customer(c: Claim, ctx: Context) -> Any:
-    return ctx.loader(CustomerByIdLoader).get_wrapped(c.customer_pk, Customer.from_row)
+    return ctx.loader(ClaimCustomerByIdLoader).get_wrapped(c.customer_pk, Customer.from_row)
 
 
 def _line_items(c: Claim, ctx: Context) -> Any:
@@ -278,7 +287,7 @@ class Claim(Node):
         return _policy(self, _ctx(info))  # type: ignore[no-any-return]
 
     @strawberry.field(description="The insured person.", metadata=fast(
-        _customer, prefetch=_prefetch(CustomerByIdLoader, "customer_pk"), **allow(STAFF | {"customer"})))
+        _customer, prefetch=_prefetch(ClaimCustomerByIdLoader, "customer_pk"), **allow(STAFF | {"customer"})))
     def customer(self, info: Info[Context, Any]) -> Customer:
         return _customer(self, _ctx(info))  # type: ignore[no-any-return]
 
@@ -356,7 +365,7 @@ def _prefetch_claims(ctx: Context, info: Info[Context, Any], rows: list[m.Claim]
         if name in wanted:
             ctx.loader(loader).fetch_and_prime(ids)
     if "customer" in wanted:
-        ctx.loader(CustomerByIdLoader).fetch_and_prime([r.customer_id for r in rows])
+        ctx.loader(ClaimCustomerByIdLoader).fetch_and_prime([r.customer_id for r in rows])
     if "policy" in wanted:
         ctx.loader(PolicyByIdLoader).fetch_and_prime([r.policy_id for r in rows])
         below = _selected(info, "edges", "node", "policy")
@@ -399,7 +408,7 @@ class ClaimsQuery:
                          min_amount=f.min_amount, max_amount=f.max_amount,
                          sla_breached_at=ctx.now() if f.sla_breached else None)
         page = list_queue(ctx.session, principal=ctx.principal, first=page_size(first, ctx.settings), after=after,
-                          filter=qf, sort=sort)
+                          filter=qf, sort=sort, plain=True)
         _prefetch_claims(ctx, info, page.items)
         edges = [Edge(cursor=cursor_of(r, sort), node=Claim.from_row(r)) for r in page.items]
         return ClaimConnection(edges=edges, filter=qf, page_info=PageInfo(
@@ -558,7 +567,8 @@ class ClaimsMutation:
         ctx = _ctx(info)
         return _claim_payload(info, "submitClaim", input, lambda s: service.submit_claim(
             s, principal=ctx.principal, claim_id=_cid(input.claim_id), expected_version=input.expected_version,
-            today=ctx.today(), now=ctx.now(), extra=ctx.settings.extra))
+            today=ctx.today(), now=ctx.now(), extra=ctx.settings.extra,
+            consortium=shared_risk.consortium_key(ctx.settings.keys_dir)))
 
     @strawberry.mutation(description="Run the benefit calculation and decide.", metadata=allow(ADJUSTERS))
     def adjudicate_claim(self, info: Info[Context, Any], input: ClaimActionInput) -> ClaimPayload:
@@ -622,6 +632,7 @@ class ClaimsMutation:
             return service.direct_bill(
                 s, principal=ctx.principal, message=message or {}, verify=verify, admission_date=input.admission_date,
                 discharge_date=input.discharge_date, diagnosis_code=input.diagnosis_code, items=_specs(input.items),
-                hospital_name=input.hospital_name, today=ctx.today(), now=ctx.now(), extra=ctx.settings.extra)
+                hospital_name=input.hospital_name, today=ctx.today(), now=ctx.now(), extra=ctx.settings.extra,
+                consortium=shared_risk.consortium_key(ctx.settings.keys_dir))
 
         return _claim_payload(info, "submitDirectBill", input, work)

@@ -88,13 +88,17 @@ def _where(principal: Principal, f: QueueFilter) -> list[ColumnElement[bool]]:
 
 def list_queue(
     session: Session, *, principal: Principal, first: int, after: str | None = None,
-    filter: QueueFilter = QueueFilter(), sort: QueueSort = QueueSort.OLDEST,
+    filter: QueueFilter = QueueFilter(), sort: QueueSort = QueueSort.OLDEST, plain: bool = False,
 ) -> QueuePage:
-    """Claims visible to ``principal`` matching ``filter`` in ``sort`` order (one query)."""
+    """Claims visible to ``principal`` matching ``filter`` in ``sort`` order (one query).
+
+    ``plain``: the items are read-only rows of the claim table (SQLAlchemy Core, every
+    column, attribute access by column name) instead of ORM entities, for pages only read.
+    """
     expr, desc, getter = _sort(sort)
     if sort is QueueSort.SLA_DUE:
         expr = func.coalesce(Claim.sla_due_at, _FAR)
-    stmt: Select[Any] = select(Claim).where(*_where(principal, filter))
+    stmt: Select[Any] = select(Claim.__table__ if plain else Claim).where(*_where(principal, filter))
     if after:
         values = decode_cursor(after)
         if len(values) != 2 or not isinstance(values[1], int):
@@ -112,7 +116,8 @@ def list_queue(
     order = [expr.desc() if desc else expr.asc()]
     if getter is not None:
         order.append(Claim.id.asc())
-    rows = list(session.scalars(stmt.order_by(*order).limit(first + 1)))
+    stmt = stmt.order_by(*order).limit(first + 1)
+    rows: list[Any] = list(session.execute(stmt).all() if plain else session.scalars(stmt))
     has_next = len(rows) > first
     rows = rows[:first]
 

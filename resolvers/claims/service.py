@@ -262,18 +262,42 @@ def _has_invoice(session: Session, claim_id: int) -> bool:
         ClaimDocument.claim_id == claim_id, ClaimDocument.kind == DocumentKind.INVOICE).limit(1)) is not None
 
 
+def _shared_flags(session: Session, customer_id: int, consortium: Any) -> list[Any]:
+    """Risk flags partners published on the insured's blinded id (none without a consortium key)."""
+    if consortium is None:
+        return []
+    from partners import risk as shared  # the partners domain's public look-up
+    from resolvers.policies.models import Customer
+
+    id_number = session.scalar(select(Customer.id_number).where(Customer.id == customer_id))
+    if not id_number:
+        return []
+    try:
+        blinded = consortium.blind(id_number)
+    except ValidationError:  # not an ID number the consortium can blind
+        return []
+    return shared.find_flags(session, principal=SYSTEM, blinded_id=blinded)
+
+
 def _assess_risk(session: Session, claim: Claim, items: Sequence[ClaimLineItem], policy_start: dt.date,
-                 today: dt.date, extra: dict[str, str]) -> None:
-    profile = risk_profile(session, customer_id=claim.customer_id, today=today, exclude_claim_id=claim.id)
+                 today: dt.date, extra: dict[str, str], consortium: Any = None) -> None:
+    flags = _shared_flags(session, claim.customer_id, consortium)
+    profile = risk_profile(session, customer_id=claim.customer_id, today=today, exclude_claim_id=claim.id,
+                           shared_flags=len(flags))
     facts = ClaimFacts(
         amount=claim.claimed_amount, line_amounts=tuple(i.amount for i in items) or (claim.claimed_amount,),
         diagnosis=claim.diagnosis_code, event_date=claim.event_date, admission_date=claim.admission_date,
         reported_on=today, policy_start=policy_start, duplicate=claim.duplicate_of_id is not None,
     )
     result = assess_risk(facts, profile, RiskThresholds.from_extra(extra), extra.get("claims.rules_version"))
+    hints = list(result.hints)
+    for f in flags:
+        hints.append({"source": "shared", "code": f.flag_code, "level": f.level, "score": 0,
+                      "message": f"a partner insurer shared risk flag {f.flag_code} ({f.level}) on this person "
+                                 f"on {f.published_at.date().isoformat()}"})
     claim.risk_score = result.score
     claim.risk_level = result.level
-    claim.risk_hints = result.hints
+    claim.risk_hints = hints
     claim.rules_version = result.rules_version
 
 
@@ -299,9 +323,14 @@ def _route(session: Session, claim: Claim, target: ClaimState, reason: str, now:
 
 def submit_claim(
     session: Session, *, principal: Principal, claim_id: int, expected_version: int | None, today: dt.date,
-    now: dt.datetime, extra: dict[str, str] | None = None,
+    now: dt.datetime, extra: dict[str, str] | None = None, consortium: Any = None,
 ) -> Claim:
-    """Submit a draft: risk control, then fast-claim (adjudicate, approve, pay) or a human queue."""
+    """Submit a draft: risk control, then fast-claim (adjudicate, approve, pay) or a human queue.
+
+    ``consortium`` (a ``partners.risk.ConsortiumKey``): blind the insured's ID number with
+    it and count the risk flags partners shared on them into the risk profile (each flag
+    also becomes a hint); without it no shared data is looked up.
+    """
     extra = extra or {}
     claim = get_claim(session, principal=principal, claim_id=claim_id, lock=True)
     _check_version(claim, expected_version)
@@ -309,7 +338,7 @@ def submit_claim(
     claim.submitted_at = now
     items = _items(session, claim.id)
     policy = policy_service.get_policy(session, principal=SYSTEM, policy_id=claim.policy_id)
-    _assess_risk(session, claim, items, policy.period_start, today, extra)
+    _assess_risk(session, claim, items, policy.period_start, today, extra, consortium)
     fired = [h["code"] for h in claim.risk_hints if h["source"] == "rule"]
     record_event(session, claim, actor=SYSTEM, kind="risk", at=now,
                  reason=f"risk {claim.risk_level.value if claim.risk_level else '?'} score {claim.risk_score}; "
@@ -339,7 +368,12 @@ def submit_claim(
     claim.fast_track = True
     _apply(session, claim, items, result, actor=SYSTEM, now=now,
            reason=f"fast-claim: low risk, amount {claim.claimed_amount} within limit, complete invoice data")
-    payments.pay_claim(session, principal=SYSTEM, claim_id=claim.id, idempotency_key=f"fast-{claim.number}", now=now)
+    if result.payable > 0:
+        payments.pay_claim(session, principal=SYSTEM, claim_id=claim.id, idempotency_key=f"fast-{claim.number}",
+                           now=now)
+    else:  # covered, but the deductible still open this year absorbs all of it
+        transition(session, claim, ClaimState.CLOSED, actor=SYSTEM, at=now,
+                   reason="approved with nothing payable: the annual deductible absorbs the amount")
     session.flush()
     return claim
 
@@ -445,7 +479,7 @@ def bill_from_message(message: Any) -> VerifiedBill:
 def direct_bill(
     session: Session, *, principal: Principal, message: Any, verify: Callable[[], Any], admission_date: dt.date,
     discharge_date: dt.date, diagnosis_code: str, items: Sequence[LineItemSpec], hospital_name: str,
-    today: dt.date, now: dt.datetime, extra: dict[str, str] | None = None,
+    today: dt.date, now: dt.datetime, extra: dict[str, str] | None = None, consortium: Any = None,
 ) -> Claim:
     """Create, assess and settle a claim from a hospital's signed bill; the payee is the hospital.
 
@@ -489,4 +523,4 @@ def direct_bill(
                  reason=f"hospital bill {bill.bill_number} verified (EIP-712), {claimed}")
     session.flush()
     return submit_claim(session, principal=principal, claim_id=claim.id, expected_version=None, today=today,
-                        now=now, extra=extra)
+                        now=now, extra=extra, consortium=consortium)

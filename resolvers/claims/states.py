@@ -29,7 +29,7 @@ TRANSITIONS: dict[ClaimState, frozenset[ClaimState]] = {
                                S.REJECTED}),
     S.INVESTIGATING: frozenset({S.UNDER_REVIEW, S.DOCUMENTS_PENDING, S.APPROVED, S.PARTIALLY_APPROVED,
                                 S.REJECTED}),
-    S.APPROVED: frozenset({S.PAID, S.REOPENED}),
+    S.APPROVED: frozenset({S.PAID, S.CLOSED, S.REOPENED}),  # closed: approved, nothing payable
     S.PARTIALLY_APPROVED: frozenset({S.PAID, S.REOPENED}),
     S.REJECTED: frozenset({S.CLOSED, S.REOPENED}),
     S.PAID: frozenset({S.CLOSED, S.REOPENED}),
@@ -70,6 +70,8 @@ def transition(
     current = claim.state
     if not allowed(current, target):
         raise InvalidTransitionError(f"a {current.value} claim cannot become {target.value}", field="state")
+    if current is S.APPROVED and target is S.CLOSED and (claim.approved_amount or 0) > claim.paid_amount:
+        raise InvalidTransitionError("an approved claim with money owed is paid, not closed", field="state")
     reason = reason.strip()
     if not reason:
         raise ValidationError("every transition needs a reason", field="reason", code="REASON_REQUIRED")

@@ -101,3 +101,24 @@ def test_stale_version_and_illegal_transition(session_factory: Any) -> None:
     with pytest.raises(InvalidTransitionError), transaction(session_factory) as s:
         service.transition_claim(s, principal=ADJUSTER, claim_id=claim_id, to=ClaimState.CLOSED, reason="x",
                                  expected_version=None, now=NOW)
+
+
+def test_fast_claim_absorbed_by_the_deductible_closes_without_paying(session_factory: Any) -> None:
+    """Approved in full but the open deductible takes it all: closed, explained, nothing paid."""
+    from resolvers.claims.models import Claim, ClaimDocument, DocumentKind
+
+    with transaction(session_factory) as s:
+        policy = make_claim_policy(s, deductible=Decimal("10000"))
+        claim = report(s, policy)
+        s.add(ClaimDocument(claim_id=claim.id, kind=DocumentKind.INVOICE, filename="i.pdf",
+                            content_type="application/pdf", size=1, sha256="1" * 64, storage_key="y",
+                            uploaded_by="t"))
+        s.flush()
+        done = service.submit_claim(s, principal=ADJUSTER, claim_id=claim.id, expected_version=None,
+                                    today=dt.date.today(), now=NOW)
+        claim_id = done.id
+    with session_factory() as s:
+        row = s.get(Claim, claim_id)
+        assert row is not None
+        assert row.state is ClaimState.CLOSED and (row.approved_amount or Decimal(0)) == 0
+        assert s.scalar(select(func.count(Payment.id)).where(Payment.claim_id == claim_id)) == 0
