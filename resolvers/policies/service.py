@@ -440,11 +440,25 @@ def _policy_for_change(
     return policy
 
 
-def _end(policy: Policy, status: PolicyStatus, *, on: dt.date, reason: str, refund: Decimal) -> None:
+def _active_policy_for_change(
+    session: Session, *, principal: Principal, policy_id: int, expected_version: int | None
+) -> Policy:
+    policy = _policy_for_change(session, principal=principal, policy_id=policy_id, expected_version=expected_version)
+    if policy.status is not PolicyStatus.ACTIVE:
+        raise InvalidTransitionError(f"policy is {policy.status.value}", field="policyId")
+    return policy
+
+
+def _end(
+    session: Session, policy: Policy, status: PolicyStatus, *, on: dt.date, reason: str, refund: Decimal, kind: str
+) -> Policy:
     policy.status = status
     policy.ended_on = on
     policy.end_reason = reason
     policy.refund = _money(refund)
+    session.flush()
+    emit(session, "policy", {"policyId": policy.id, "kind": kind, "customerId": policy.customer_id})
+    return policy
 
 
 def cancel_in_cooling_off(
@@ -456,27 +470,17 @@ def cancel_in_cooling_off(
     today: dt.date,
 ) -> Policy:
     """Cancel within the cooling-off period: void from the start, full premium refunded."""
-    policy = _policy_for_change(
+    policy = _active_policy_for_change(
         session, principal=principal, policy_id=policy_id, expected_version=expected_version
     )
-    if policy.status is not PolicyStatus.ACTIVE:
-        raise InvalidTransitionError(f"policy is {policy.status.value}", field="policyId")
     product = get_product(session, product_id=policy.product_id)
     last_day = policy.issued_at.date() + dt.timedelta(days=product.cooling_off_days)
     if today > last_day:
         raise InvalidTransitionError(
             f"cooling-off period ended on {last_day.isoformat()}", field="policyId", code="COOLING_OFF_OVER"
         )
-    _end(
-        policy,
-        PolicyStatus.CANCELLED,
-        on=policy.period_start,
-        reason="cooling-off cancellation",
-        refund=policy.premium,
-    )
-    session.flush()
-    emit(session, "policy", {"policyId": policy.id, "kind": "cancelled", "customerId": policy.customer_id})
-    return policy
+    return _end(session, policy, PolicyStatus.CANCELLED, on=policy.period_start,
+                reason="cooling-off cancellation", refund=policy.premium, kind="cancelled")
 
 
 def surrender_policy(
@@ -489,26 +493,16 @@ def surrender_policy(
     reason: str,
 ) -> Policy:
     """Surrender an active policy: the unearned premium less expenses is refunded."""
-    policy = _policy_for_change(
+    policy = _active_policy_for_change(
         session, principal=principal, policy_id=policy_id, expected_version=expected_version
     )
-    if policy.status is not PolicyStatus.ACTIVE:
-        raise InvalidTransitionError(f"policy is {policy.status.value}", field="policyId")
     if today > policy.period_end:
         raise InvalidTransitionError("policy period is over", field="policyId")
     total = (policy.period_end - policy.period_start).days + 1
     remaining = max((policy.period_end - max(today, policy.period_start)).days, 0)
     unearned = policy.premium * Decimal(remaining) / Decimal(total)
-    _end(
-        policy,
-        PolicyStatus.SURRENDERED,
-        on=today,
-        reason=reason.strip() or "surrender",
-        refund=unearned * (1 - SURRENDER_EXPENSE_RATE),
-    )
-    session.flush()
-    emit(session, "policy", {"policyId": policy.id, "kind": "surrendered", "customerId": policy.customer_id})
-    return policy
+    return _end(session, policy, PolicyStatus.SURRENDERED, on=today, reason=reason.strip() or "surrender",
+                refund=unearned * (1 - SURRENDER_EXPENSE_RATE), kind="surrendered")
 
 
 def lapse_policy(
@@ -521,15 +515,11 @@ def lapse_policy(
     reason: str,
 ) -> Policy:
     """Lapse an active policy (premium unpaid after grace); no refund."""
-    policy = _policy_for_change(
+    policy = _active_policy_for_change(
         session, principal=principal, policy_id=policy_id, expected_version=expected_version
     )
-    if policy.status is not PolicyStatus.ACTIVE:
-        raise InvalidTransitionError(f"policy is {policy.status.value}", field="policyId")
-    _end(policy, PolicyStatus.LAPSED, on=today, reason=reason.strip() or "premium unpaid", refund=Decimal(0))
-    session.flush()
-    emit(session, "policy", {"policyId": policy.id, "kind": "lapsed", "customerId": policy.customer_id})
-    return policy
+    return _end(session, policy, PolicyStatus.LAPSED, on=today, reason=reason.strip() or "premium unpaid",
+                refund=Decimal(0), kind="lapsed")
 
 
 def renew_policy(
@@ -625,11 +615,9 @@ def endorse_contact(
     today: dt.date,
 ) -> Endorsement:
     """Change the policy's contact phone and/or email."""
-    policy = _policy_for_change(
+    policy = _active_policy_for_change(
         session, principal=principal, policy_id=policy_id, expected_version=expected_version
     )
-    if policy.status is not PolicyStatus.ACTIVE:
-        raise InvalidTransitionError(f"policy is {policy.status.value}", field="policyId")
     if not phone and not email:
         raise ValidationError("give a phone, an email or both", field="phone")
     changes: dict[str, str] = {}
@@ -654,11 +642,9 @@ def endorse_beneficiary(
     today: dt.date,
 ) -> Endorsement:
     """Name a new beneficiary."""
-    policy = _policy_for_change(
+    policy = _active_policy_for_change(
         session, principal=principal, policy_id=policy_id, expected_version=expected_version
     )
-    if policy.status is not PolicyStatus.ACTIVE:
-        raise InvalidTransitionError(f"policy is {policy.status.value}", field="policyId")
     name = name.strip()
     if not 1 <= len(name) <= 100:
         raise ValidationError("name must have 1 to 100 characters", field="name")
