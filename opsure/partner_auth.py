@@ -33,6 +33,7 @@ from core.audit import append_audit, digest_input
 from core.auth import Role, issue_token
 from core.db import transaction, utcnow
 from core.errors import AuthError
+from core.throttle import FailureThrottle
 from opsure.runtime import Runtime
 from partners import credentials
 
@@ -82,6 +83,8 @@ def token_endpoint(runtime: Runtime) -> Callable[[Request], Awaitable[Response]]
                          input_digest=digest_input({"clientId": client.client_id, "grant": "client_credentials"}))
         return token, runtime.settings.token_ttl_seconds
 
+    throttle = FailureThrottle(max_failures=5, window_seconds=60)
+
     async def endpoint(request: Request) -> Response:
         ctype = request.headers.get("content-type", "").split(";")[0].strip().lower()
         if ctype != "application/x-www-form-urlencoded":
@@ -109,11 +112,20 @@ def token_endpoint(runtime: Runtime) -> Callable[[Request], Awaitable[Response]]
             fields.get("client_id", ""), fields.get("client_secret", ""))
         if not client_id or not client_secret:
             return _error(401, "invalid_client", "client credentials missing", challenge=True)
+        keys = (f"client:{client_id[:128]}", f"ip:{request.client.host if request.client else '?'}")
+        wait = max(throttle.blocked_for(k) for k in keys)
+        if wait > 0:  # refuse even a right secret now, or guessing would still pay off
+            reply = _error(429, "slow_down", "too many failed attempts; try again later")
+            reply.headers["Retry-After"] = str(int(wait) + 1)
+            return reply
         try:
             token, ttl = await run_in_threadpool(issue, client_id, client_secret)
         except AuthError as exc:
             log.info("partner token refused for %s: %s", client_id[:64], exc.code)
+            for k in keys:
+                throttle.failure(k)
             return _error(401, exc.code, exc.message, challenge=True)
+        throttle.success(keys[0])
         return JSONResponse({"access_token": token, "token_type": "Bearer", "expires_in": ttl, "scope": "partner"},
                             headers=_NO_STORE)
 

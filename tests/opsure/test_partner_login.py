@@ -26,3 +26,29 @@ def test_client_credentials_login_through_the_app(http, runtime, session_factory
     refused = http.post("/oauth/token", data={"grant_type": "client_credentials"},
                         headers={"authorization": f"Basic {wrong}"})
     assert refused.status_code == 401
+
+
+def test_repeated_wrong_secrets_are_throttled(http, session_factory) -> None:  # type: ignore[no-untyped-def]
+    with session_factory() as s:
+        partner = make_partner(s)
+        client, secret = create_client(s, principal=CHECKER, partner_id=partner.id, label="app",
+                                       now=dt.datetime.now(dt.UTC))
+        s.commit()
+    form = {"grant_type": "client_credentials", "client_id": client.client_id}
+    codes = [http.post("/oauth/token", data={**form, "client_secret": f"guess-{i}"}).status_code for i in range(6)]
+    assert codes == [401] * 5 + [429]
+    right = http.post("/oauth/token", data={**form, "client_secret": secret})
+    assert right.status_code == 429 and int(right.headers["retry-after"]) >= 1
+
+
+def test_throttle_forgets_after_the_window() -> None:
+    from core.throttle import FailureThrottle
+
+    t = FailureThrottle(max_failures=2, window_seconds=0.05)
+    t.failure("k")
+    t.failure("k")
+    assert t.blocked_for("k") > 0
+    import time
+
+    time.sleep(0.06)
+    assert t.blocked_for("k") == 0
