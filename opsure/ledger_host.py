@@ -100,6 +100,8 @@ class LedgerHost:
         """Run the anchoring worker in a daemon thread (one leader across processes)."""
         if self.mode == "off" or self._thread is not None:
             return
+        if self.mode == "embedded" and self.node is None:
+            return  # another process holds the embedded node: it anchors, not us
         self._thread = threading.Thread(
             target=run_anchoring_loop,
             args=(self.runtime, self._stop),
