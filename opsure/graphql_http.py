@@ -48,8 +48,10 @@ import asyncio
 import json
 import logging
 import threading
+import weakref
 from typing import Any
 
+import anyio
 import anyio.to_thread
 from graphql import GraphQLError
 from starlette.requests import Request
@@ -82,6 +84,20 @@ JSON = "application/json"
 ALLOWED_METHODS = "GET, POST"
 
 _local = threading.local()
+
+
+EXECUTION_THREADS = 4  # execution is CPU-bound under the GIL: more threads only add contention
+_LIMITERS: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, anyio.CapacityLimiter] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def _execution_limiter() -> anyio.CapacityLimiter:
+    loop = asyncio.get_running_loop()
+    limiter = _LIMITERS.get(loop)
+    if limiter is None:
+        limiter = _LIMITERS[loop] = anyio.CapacityLimiter(EXECUTION_THREADS)
+    return limiter
 
 
 def _thread_loop() -> asyncio.AbstractEventLoop:
@@ -246,7 +262,7 @@ class GraphQLEndpoint:
                 ctx.close()
 
         try:
-            result = await anyio.to_thread.run_sync(run)
+            result = await anyio.to_thread.run_sync(run, limiter=_execution_limiter())
         except CannotGetOperationTypeError as exc:  # no such operation: a GraphQL request error
             result = PreExecutionError(data=None, errors=[GraphQLError(exc.as_http_error_reason())])
         except Exception as exc:  # strawberry raises for refused operation types
