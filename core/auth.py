@@ -58,6 +58,7 @@ class Principal:
     customer_id: int | None = None
     partner_id: int | None = None
     token_id: str | None = None
+    expires_at: float | None = None  # the token's exp (seconds since the epoch)
 
     @property
     def authenticated(self) -> bool:
@@ -170,4 +171,5 @@ def verify_token(keys: TokenKeys, settings: Settings, token: str) -> Principal:
         customer_id=customer_id if isinstance(customer_id, int) else None,
         partner_id=partner_id if isinstance(partner_id, int) else None,
         token_id=claims.get("jti"),
+        expires_at=float(claims["exp"]),
     )

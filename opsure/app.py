@@ -14,6 +14,7 @@ Example::
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import json
 import logging
@@ -177,12 +178,29 @@ class TransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
 
     view: SubscriptionApp
 
+    expiry_task: asyncio.Task[None] | None = None
+
     async def handle_connection_init(self, message: ConnectionInitMessage) -> None:
         """Acknowledge an authenticated connection; close 4403 with the reason otherwise."""
         try:
             await super().handle_connection_init(message)
         except WsRefusedError as exc:
             await self.websocket.close(code=4403, reason=f"Forbidden: {exc.reason}"[:120])
+            return
+        expires_at = self.context.principal.expires_at
+        if self.connection_acknowledged and expires_at is not None and self.expiry_task is None:
+            self.expiry_task = asyncio.create_task(self._close_when_expired(expires_at))
+
+    async def _close_when_expired(self, expires_at: float) -> None:
+        await asyncio.sleep(max(expires_at - time.time(), 0))
+        with contextlib.suppress(Exception):  # already closed by the client: nothing to do
+            await self.websocket.close(code=4401, reason="Unauthorized: token expired")
+
+    async def shutdown(self) -> None:
+        """Stop the expiry timer with the connection."""
+        if self.expiry_task is not None:
+            self.expiry_task.cancel()
+        await super().shutdown()
 
     async def handle_subscribe(self, message: SubscribeMessage) -> None:
         """Resolve trusted documents and refuse non-subscriptions before strawberry runs them."""

@@ -242,3 +242,15 @@ def test_deeply_nested_websocket_message_is_refused_not_fatal(app) -> None:  # t
             assert client.get("/healthz").status_code == 200
     finally:
         sys.setrecursionlimit(old)
+
+
+def test_connection_closes_when_its_token_expires(app: Any, runtime: Runtime) -> None:
+    """A live subscription does not outlive its bearer token: closed with 4401."""
+    token = issue_token(runtime.token_keys, runtime.settings, subject="agent-short", role=Role.AGENT, ttl_seconds=2)
+    with TestClient(app) as client, client.websocket_connect("/graphql", subprotocols=[PROTOCOL]) as ws:
+        ws.send_json({"type": "connection_init", "payload": {"Authorization": f"Bearer {token}"}})
+        assert _receive(ws)["type"] == "connection_ack"
+        _subscribe(ws, "1", {"query": SUBSCRIBE})
+        with pytest.raises(WebSocketDisconnect) as closed:
+            _pool.submit(ws.receive_json).result(timeout=15)
+        assert closed.value.code == 4401
