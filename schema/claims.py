@@ -26,7 +26,7 @@ from schema.fastexec import fast
 from schema.loaders import BatchLoader
 from schema.permissions import PUBLIC, STAFF, access, allow
 from schema.policies import Customer, CustomerByIdLoader, Node, Policy
-from schema.relay import Edge, PageInfo, decode_global_id, encode_global_id, page_size
+from schema.relay import Edge, PageInfo, decode_global_id, encode_global_id, page_info, page_size
 
 CLAIM_READERS = STAFF | {"customer", "partner", "auditor"}
 ADJUSTERS = frozenset({"adjuster", "manager", "admin"})
@@ -411,9 +411,7 @@ class ClaimsQuery:
                           filter=qf, sort=sort, plain=True)
         _prefetch_claims(ctx, info, page.items)
         edges = [Edge(cursor=cursor_of(r, sort), node=Claim.from_row(r)) for r in page.items]
-        return ClaimConnection(edges=edges, filter=qf, page_info=PageInfo(
-            has_next_page=page.has_next, has_previous_page=False, start_cursor=page.start_cursor,
-            end_cursor=page.end_cursor))
+        return ClaimConnection(edges=edges, filter=qf, page_info=page_info(page))
 
 
 # --- inputs and mutations --------------------------------------------------------------------------

@@ -32,7 +32,15 @@ from schema.context import Context
 from schema.errors import UserError, run_mutation
 from schema.loaders import BatchLoader
 from schema.permissions import PUBLIC, STAFF, access, allow
-from schema.relay import Edge, PageInfo, decode_global_id, encode_global_id, page_size
+from schema.relay import (
+    Edge,
+    PageInfo,
+    decode_global_id,
+    encode_global_id,
+    keyset_edges,
+    page_info,
+    page_size,
+)
 
 __all__ = ["PartnersMutation", "PartnersQuery"]
 
@@ -438,17 +446,6 @@ class WebhookDeliveryConnection:
     page_info: PageInfo
 
 
-def _page_info(page: registry.Page[Any]) -> PageInfo:
-    return PageInfo(has_next_page=page.has_next, has_previous_page=False,
-                    start_cursor=page.start_cursor, end_cursor=page.end_cursor)
-
-
-def _edges(page: registry.Page[Any], wrap: Callable[[Any], Any]) -> list[Any]:
-    from core.pagination import encode_cursor
-
-    return [Edge(cursor=encode_cursor(r.id), node=wrap(r)) for r in page.items]
-
-
 def _forbid_other_partner(ctx: Context, partner_pk: int) -> None:
     if is_partner(ctx.principal) and ctx.principal.partner_id != partner_pk:
         raise RecordRejected(RejectCode.FORBIDDEN, "this belongs to another partner", field="id")
@@ -471,7 +468,7 @@ class PartnersQuery:
         ctx = _ctx(info)
         page = registry.list_partners(ctx.session, principal=ctx.principal, first=page_size(first, ctx.settings),
                                       after=after, status=status, kind=kind)
-        return PartnerConnection(edges=_edges(page, Partner.from_row), page_info=_page_info(page))
+        return PartnerConnection(edges=keyset_edges(page, Partner.from_row), page_info=page_info(page))
 
     @strawberry.field(description="A partner by global id (a partner: only itself, else FORBIDDEN).",
                       metadata=allow(PARTNER_READERS))
@@ -498,7 +495,7 @@ class PartnersQuery:
         ctx = _ctx(info)
         page = assignment_service.list_assignments(ctx.session, principal=ctx.principal,
                                                    first=page_size(first, ctx.settings), after=after, kind=kind)
-        return AssignmentConnection(edges=_edges(page, Assignment.from_row), page_info=_page_info(page))
+        return AssignmentConnection(edges=keyset_edges(page, Assignment.from_row), page_info=page_info(page))
 
     @strawberry.field(description="An assignment by global id; another partner's is FORBIDDEN.",
                       metadata=allow(PARTNER_READERS))
@@ -522,7 +519,7 @@ class PartnersQuery:
         page = signed_records.list_signed_records(ctx.session, principal=ctx.principal,
                                                   first=page_size(first, ctx.settings), after=after,
                                                   assignment_id=aid)
-        return SignedRecordConnection(edges=_edges(page, SignedRecord.from_row), page_info=_page_info(page))
+        return SignedRecordConnection(edges=keyset_edges(page, SignedRecord.from_row), page_info=page_info(page))
 
     @strawberry.field(description="A signed record by global id; another partner's is FORBIDDEN.",
                       metadata=allow(PARTNER_READERS))
@@ -588,7 +585,7 @@ class PartnersQuery:
         ctx = _ctx(info)
         page = webhooks.list_deliveries(ctx.session, principal=ctx.principal, first=page_size(first, ctx.settings),
                                         after=after, status=status, event=event)
-        return WebhookDeliveryConnection(edges=_edges(page, WebhookDelivery.from_row), page_info=_page_info(page))
+        return WebhookDeliveryConnection(edges=keyset_edges(page, WebhookDelivery.from_row), page_info=page_info(page))
 
     @strawberry.field(description="A partner's webhook endpoints (a partner: its own).", metadata=allow(WEBHOOK_READERS))
     def webhook_endpoints(self, info: Info[Context, Any], partner_id: strawberry.ID | None = None) -> list[WebhookEndpoint]:

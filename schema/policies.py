@@ -25,7 +25,15 @@ from schema.errors import UserError, run_mutation
 from schema.fastexec import fast
 from schema.loaders import BatchLoader
 from schema.permissions import PUBLIC, STAFF, access, allow
-from schema.relay import Edge, PageInfo, decode_global_id, encode_global_id, page_size
+from schema.relay import (
+    Edge,
+    PageInfo,
+    decode_global_id,
+    encode_global_id,
+    keyset_edges,
+    page_info,
+    page_size,
+)
 
 # Roles that see personal fields in full (a customer only their own; see _full_pii).
 FULL_PII = frozenset({Role.AGENT, Role.ADJUSTER, Role.MANAGER, Role.ADMIN})
@@ -463,11 +471,6 @@ def _prefetch_policy_relations(ctx: Context, info: Info[Context, Any], rows: lis
         ctx.loader(EndorsementsByPolicyIdLoader).fetch_and_prime([r.id for r in rows])
 
 
-def _page_info(page: service.Page[Any]) -> PageInfo:
-    return PageInfo(has_next_page=page.has_next, has_previous_page=False,
-                    start_cursor=page.start_cursor, end_cursor=page.end_cursor)
-
-
 @strawberry.type
 class PoliciesQuery:
     @strawberry.field(description="The calling customer.", metadata=allow(Role.CUSTOMER))
@@ -494,8 +497,8 @@ class PoliciesQuery:
         ctx = _ctx(info)
         page = service.list_customers(ctx.session, principal=ctx.principal, first=page_size(first, ctx.settings), after=after)
         return CustomerConnection(
-            edges=[Edge(cursor=encode_global_id("c", r.id), node=Customer.from_row(r)) for r in page.items],
-            page_info=_page_info(page),
+            edges=keyset_edges(page, Customer.from_row),
+            page_info=page_info(page),
         )
 
     @strawberry.field(description="Products on sale.", metadata=allow(PUBLIC))
@@ -535,17 +538,10 @@ class PoliciesQuery:
         )
         _prefetch_policy_relations(ctx, info, page.items)
         return PolicyConnection(
-            edges=[Edge(cursor=page_cursor(r.id), node=Policy.from_row(r)) for r in page.items],
-            page_info=_page_info(page),
+            edges=keyset_edges(page, Policy.from_row),
+            page_info=page_info(page),
             status_filter=status,
         )
-
-
-def page_cursor(pk: int) -> str:
-    """Cursor of one row (the same encoding the service's keyset pages use)."""
-    from core.pagination import encode_cursor
-
-    return encode_cursor(pk)
 
 
 # --- inputs and mutations --------------------------------------------------------------------

@@ -4,15 +4,17 @@ from __future__ import annotations
 
 import base64
 import binascii
-from typing import Generic, TypeVar
+from collections.abc import Callable
+from typing import Any, Generic, Protocol, TypeVar
 
 import strawberry
 
 from core.errors import ValidationError
+from core.pagination import Page, encode_cursor
 from core.settings import Settings
 from schema.permissions import PUBLIC, access
 
-__all__ = ["PageInfo", "decode_global_id", "encode_global_id", "page_size"]
+__all__ = ["Edge", "PageInfo", "decode_global_id", "encode_global_id", "keyset_edges", "page_info", "page_size"]
 
 T = TypeVar("T")
 
@@ -59,3 +61,23 @@ class PageInfo:
 class Edge(Generic[T]):
     cursor: str
     node: T
+
+
+class _PageLike(Protocol):
+    @property
+    def has_next(self) -> bool: ...
+    @property
+    def start_cursor(self) -> str | None: ...
+    @property
+    def end_cursor(self) -> str | None: ...
+
+
+def page_info(page: _PageLike) -> PageInfo:
+    """Relay page info of a keyset page (forward pagination only)."""
+    return PageInfo(has_next_page=page.has_next, has_previous_page=False,
+                    start_cursor=page.start_cursor, end_cursor=page.end_cursor)
+
+
+def keyset_edges(page: Page[Any], wrap: Callable[[Any], T]) -> list[Edge[T]]:
+    """Edges of a keyset page by id: each cursor is the one ``after`` accepts."""
+    return [Edge(cursor=encode_cursor(row.id), node=wrap(row)) for row in page.items]
