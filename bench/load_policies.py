@@ -23,6 +23,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
@@ -32,37 +33,47 @@ sys.path.insert(0, str(ROOT))
 from bench.common import QUERY, build_data, free_port, percentile  # noqa: E402
 
 
+async def _drive(
+    post: Callable[[], Awaitable[bool]], connections: int, duration: float, warmup: float
+) -> dict[str, Any]:
+    """Run ``connections`` closed-loop workers; keep latencies of requests started after warm-up."""
+    latencies: list[float] = []
+    errors = 0
+    measure_from = time.perf_counter() + warmup
+    stop = measure_from + duration
+
+    async def worker() -> None:
+        nonlocal errors
+        while True:
+            t0 = time.perf_counter()
+            if t0 >= stop:
+                return
+            ok = await post()
+            t1 = time.perf_counter()
+            if t0 >= measure_from:
+                if ok:
+                    latencies.append(t1 - t0)
+                else:
+                    errors += 1
+
+    await asyncio.gather(*(worker() for _ in range(connections)))
+    return {"latencies": latencies, "errors": errors}
+
+
 async def _client_aiohttp(
     url: str, body: bytes, headers: dict[str, str], connections: int, duration: float, warmup: float
 ) -> dict[str, Any]:
     import aiohttp
 
-    latencies: list[float] = []
-    errors = 0
     connector = aiohttp.TCPConnector(limit=connections, force_close=False)
     async with aiohttp.ClientSession(connector=connector, headers=headers) as session:
-        start = time.perf_counter()
-        measure_from = start + warmup
-        stop = measure_from + duration
 
-        async def worker() -> None:
-            nonlocal errors
-            while True:
-                t0 = time.perf_counter()
-                if t0 >= stop:
-                    return
-                async with session.post(url, data=body) as resp:
-                    await resp.read()
-                    ok = resp.status == 200
-                t1 = time.perf_counter()
-                if t0 >= measure_from:
-                    if ok:
-                        latencies.append(t1 - t0)
-                    else:
-                        errors += 1
+        async def post() -> bool:
+            async with session.post(url, data=body) as resp:
+                await resp.read()
+                return resp.status == 200
 
-        await asyncio.gather(*(worker() for _ in range(connections)))
-    return {"latencies": latencies, "errors": errors}
+        return await _drive(post, connections, duration, warmup)
 
 
 async def _client_httpx(
@@ -70,30 +81,13 @@ async def _client_httpx(
 ) -> dict[str, Any]:
     import httpx
 
-    latencies: list[float] = []
-    errors = 0
     limits = httpx.Limits(max_connections=connections, max_keepalive_connections=connections)
     async with httpx.AsyncClient(limits=limits, headers=headers) as client:
-        start = time.perf_counter()
-        measure_from = start + warmup
-        stop = measure_from + duration
 
-        async def worker() -> None:
-            nonlocal errors
-            while True:
-                t0 = time.perf_counter()
-                if t0 >= stop:
-                    return
-                resp = await client.post(url, content=body)
-                t1 = time.perf_counter()
-                if t0 >= measure_from:
-                    if resp.status_code == 200:
-                        latencies.append(t1 - t0)
-                    else:
-                        errors += 1
+        async def post() -> bool:
+            return (await client.post(url, content=body)).status_code == 200
 
-        await asyncio.gather(*(worker() for _ in range(connections)))
-    return {"latencies": latencies, "errors": errors}
+        return await _drive(post, connections, duration, warmup)
 
 
 def client_main(spec: dict[str, Any]) -> None:
