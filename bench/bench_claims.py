@@ -36,7 +36,7 @@ import random
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -58,7 +58,9 @@ from bench.common import (
     StatementCounter,
     build_data,
     free_port,
+    interleaved,
     percentile,
+    report_ratio,
     serve_in_thread,
 )
 from core.auth import Principal, Role, issue_token
@@ -323,32 +325,6 @@ def _body(first: int) -> dict[str, Any]:
     return {"query": QUEUE_QUERY, "variables": {"first": first}}
 
 
-def _summary(name: str, samples: list[float]) -> dict[str, float]:
-    p50, p95 = percentile(samples, 0.5) * 1000, percentile(samples, 0.95) * 1000
-    print(f"  {name:<9} p50 {p50:7.3f} ms   p95 {p95:7.3f} ms   (n={len(samples)})")
-    return {"p50": p50, "p95": p95}
-
-
-def _report(title: str, results: dict[str, list[float]]) -> None:
-    print(title)
-    s = {name: _summary(name, samples) for name, samples in results.items()}
-    print(f"  ratio graphql/baseline: p50 {s['graphql']['p50'] / s['baseline']['p50']:.2f}x"
-          f"   p95 {s['graphql']['p95'] / s['baseline']['p95']:.2f}x")
-
-
-def _interleaved(send: Callable[[str], None], iterations: int, warmup: int) -> dict[str, list[float]]:
-    for _ in range(warmup):
-        for path in PATHS.values():
-            send(path)
-    results: dict[str, list[float]] = {name: [] for name in PATHS}
-    for _ in range(iterations):
-        for name, path in PATHS.items():
-            t0 = time.perf_counter()
-            send(path)
-            results[name].append(time.perf_counter() - t0)
-    return results
-
-
 def bench_uvicorn(env: BenchEnv, headers: dict[str, str], first: int, iterations: int,
                   warmup: int) -> dict[str, list[float]]:
     """Sequential requests to uvicorn on loopback over one keep-alive connection."""
@@ -361,7 +337,7 @@ def bench_uvicorn(env: BenchEnv, headers: dict[str, str], first: int, iterations
             if resp.status_code != 200 or b'"errors"' in resp.content[:20]:
                 raise RuntimeError(f"{path}: {resp.status_code} {resp.text[:300]}")
 
-        return _interleaved(send, iterations, warmup)
+        return interleaved(send, PATHS, iterations, warmup)
 
 
 def bench_asgi(env: BenchEnv, headers: dict[str, str], first: int, iterations: int,
@@ -465,10 +441,10 @@ def main(argv: list[str] | None = None) -> None:
             flag = "equal" if c10 == c50 else "NOT EQUAL"
             print(f"  {name:<9} first=10: {c10}   first=50: {c50}   ({flag})")
         if args.transport in ("both", "uvicorn"):
-            _report(f"adjuster queue, uvicorn on 127.0.0.1, first={args.first}, {args.iterations} iterations:",
+            report_ratio(f"adjuster queue, uvicorn on 127.0.0.1, first={args.first}, {args.iterations} iterations:",
                     bench_uvicorn(env, headers, args.first, args.iterations, args.warmup))
         if args.transport in ("both", "asgi"):
-            _report(f"adjuster queue, in process (httpx ASGITransport), first={args.first}, "
+            report_ratio(f"adjuster queue, in process (httpx ASGITransport), first={args.first}, "
                     f"{args.iterations} iterations:",
                     bench_asgi(env, headers, args.first, args.iterations, args.warmup))
         env.runtime.close()

@@ -19,7 +19,6 @@ import asyncio
 import sys
 import tempfile
 import time
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -34,7 +33,8 @@ from bench.common import (
     bench_app,
     build_data,
     free_port,
-    percentile,
+    interleaved,
+    report_ratio,
     serve_in_thread,
 )
 
@@ -43,33 +43,6 @@ PATHS = {"baseline": "/baseline", "graphql": "/graphql"}
 
 def _body(first: int) -> dict[str, Any]:
     return {"query": QUERY, "variables": {"first": first}}
-
-
-def _summary(name: str, samples: list[float]) -> dict[str, float]:
-    p50, p95 = percentile(samples, 0.5) * 1000, percentile(samples, 0.95) * 1000
-    print(f"  {name:<9} p50 {p50:7.3f} ms   p95 {p95:7.3f} ms   (n={len(samples)})")
-    return {"p50": p50, "p95": p95}
-
-
-def _report(title: str, results: dict[str, list[float]]) -> None:
-    print(title)
-    s = {name: _summary(name, samples) for name, samples in results.items()}
-    print(f"  ratio graphql/baseline: p50 {s['graphql']['p50'] / s['baseline']['p50']:.2f}x"
-          f"   p95 {s['graphql']['p95'] / s['baseline']['p95']:.2f}x")
-
-
-def _interleaved(send: Callable[[str], None], iterations: int, warmup: int) -> dict[str, list[float]]:
-    """Alternate the two endpoints so drift (GC, caches, CPU) hits both alike."""
-    for _ in range(warmup):
-        for path in PATHS.values():
-            send(path)
-    results: dict[str, list[float]] = {name: [] for name in PATHS}
-    for _ in range(iterations):
-        for name, path in PATHS.items():
-            t0 = time.perf_counter()
-            send(path)
-            results[name].append(time.perf_counter() - t0)
-    return results
 
 
 def bench_uvicorn(env: BenchEnv, first: int, iterations: int, warmup: int) -> dict[str, list[float]]:
@@ -83,7 +56,7 @@ def bench_uvicorn(env: BenchEnv, first: int, iterations: int, warmup: int) -> di
             if resp.status_code != 200 or b'"errors"' in resp.content[:20]:
                 raise RuntimeError(f"{path}: {resp.status_code} {resp.text[:300]}")
 
-        return _interleaved(send, iterations, warmup)
+        return interleaved(send, PATHS, iterations, warmup)
 
 
 def bench_asgi(env: BenchEnv, first: int, iterations: int, warmup: int) -> dict[str, list[float]]:
@@ -155,10 +128,10 @@ def main(argv: list[str] | None = None) -> None:
             flag = "equal" if c10 == c50 else "NOT EQUAL"
             print(f"  {name:<9} first=10: {c10}   first=50: {c50}   ({flag})")
         if args.transport in ("both", "uvicorn"):
-            _report(f"uvicorn on 127.0.0.1, first={args.first}, sequential, {args.iterations} iterations:",
+            report_ratio(f"uvicorn on 127.0.0.1, first={args.first}, sequential, {args.iterations} iterations:",
                     bench_uvicorn(env, args.first, args.iterations, args.warmup))
         if args.transport in ("both", "asgi"):
-            _report(f"in process (httpx ASGITransport), first={args.first}, {args.iterations} iterations:",
+            report_ratio(f"in process (httpx ASGITransport), first={args.first}, {args.iterations} iterations:",
                     bench_asgi(env, args.first, args.iterations, args.warmup))
         env.runtime.close()
 

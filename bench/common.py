@@ -22,7 +22,7 @@ import os
 import socket
 import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -286,3 +286,30 @@ def serve_in_thread(app: Any, port: int) -> Iterator[None]:
         server.should_exit = True
         thread.join(timeout=5)
 
+
+
+def report_ratio(title: str, results: dict[str, list[float]]) -> None:
+    """Print p50/p95 of each endpoint and the graphql/baseline ratios."""
+    print(title)
+    summary: dict[str, dict[str, float]] = {}
+    for name, samples in results.items():
+        p50, p95 = percentile(samples, 0.5) * 1000, percentile(samples, 0.95) * 1000
+        print(f"  {name:<9} p50 {p50:7.3f} ms   p95 {p95:7.3f} ms   (n={len(samples)})")
+        summary[name] = {"p50": p50, "p95": p95}
+    print(f"  ratio graphql/baseline: p50 {summary['graphql']['p50'] / summary['baseline']['p50']:.2f}x"
+          f"   p95 {summary['graphql']['p95'] / summary['baseline']['p95']:.2f}x")
+
+
+def interleaved(send: Callable[[str], None], paths: dict[str, str], iterations: int,
+                warmup: int) -> dict[str, list[float]]:
+    """Alternate the endpoints so drift (GC, caches, CPU) hits them alike; seconds per request."""
+    for _ in range(warmup):
+        for path in paths.values():
+            send(path)
+    results: dict[str, list[float]] = {name: [] for name in paths}
+    for _ in range(iterations):
+        for name, path in paths.items():
+            t0 = time.perf_counter()
+            send(path)
+            results[name].append(time.perf_counter() - t0)
+    return results
