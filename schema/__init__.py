@@ -26,6 +26,7 @@ from strawberry.types import Info
 
 from core.errors import DomainError
 from core.settings import Settings
+from resolvers.policies import service as policy_service
 from schema.audit import AuditQuery
 from schema.claims import ClaimsMutation, ClaimsQuery
 from schema.context import Context
@@ -43,6 +44,7 @@ from schema.policies import (
     Product,
     Quote,
 )
+from schema.relay import parse_global_id
 
 __all__ = ["build_schema"]
 
@@ -73,25 +75,14 @@ class NodeQuery:
         metadata=allow(AUTHENTICATED),
     )
     def node(self, info: Info[Context, Any], id: strawberry.ID) -> Node | None:
-        import base64
-
-        from resolvers.policies import service as policy_service
-        from resolvers.policies.scoping import may_see_customer
-
         ctx: Context = info.context
-        try:
-            type_name, _, raw = base64.b64decode(id).decode().partition(":")
-            pk = int(raw)
-        except (ValueError, UnicodeDecodeError) as exc:
-            raise DomainError("malformed id", field="id", code="BAD_ID") from exc
+        type_name, pk = parse_global_id(id)
         try:
             if type_name == "Policy":
                 return Policy.from_row(
                     policy_service.get_policy(ctx.session, principal=ctx.principal, policy_id=pk)
                 )
-            if type_name == "Customer":
-                if not may_see_customer(ctx.principal, pk):
-                    return None
+            if type_name == "Customer":  # get_customer applies the row scoping
                 return Customer.from_row(
                     policy_service.get_customer(ctx.session, principal=ctx.principal, customer_id=pk)
                 )

@@ -14,7 +14,8 @@ from core.pagination import Page, encode_cursor
 from core.settings import Settings
 from schema.permissions import PUBLIC, access
 
-__all__ = ["Edge", "PageInfo", "decode_global_id", "encode_global_id", "keyset_edges", "page_info", "page_size"]
+__all__ = ["Edge", "PageInfo", "decode_global_id", "encode_global_id", "keyset_edges", "page_info", "page_size",
+           "parse_global_id"]
 
 T = TypeVar("T")
 
@@ -24,13 +25,18 @@ def encode_global_id(type_name: str, pk: int) -> str:
     return base64.b64encode(f"{type_name}:{pk}".encode()).decode()
 
 
-def decode_global_id(value: str, expected_type: str, *, field: str = "id") -> int:
-    """The integer key inside a global id of ``expected_type``; typed error otherwise."""
+def parse_global_id(value: str, *, field: str = "id") -> tuple[str, int]:
+    """The type name and integer key inside a global id; typed error when malformed."""
     try:
         type_name, _, raw = base64.b64decode(value.encode(), validate=True).decode().partition(":")
-        pk = int(raw)
+        return type_name, int(raw)
     except (binascii.Error, ValueError, UnicodeDecodeError) as exc:
         raise ValidationError("malformed id", field=field, code="BAD_ID") from exc
+
+
+def decode_global_id(value: str, expected_type: str, *, field: str = "id") -> int:
+    """The integer key inside a global id of ``expected_type``; typed error otherwise."""
+    type_name, pk = parse_global_id(value, field=field)
     if type_name != expected_type:
         raise ValidationError(f"id is a {type_name}, expected a {expected_type}", field=field, code="BAD_ID")
     return pk
