@@ -50,6 +50,7 @@ class LedgerHost:
         self._lock = threading.Lock()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
+        self._http: httpx.Client | None = None
 
     @property
     def mode(self) -> str:
@@ -114,9 +115,10 @@ class LedgerHost:
     def _after_round(self, _result: AnchorResult) -> None:
         # Partner jobs send from the anchorer account too: running them in this thread
         # keeps one sender per process, so nonces never collide.
+        if self._http is None:  # one pooled client for every round's webhook deliveries
+            self._http = httpx.Client(timeout=10)
         try:
-            with httpx.Client(timeout=10) as http:
-                run_partner_jobs(self.runtime.session_factory, chain=self.chain(), http=http)
+            run_partner_jobs(self.runtime.session_factory, chain=self.chain(), http=self._http)
         except Exception:
             log.exception("partner jobs failed; retried next round")
 
@@ -143,6 +145,9 @@ class LedgerHost:
         if self._thread is not None:
             self._thread.join(timeout=30)
             self._thread = None
+        if self._http is not None:
+            self._http.close()
+            self._http = None
         if self.node is not None:
             self.node.close()
             self.node = None
