@@ -15,7 +15,7 @@ from typing import TypeVar
 import phonenumbers
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session
 from stdnum.cn import ric
 from stdnum.exceptions import ValidationError as StdnumError
 
@@ -698,9 +698,8 @@ def list_policies(
     after: str | None = None,
     status: PolicyStatus | None = None,
     customer_id: int | None = None,
-    eager: Sequence[str] = (),
 ) -> Page[Policy]:
-    """Policies visible to ``principal``, newest id last; ``eager`` preloads relations."""
+    """Policies visible to ``principal``, oldest id first (relations: see the loaders)."""
     stmt = select(Policy).where(policy_visible(principal))
     if status is not None:
         stmt = stmt.where(Policy.status == status)
@@ -715,28 +714,3 @@ def count_policies(session: Session, *, principal: Principal, status: PolicyStat
     if status is not None:
         stmt = stmt.where(Policy.status == status)
     return int(session.scalar(stmt) or 0)
-
-
-def endorsements_of(session: Session, *, policy_ids: Sequence[int]) -> dict[int, list[Endorsement]]:
-    """Endorsements grouped by policy id (one query for many policies)."""
-    out: dict[int, list[Endorsement]] = {pid: [] for pid in policy_ids}
-    for row in session.scalars(
-        select(Endorsement).where(Endorsement.policy_id.in_(policy_ids)).order_by(Endorsement.id)
-    ):
-        out[row.policy_id].append(row)
-    return out
-
-
-def products_by_ids(session: Session, *, ids: Sequence[int]) -> dict[int, Product]:
-    """Products with their coverage items and bands, keyed by id."""
-    rows = session.scalars(
-        select(Product)
-        .where(Product.id.in_(ids))
-        .options(selectinload(Product.coverage_items), selectinload(Product.premium_bands))
-    )
-    return {p.id: p for p in rows}
-
-
-def customers_by_ids(session: Session, *, ids: Sequence[int]) -> dict[int, Customer]:
-    """Customers keyed by id (callers apply visibility)."""
-    return {c.id: c for c in session.scalars(select(Customer).where(Customer.id.in_(ids)))}
