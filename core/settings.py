@@ -21,6 +21,16 @@ def _int(name: str, default: int) -> int:
     return int(raw) if raw else default
 
 
+def _float(name: str, default: float) -> float:
+    raw = os.environ.get(name)
+    return float(raw) if raw else default
+
+
+def _list(name: str) -> tuple[str, ...]:
+    raw = os.environ.get(name) or ""
+    return tuple(part.strip() for part in raw.split(",") if part.strip())
+
+
 @dataclass(frozen=True)
 class Settings:
     """Every tunable of one Opsure process; defaults are the embedded single-node set-up."""
@@ -45,6 +55,17 @@ class Settings:
     anchoring_in_process: bool = True
     ledger_chain_id: int = 48151
     log_level: str = "INFO"
+    business_timezone: str = "Asia/Shanghai"  # every business date ("today") is taken in this zone
+    redis_url: str | None = None  # optional shared store (rate limits, fan-out) for several workers
+    trusted_proxies: tuple[str, ...] = ()  # CIDRs whose X-Forwarded-For is believed
+    max_document_bytes: int = 65_536  # largest GraphQL document (query text) accepted
+    rpc_gas_cap: int = 5_000_000  # gas limit of one anonymous eth_call / eth_estimateGas
+    rpc_call_timeout: float = 2.0  # wall-clock seconds of one EVM read
+    rpc_max_batch: int = 50  # JSON-RPC requests in one batch
+    rpc_max_log_blocks: int = 5_000  # block range of one eth_getLogs
+    rpc_max_logs: int = 10_000  # logs returned by one eth_getLogs
+    rpc_rate_per_minute: int = 600  # JSON-RPC requests per client and minute
+    cors_origins: tuple[str, ...] = ()  # browser origins allowed to call the API
     extra: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -83,6 +104,17 @@ class Settings:
             anchoring_in_process=_flag("OPSURE_ANCHORING_IN_PROCESS", True),
             ledger_chain_id=_int("OPSURE_LEDGER_CHAIN_ID", 48151),
             log_level=os.environ.get("OPSURE_LOG_LEVEL") or "INFO",
+            business_timezone=os.environ.get("OPSURE_BUSINESS_TZ") or "Asia/Shanghai",
+            redis_url=os.environ.get("OPSURE_REDIS_URL") or None,
+            trusted_proxies=_list("OPSURE_TRUSTED_PROXIES"),
+            max_document_bytes=_int("OPSURE_MAX_DOCUMENT_BYTES", 65_536),
+            rpc_gas_cap=_int("OPSURE_RPC_GAS_CAP", 5_000_000),
+            rpc_call_timeout=_float("OPSURE_RPC_CALL_TIMEOUT", 2.0),
+            rpc_max_batch=_int("OPSURE_RPC_MAX_BATCH", 50),
+            rpc_max_log_blocks=_int("OPSURE_RPC_MAX_LOG_BLOCKS", 5_000),
+            rpc_max_logs=_int("OPSURE_RPC_MAX_LOGS", 10_000),
+            rpc_rate_per_minute=_int("OPSURE_RPC_RATE_PER_MINUTE", 600),
+            cors_origins=_list("OPSURE_CORS_ORIGINS"),
         )
 
     def with_(self, **changes: object) -> Settings:

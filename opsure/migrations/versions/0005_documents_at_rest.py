@@ -1,0 +1,26 @@
+"""documents at rest
+
+Revision ID: 0005
+Revises: 0004
+Create Date: 2026-11-27 18:00:00
+
+Owned by helper 'uploads' (issue 8 items 1, 9: encrypted documents); a no-op until that work lands.
+"""
+from __future__ import annotations
+
+import sqlalchemy as sa  # noqa: F401
+from alembic import op  # noqa: F401
+
+
+revision = '0005'
+down_revision = '0004'
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    pass
+
+
+def downgrade() -> None:
+    pass
