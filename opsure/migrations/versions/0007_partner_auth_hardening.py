@@ -1,15 +1,15 @@
-"""partner auth hardening
+"""partner auth hardening: shared rate-limit counters
 
 Revision ID: 0007
 Revises: 0006
 Create Date: 2026-11-27 18:00:00
 
-Owned by helper 'edges' (issue 8 items 4, 6); a no-op until that work lands.
+Owned by helper 'edges' (issue 8 items 4, 6).
 """
 from __future__ import annotations
 
-import sqlalchemy as sa  # noqa: F401
-from alembic import op  # noqa: F401
+import sqlalchemy as sa
+from alembic import op
 
 
 revision = '0007'
@@ -19,8 +19,17 @@ depends_on = None
 
 
 def upgrade() -> None:
-    pass
+    op.create_table('rate_limit_counter',
+    sa.Column('key', sa.String(length=255), nullable=False),
+    sa.Column('count', sa.Integer(), nullable=False),
+    sa.Column('expires_at', sa.Float(), nullable=False),
+    sa.PrimaryKeyConstraint('key', name=op.f('pk_rate_limit_counter'))
+    )
+    with op.batch_alter_table('rate_limit_counter', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_rate_limit_counter_expires_at'), ['expires_at'], unique=False)
 
 
 def downgrade() -> None:
-    pass
+    with op.batch_alter_table('rate_limit_counter', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_rate_limit_counter_expires_at'))
+    op.drop_table('rate_limit_counter')
