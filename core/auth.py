@@ -59,6 +59,7 @@ class Principal:
     partner_id: int | None = None
     token_id: str | None = None
     expires_at: float | None = None  # the token's exp (seconds since the epoch)
+    client_id: str | None = None  # the partner OAuth client a token was issued to (revocable)
 
     @property
     def authenticated(self) -> bool:
@@ -110,6 +111,7 @@ def issue_token(
     role: Role,
     customer_id: int | None = None,
     partner_id: int | None = None,
+    client_id: str | None = None,
     ttl_seconds: int | None = None,
 ) -> str:
     """Mint a signed bearer token for ``subject`` acting as ``role``."""
@@ -130,6 +132,8 @@ def issue_token(
         claims["cid"] = customer_id
     if partner_id is not None:
         claims["pid"] = partner_id
+    if client_id is not None:
+        claims["clid"] = client_id
     return jwt.encode(claims, keys.private_key, algorithm=_ALGORITHM)
 
 
@@ -171,5 +175,6 @@ def verify_token(keys: TokenKeys, settings: Settings, token: str) -> Principal:
         customer_id=customer_id if isinstance(customer_id, int) else None,
         partner_id=partner_id if isinstance(partner_id, int) else None,
         token_id=claims.get("jti"),
+        client_id=claims["clid"] if isinstance(claims.get("clid"), str) else None,
         expires_at=float(claims["exp"]),
     )

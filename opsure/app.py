@@ -28,6 +28,7 @@ from graphql import GraphQLError, get_operation_ast, parse
 from graphql import OperationType as GraphQLOperationType
 from sqlalchemy import text
 from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route, WebSocketRoute
@@ -44,14 +45,14 @@ from strawberry.subscriptions.protocols.graphql_transport_ws.types import (
 )
 from strawberry.types.unset import UnsetType
 
-from core.auth import ANONYMOUS, Principal, verify_token
+from core.auth import ANONYMOUS, Principal
 from core.errors import AuthError
 from core.settings import Settings, get_settings
 from opsure.graphql_http import MAX_NESTING, GraphQLEndpoint, HttpError, nesting_depth
 from opsure.ledger_host import LedgerHost
 from opsure.logs import request_id_var
 from opsure.metrics import CONTENT_TYPE_LATEST, Metrics
-from opsure.partner_auth import token_endpoint
+from opsure.partner_auth import authenticate, token_endpoint, token_revoked
 from opsure.runtime import Runtime, open_runtime
 from opsure.trusted_documents import TrustedDocumentError, TrustedDocuments
 from opsure.uploads import upload_route
@@ -89,9 +90,7 @@ class AuthMiddleware:
         headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope.get("headers", [])}
         try:
             token = _bearer(headers.get("authorization"))
-            principal = (
-                verify_token(self.runtime.token_keys, self.runtime.settings, token) if token else ANONYMOUS
-            )
+            principal = await authenticate(self.runtime, token) if token else ANONYMOUS
         except AuthError as exc:
             if scope["type"] == "websocket":
                 scope["principal"] = ANONYMOUS
@@ -191,10 +190,22 @@ class TransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
         if self.connection_acknowledged and expires_at is not None and self.expiry_task is None:
             self.expiry_task = asyncio.create_task(self._close_when_expired(expires_at))
 
+    #: How often an open connection re-checks that a revocable (partner client) token is still live.
+    revocation_check_seconds: float = 30.0
+
     async def _close_when_expired(self, expires_at: float) -> None:
-        await asyncio.sleep(max(expires_at - time.time(), 0))
+        principal = self.context.principal
+        reason = "Unauthorized: token expired"
+        while (left := expires_at - time.time()) > 0:
+            if principal.client_id is None:
+                await asyncio.sleep(left)
+                break
+            await asyncio.sleep(min(left, self.revocation_check_seconds))
+            if await run_in_threadpool(token_revoked, self.view.runtime, principal):
+                reason = "Unauthorized: token revoked"
+                break
         with contextlib.suppress(Exception):  # already closed by the client: nothing to do
-            await self.websocket.close(code=4401, reason="Unauthorized: token expired")
+            await self.websocket.close(code=4401, reason=reason)
 
     async def shutdown(self) -> None:
         """Stop the expiry timer with the connection."""
@@ -255,7 +266,7 @@ class SubscriptionApp(GraphQL[Context, None]):
                 token = _bearer(raw) if isinstance(raw, str) else None
                 if token is None:
                     raise AuthError("Authorization must be 'Bearer <token>'", code="TOKEN_INVALID")
-                context.principal = verify_token(self.runtime.token_keys, self.runtime.settings, token)
+                context.principal = await authenticate(self.runtime, token)
             except AuthError as exc:
                 raise WsRefusedError(exc.message) from exc
         else:

@@ -1,5 +1,9 @@
 """Partner client credentials (OAuth2 client_credentials): create, revoke, authenticate.
 
+Tokens issued to a client name it (claim ``clid``); :func:`token_revoked` is the one
+indexed query every request with such a token runs, so revoking the client ends its live
+tokens at once in every worker.
+
 The secret is shown once and kept only as ``scrypt$N$r$p$<salt>$<hash>`` (hashlib.scrypt,
 N=2^14, r=8, p=1, 16-byte salt, 32-byte hash, base64). Unknown client ids cost the same
 scrypt work as known ones, so timing does not tell which ids exist.
@@ -18,7 +22,7 @@ import hashlib
 import hmac
 import secrets
 
-from sqlalchemy import select
+from sqlalchemy import exists, select
 from sqlalchemy.orm import Session
 
 from core.auth import Principal
@@ -34,6 +38,7 @@ __all__ = [
     "create_client",
     "hash_secret",
     "revoke_client",
+    "token_revoked",
 ]
 
 _N, _R, _P = 2**14, 8, 1
@@ -80,7 +85,7 @@ def create_client(
 
 
 def revoke_client(session: Session, *, principal: Principal, client_id: str, now: dt.datetime) -> PartnerClient:
-    """Revoke client credentials at once (tokens already issued run out with their TTL)."""
+    """Revoke client credentials at once; tokens already issued to the client stop working too."""
     client = session.scalar(select(PartnerClient).where(
         PartnerClient.client_id == client_id, owned_by_caller(principal, PartnerClient.partner_id)))
     if client is None:
@@ -115,3 +120,9 @@ def authenticate(session: Session, *, client_id: str, client_secret: str, now: d
     client.last_used_at = now
     session.flush()
     return client
+
+
+def token_revoked(session: Session, *, client_id: str) -> bool:
+    """Whether tokens issued to ``client_id`` are void: the client is revoked or unknown."""
+    live = exists().where(PartnerClient.client_id == client_id[:64], PartnerClient.revoked_at.is_(None))
+    return not session.scalar(select(live))

@@ -88,7 +88,8 @@ def test_refusals_follow_rfc_6749(oauth: TestClient, client_creds: dict[str, Any
     assert post("grant_type=client_credentials&grant_type=client_credentials").json()["error"] == "invalid_request"
     assert oauth.post("/oauth/token", json={"grant_type": "client_credentials"}).json()["error"] == "invalid_request"
     assert post("grant_type=client_credentials", authorization="Bearer abc").status_code == 401
-    assert post("x=" + "a" * 5000).status_code == 400
+    too_large = post("x=" + "a" * 5000)
+    assert too_large.status_code == 413 and too_large.json()["error"] == "invalid_request"
     with transaction(session_factory) as s:
         review.suspend(s, principal=CHECKER, partner_id=client_creds["firm"].id, reason="audit", now=NOW)
     assert post("grant_type=client_credentials", authorization=_basic(cid, secret)).json()["error"] \
