@@ -4,6 +4,11 @@
 serves it at ``/rpc``; ``external`` (implied by ``OPSURE_LEDGER_RPC_URL``) anchors to that
 network; ``off`` runs without a ledger (records stay pending in the outbox).
 
+One process holds the node (a file lock on the chain store). It also serves ``/rpc`` on
+the chain directory's Unix socket, and every other process (the other ``opsure serve``
+workers, or all of them when ``opsure ledger node`` holds the store) forwards its
+``/rpc`` requests there (:mod:`ledger.node.rpc_socket`), so every worker answers.
+
 Example::
 
     host = LedgerHost(runtime)
@@ -20,15 +25,17 @@ import threading
 from typing import Any
 
 import httpx
-from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.types import Receive, Scope, Send
 from web3 import Web3
 
+from core.egress import EgressPolicy, egress_client
 from ledger.anchoring import AnchorResult, anchoring_round, open_chain, run_anchoring_loop
 from ledger.chain_client import ChainClient, ChainError, DispatchProvider, load_or_create_account
 from ledger.node import EmbeddedNode, LedgerStoreLocked
-from ledger.node.rpc import RpcDispatcher, make_rpc_app
+from ledger.node.rpc import RpcDispatcher, RpcService, make_rpc_app
+from ledger.node.rpc_limits import RpcLimits
+from ledger.node.rpc_socket import OwnerSocket, RpcForwarder
 from opsure.runtime import Runtime
 from partners.jobs import run_partner_jobs
 
@@ -46,6 +53,8 @@ class LedgerHost:
         self.settings = runtime.settings
         self.node: EmbeddedNode | None = None
         self._rpc_app: Any = None
+        self._rpc_service: RpcService | None = None
+        self._owner_socket: OwnerSocket | None = None
         self._client: ChainClient | None = None
         self._lock = threading.Lock()
         self._stop = threading.Event()
@@ -58,22 +67,33 @@ class LedgerHost:
         return self.settings.ledger_mode
 
     def start(self) -> None:
-        """Open the embedded node (embedded mode); a store held by another process is reported."""
-        if self.mode != "embedded" or self.node is not None:
+        """Open the embedded node (embedded mode); when another process holds it, forward /rpc."""
+        if self.node is not None or self._rpc_app is not None:
+            return
+        chain_dir = self.settings.data_dir / "chain"
+        limits = RpcLimits.from_settings(self.settings)
+        if self.mode == "off":
+            return
+        if self.mode == "external":  # an `opsure ledger node` on this data dir may serve /rpc
+            self._rpc_app = RpcForwarder(chain_dir, limits)
             return
         account = load_or_create_account(self.settings.keys_dir)
         try:
             self.node = EmbeddedNode(
-                self.settings.data_dir / "chain",
+                chain_dir,
                 chain_id=self.settings.ledger_chain_id,
                 prefund={account.address: PREFUND_WEI},
                 allowlist=[account.address],
                 max_clock_drift=0.0,  # block timestamps never ahead of the clock
             )
         except LedgerStoreLocked:
-            log.warning("embedded ledger is held by another process; /rpc is served there")
+            log.info("embedded ledger is held by another process; /rpc is forwarded to it")
+            self._rpc_app = RpcForwarder(chain_dir, limits)
             return
-        self._rpc_app = make_rpc_app(self.node)
+        self._rpc_service = RpcService(self.node, limits, redis_url=self.settings.redis_url)
+        self._rpc_app = make_rpc_app(service=self._rpc_service)
+        self._owner_socket = OwnerSocket(chain_dir, make_rpc_app(service=self._rpc_service, trust_client_header=True))
+        self._owner_socket.start()
         self.chain()  # deploy (once per chain) now, so signing domains exist from the start
 
     def chain(self) -> ChainClient:
@@ -116,22 +136,20 @@ class LedgerHost:
         # Partner jobs send from the anchorer account too: running them in this thread
         # keeps one sender per process, so nonces never collide.
         if self._http is None:  # one pooled client for every round's webhook deliveries
-            self._http = httpx.Client(timeout=10)
+            self._http = egress_client(EgressPolicy.from_settings(self.runtime.settings))
         try:
             run_partner_jobs(self.runtime.session_factory, chain=self.chain(), http=self._http)
         except Exception:
             log.exception("partner jobs failed; retried next round")
 
     async def rpc(self, scope: Scope, receive: Receive, send: Send) -> None:
-        """ASGI entry for ``/rpc``: the embedded node's JSON-RPC, or 503 when it is elsewhere."""
+        """ASGI entry for ``/rpc``: the node's JSON-RPC, here or forwarded to its owner; 503 when off."""
         if self._rpc_app is None:
-            request = Request(scope, receive)
-            await request.body()
             reply = JSONResponse(
                 {
                     "jsonrpc": "2.0",
                     "id": None,
-                    "error": {"code": -32000, "message": "no embedded ledger node in this process"},
+                    "error": {"code": -32000, "message": "no embedded ledger node in this process (OPSURE_LEDGER=off)"},
                 },
                 status_code=503,
             )
@@ -148,8 +166,14 @@ class LedgerHost:
         if self._http is not None:
             self._http.close()
             self._http = None
+        if self._owner_socket is not None:
+            self._owner_socket.close()
+            self._owner_socket = None
+        if self._rpc_service is not None:
+            self._rpc_service.close()
+            self._rpc_service = None
         if self.node is not None:
             self.node.close()
             self.node = None
-            self._rpc_app = None
+        self._rpc_app = None
         self._client = None

@@ -6,6 +6,7 @@ __all__ = [
     "BlockNotFound",
     "ExecutionError",
     "ExecutionReverted",
+    "ExecutionTimeout",
     "LedgerNodeError",
     "LedgerStoreCorrupt",
     "LedgerStoreError",
@@ -54,6 +55,14 @@ class BlockNotFound(LedgerNodeError):
 
 class ExecutionError(LedgerNodeError):
     """A call or gas estimate failed inside the EVM (other than a revert)."""
+
+
+class ExecutionTimeout(LedgerNodeError):
+    """A read ran past its wall-clock limit inside the EVM (JSON-RPC -32005).
+
+    Deliberately not an ExecutionError (nor a py-evm VMError): nothing between the
+    opcode loop and the caller may mistake it for a failed call and carry on.
+    """
 
 
 class ExecutionReverted(ExecutionError):

@@ -8,7 +8,7 @@ from eth.vm.forks.london.headers import calculate_expected_base_fee_per_gas
 
 from ledger.node import index
 from ledger.node.models import BlockTag
-from ledger.node.node import EmbeddedNode
+from ledger.node.reader import ChainView
 
 __all__ = ["fee_history"]
 
@@ -17,7 +17,7 @@ MIN_BLOB_BASE_FEE = 1
 
 
 def _rewards(
-    node: EmbeddedNode, number: int, base_fee: int, gas_used: int, percentiles: list[float]
+    node: ChainView, number: int, base_fee: int, gas_used: int, percentiles: list[float]
 ) -> list[str]:
     rows = index.txs_of_block(node.store, number)
     if not rows or gas_used == 0:
@@ -35,7 +35,7 @@ def _rewards(
 
 
 def fee_history(
-    node: EmbeddedNode, count: int, newest: BlockTag, percentiles: list[float] | None
+    node: ChainView, count: int, newest: BlockTag, percentiles: list[float] | None
 ) -> dict[str, Any]:
     """geth-shaped fee history for `count` blocks ending at `newest`."""
     with node.store.read():

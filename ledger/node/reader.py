@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any, cast
+from dataclasses import dataclass
+from typing import Any, Protocol, cast
 
 import rlp
 from eth.abc import BlockHeaderAPI, SignedTransactionAPI, StateAPI, VirtualMachineAPI
-from eth.exceptions import HeaderNotFound, Revert, VMError
+from eth.exceptions import HeaderNotFound, OutOfGas, Revert, VMError
 from eth.vm.spoof import SpoofTransaction
 from eth_typing import Address, BlockNumber, Hash32
 from eth_utils.exceptions import ValidationError
@@ -15,6 +16,7 @@ from trie.hexary import HexaryTrie
 from ledger.node import index
 from ledger.node.chain import OpsureChain
 from ledger.node.errors import BlockNotFound, ExecutionError, ExecutionReverted
+from ledger.node.evm_deadline import evm_deadline, read_chain_class
 from ledger.node.models import (
     BlockInfo,
     BlockTag,
@@ -26,7 +28,7 @@ from ledger.node.models import (
 )
 from ledger.node.store import SqliteStore
 
-__all__ = ["LedgerReader", "tx_info"]
+__all__ = ["ChainView", "LedgerReader", "StoreView", "tx_info"]
 
 ZERO_ADDRESS = b"\x00" * 20
 _SUCCESS = b"\x01"
@@ -82,7 +84,7 @@ class LedgerReader:
 
     def __init__(self, store: SqliteStore, chain_cls: type[OpsureChain]) -> None:
         self.store = store
-        self.chain = chain_cls(store.reader_kv())
+        self.chain = read_chain_class(chain_cls)(store.reader_kv())
 
     # -- headers and blocks ------------------------------------------------------------
 
@@ -242,10 +244,10 @@ class LedgerReader:
                 logs_bloom=int(receipt.bloom).to_bytes(256, "big"),
             )
 
-    def logs(self, flt: LogFilter) -> list[LogEntry]:
-        """Logs matching a filter, from the own log index."""
+    def logs(self, flt: LogFilter, limit: int = index.MAX_LOG_RESULTS) -> list[LogEntry]:
+        """Logs matching a filter, from the own log index (LogQueryTooLarge past `limit`)."""
         with self.store.read():
-            return index.query_logs(self.store, flt)
+            return index.query_logs(self.store, flt, limit)
 
     # -- state -------------------------------------------------------------------------
 
@@ -279,10 +281,8 @@ class LedgerReader:
         with self.store.read():
             return int(self._vm(tag).state.get_storage(Address(address), slot))
 
-    def _spoof(self, state: StateAPI, vm: VirtualMachineAPI, req: CallRequest) -> Any:
+    def _spoof(self, state: StateAPI, vm: VirtualMachineAPI, req: CallRequest, gas: int) -> Any:
         sender = req.sender or ZERO_ADDRESS
-        gas_cap = int(state.gas_limit)
-        gas = gas_cap if req.gas is None else min(int(req.gas), gas_cap)
         unsigned = vm.create_unsigned_transaction(
             nonce=state.get_nonce(Address(sender)),
             gas_price=0,
@@ -293,40 +293,131 @@ class LedgerReader:
         )
         return SpoofTransaction(unsigned, from_=sender)
 
-    def call(self, req: CallRequest, tag: BlockTag = "latest") -> bytes:
-        """Execute a call on top of a block's state; raises ExecutionReverted on revert."""
-        with self.store.read():
+    @staticmethod
+    def _allowance(state: StateAPI, req: CallRequest, gas_cap: int | None) -> int:
+        """Gas a call may use: its own `gas`, at most the cap and the block's gas limit."""
+        cap = int(state.gas_limit) if gas_cap is None else min(int(gas_cap), int(state.gas_limit))
+        return cap if req.gas is None else min(int(req.gas), cap)
+
+    def call(
+        self,
+        req: CallRequest,
+        tag: BlockTag = "latest",
+        *,
+        gas_cap: int | None = None,
+        deadline: float | None = None,
+    ) -> bytes:
+        """Execute a call on top of a block's state; raises ExecutionReverted on revert.
+
+        At most `gas_cap` gas (default: the block's gas limit); past `deadline`
+        (time.monotonic()) the EVM stops with ExecutionTimeout.
+        """
+        with self.store.read(), evm_deadline(deadline):
             vm = self._vm(tag)
             with vm.in_costless_state() as state:
+                allowance = self._allowance(state, req, gas_cap)
                 try:
                     computation = state.costless_execute_transaction(
-                        cast(SignedTransactionAPI, self._spoof(state, vm, req))
+                        cast(SignedTransactionAPI, self._spoof(state, vm, req, allowance))
                     )
                 except ValidationError as exc:
                     raise ExecutionError(str(exc)) from exc
             if computation.is_error:
                 if isinstance(computation.error, Revert):
                     raise ExecutionReverted(bytes(computation.output))
-                raise ExecutionError(_vm_error_message(computation.error))
+                message = _vm_error_message(computation.error)
+                if isinstance(computation.error, OutOfGas):
+                    message = f"{message} (gas allowance {allowance})"
+                raise ExecutionError(message)
             return bytes(computation.output)
 
-    def estimate_gas(self, req: CallRequest, tag: BlockTag = "latest") -> int:
-        """Smallest gas limit (within 1000) with which the call does not fail."""
-        with self.store.read():
+    def estimate_gas(
+        self,
+        req: CallRequest,
+        tag: BlockTag = "latest",
+        *,
+        gas_cap: int | None = None,
+        deadline: float | None = None,
+    ) -> int:
+        """Smallest gas limit (within 1000) with which the call does not fail, up to the cap.
+
+        py-evm's own estimator searches up to the block's gas limit whatever the
+        request says; this search stops at the call's allowance.
+        """
+        with self.store.read(), evm_deadline(deadline):
             vm = self._vm(tag)
             with vm.in_costless_state() as state:
-                tx = self._spoof(state, vm, req)
+                allowance = self._allowance(state, req, gas_cap)
+                tx = self._spoof(state, vm, req, allowance)
                 try:
-                    return int(self.chain.gas_estimator(state, tx))
+                    return _binary_gas_search(state, tx, allowance)
                 except Revert as exc:
                     data = exc.args[0] if exc.args and isinstance(exc.args[0], bytes) else b""
                     raise ExecutionReverted(data) from exc
                 except VMError as exc:
                     raise ExecutionError(
-                        f"gas required exceeds allowance ({state.gas_limit}): {_vm_error_message(exc)}"
+                        f"gas required exceeds allowance ({allowance}): {_vm_error_message(exc)}"
                     ) from exc
                 except ValidationError as exc:
                     raise ExecutionError(str(exc)) from exc
+
+
+#: An estimate is within this many gas of the smallest limit that works (as geth's).
+_ESTIMATE_TOLERANCE = 1000
+
+
+def _error_with_gas(state: StateAPI, tx: Any, gas: int) -> VMError | None:
+    snapshot = state.snapshot()
+    try:
+        computation = state.apply_transaction(cast(SignedTransactionAPI, SpoofTransaction(tx, gas=gas)))
+        return computation.error if computation.is_error else None
+    finally:
+        state.revert(snapshot)
+
+
+def _binary_gas_search(state: StateAPI, tx: Any, allowance: int) -> int:
+    """py-evm's binary_gas_search with `allowance` instead of the block gas limit as the top."""
+    low = int(tx.intrinsic_gas)
+    if low > allowance:
+        raise ExecutionError(f"intrinsic gas {low} exceeds allowance ({allowance})")
+    if _error_with_gas(state, tx, low) is None:
+        return low
+    error = _error_with_gas(state, tx, allowance)
+    if error is not None:
+        raise error
+    high = allowance
+    while high - low > _ESTIMATE_TOLERANCE:
+        middle = (high + low) // 2
+        if _error_with_gas(state, tx, middle) is None:
+            high = middle
+        else:
+            low = middle
+    return high
+
+
+class ChainView(Protocol):
+    """What chain reads need of a node: its store, a reader, the chain id and the head."""
+
+    store: SqliteStore
+    reader: LedgerReader
+    chain_id: int
+
+    def block_number(self) -> int:
+        """Number of the canonical head block."""
+        ...
+
+
+@dataclass
+class StoreView:
+    """A ChainView over a store only (no pool, no miner): e.g. opened read-only elsewhere."""
+
+    store: SqliteStore
+    reader: LedgerReader
+    chain_id: int
+
+    def block_number(self) -> int:
+        """Number of the canonical head block."""
+        return int(self.reader.head().block_number)
 
 
 def _vm_error_message(error: Exception) -> str:

@@ -10,12 +10,11 @@ from typing import Any
 
 from ledger.node.models import LogFilter
 from ledger.node.node import EmbeddedNode
+from ledger.node.reader import ChainView
+from ledger.node.rpc_codec import LIMIT_EXCEEDED, RpcError
+from ledger.node.rpc_limits import RpcLimits
 
-__all__ = ["FilterManager", "LogCriteria"]
-
-#: A filter nobody polled for this long is forgotten (geth uses 5 minutes).
-FILTER_TTL_SECONDS = 300.0
-MAX_FILTERS = 1000
+__all__ = ["FilterManager", "LogCriteria", "check_log_range"]
 
 
 @dataclass(frozen=True)
@@ -27,7 +26,7 @@ class LogCriteria:
     addresses: tuple[bytes, ...]
     topics: tuple[tuple[bytes, ...] | None, ...]
 
-    def resolve(self, node: EmbeddedNode, head: int) -> LogFilter:
+    def resolve(self, node: ChainView, head: int) -> LogFilter:
         """Concrete inclusive block range against the current head."""
 
         def number(tag: int | str) -> int:
@@ -46,11 +45,27 @@ class _Filter:
     criteria: LogCriteria | None = None
 
 
-class FilterManager:
-    """In-memory filters; polling returns what was mined since the previous poll."""
+def check_log_range(flt: LogFilter, limits: RpcLimits) -> None:
+    """Refuse (-32005) a log query over more blocks than the limit allows."""
+    blocks = flt.to_block - flt.from_block + 1
+    if limits.max_log_blocks is not None and blocks > limits.max_log_blocks:
+        raise RpcError(
+            LIMIT_EXCEEDED,
+            f"block range too large: {blocks} blocks (max {limits.max_log_blocks}); query in smaller ranges",
+        )
 
-    def __init__(self, node: EmbeddedNode) -> None:
+
+class FilterManager:
+    """In-memory filters; polling returns what was mined since the previous poll.
+
+    At most `limits.max_filters` live at once and each is forgotten `limits.filter_ttl`
+    seconds after its last poll; one poll reports at most `limits.max_log_blocks` blocks
+    (the rest comes with the next poll).
+    """
+
+    def __init__(self, node: EmbeddedNode, limits: RpcLimits | None = None) -> None:
         self._node = node
+        self._limits = limits or RpcLimits()
         self._filters: dict[str, _Filter] = {}
         self._lock = threading.Lock()
 
@@ -58,8 +73,10 @@ class FilterManager:
         filter_id = "0x" + secrets.token_hex(16)
         with self._lock:
             self._expire()
-            if len(self._filters) >= MAX_FILTERS:
-                raise OverflowError("too many filters")
+            if len(self._filters) >= self._limits.max_filters:
+                raise RpcError(
+                    LIMIT_EXCEEDED, f"too many filters installed (max {self._limits.max_filters}); try later"
+                )
             self._filters[filter_id] = flt
         return filter_id
 
@@ -87,10 +104,12 @@ class FilterManager:
             return flt
 
     def changes(self, filter_id: str) -> list[Any]:
-        """Logs or block hashes since the last poll."""
+        """Logs or block hashes since the last poll (at most max_log_blocks blocks of them)."""
         flt = self._get(filter_id)
         head = self._node.block_number()
         since = flt.last_block + 1
+        if self._limits.max_log_blocks is not None:
+            head = min(head, since + self._limits.max_log_blocks - 1)
         flt.last_block = max(flt.last_block, head)
         if flt.kind == "blocks":
             return [self._node.reader.header(n).hash for n in range(since, head + 1)]
@@ -102,16 +121,18 @@ class FilterManager:
             resolved.addresses,
             resolved.topics,
         )
-        return list(self._node.reader.logs(window))
+        return list(self._node.reader.logs(window, self._limits.max_logs))
 
     def logs(self, filter_id: str) -> list[Any]:
-        """All logs matching a log filter (eth_getFilterLogs)."""
+        """All logs matching a log filter (eth_getFilterLogs), within the range limit."""
         flt = self._get(filter_id)
         if flt.criteria is None:
             raise KeyError("filter not found")
-        return list(self._node.reader.logs(flt.criteria.resolve(self._node, self._node.block_number())))
+        resolved = flt.criteria.resolve(self._node, self._node.block_number())
+        check_log_range(resolved, self._limits)
+        return list(self._node.reader.logs(resolved, self._limits.max_logs))
 
     def _expire(self) -> None:
-        cutoff = time.monotonic() - FILTER_TTL_SECONDS
+        cutoff = time.monotonic() - self._limits.filter_ttl
         for key in [k for k, f in self._filters.items() if f.touched < cutoff]:
             del self._filters[key]

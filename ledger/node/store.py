@@ -145,6 +145,27 @@ class SqliteStore:
             raise
 
     @classmethod
+    def open_readonly(cls, data_dir: Path) -> SqliteStore:
+        """Open a store another process writes, for reads only (no lock, no writer).
+
+        WAL lets readers in other processes see each committed block whole; a write
+        through this store fails (its only connection is ``query_only``).
+        """
+        path = Path(data_dir) / DB_FILENAME
+        if not path.exists():
+            raise LedgerStoreError(f"no ledger store at {path}")
+        conn = _connect(path, readonly=True)
+        try:
+            row = conn.execute("SELECT v FROM meta WHERE k = 'format'").fetchone()
+        except sqlite3.DatabaseError as exc:
+            conn.close()
+            raise LedgerStoreCorrupt(f"ledger store {path} is unreadable: {exc}") from exc
+        if row is None or row[0] != STORE_FORMAT:
+            conn.close()
+            raise LedgerStoreCorrupt(f"ledger store {path} has no or a foreign format marker")
+        return cls(Path(data_dir), conn, -1)
+
+    @classmethod
     def _open_locked(cls, data_dir: Path, lock_fd: int, *, quick_check: bool) -> SqliteStore:
         path = data_dir / DB_FILENAME
         if not path.exists():
