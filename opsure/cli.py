@@ -162,15 +162,21 @@ def _register_subcommands() -> None:
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8545, show_default=True, type=int)
 def ledger_node(host: str, port: int) -> None:
-    """Run the embedded EVM node as its own process (JSON-RPC at http://HOST:PORT/)."""
+    """Run the embedded EVM node as its own process (JSON-RPC at http://HOST:PORT/).
+
+    It also listens on ``<data_dir>/chain/rpc.sock``: ``opsure serve`` workers on this data
+    directory forward ``/rpc`` there. The public bounds (``OPSURE_RPC_*``) apply to both.
+    """
     from ledger.chain_client import load_or_create_account
     from ledger.node.rpc import run_node
+    from ledger.node.rpc_limits import RpcLimits
     from opsure.ledger_host import PREFUND_WEI
 
     settings = get_settings()
     account = load_or_create_account(settings.keys_dir)
     run_node(host, port, settings.data_dir / "chain", prefund={account.address: PREFUND_WEI},
-             allowlist=[account.address], chain_id=settings.ledger_chain_id, max_clock_drift=0.0)
+             allowlist=[account.address], chain_id=settings.ledger_chain_id, max_clock_drift=0.0,
+             limits=RpcLimits.from_settings(settings), redis_url=settings.redis_url)
 
 
 _register_subcommands()
