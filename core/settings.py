@@ -65,6 +65,7 @@ class Settings:
     rpc_max_log_blocks: int = 5_000  # block range of one eth_getLogs
     rpc_max_logs: int = 10_000  # logs returned by one eth_getLogs
     rpc_rate_per_minute: int = 600  # JSON-RPC requests per client and minute
+    rpc_read_processes: int = 1  # processes answering heavy JSON-RPC reads (0: API process threads)
     cors_origins: tuple[str, ...] = ()  # browser origins allowed to call the API
     extra: dict[str, str] = field(default_factory=dict)
 
@@ -114,6 +115,7 @@ class Settings:
             rpc_max_log_blocks=_int("OPSURE_RPC_MAX_LOG_BLOCKS", 5_000),
             rpc_max_logs=_int("OPSURE_RPC_MAX_LOGS", 10_000),
             rpc_rate_per_minute=_int("OPSURE_RPC_RATE_PER_MINUTE", 600),
+            rpc_read_processes=_int("OPSURE_RPC_READ_PROCESSES", 1),
             cors_origins=_list("OPSURE_CORS_ORIGINS"),
         )
 

@@ -56,6 +56,7 @@ class RpcLimits:
             max_log_blocks=int(settings.rpc_max_log_blocks) or None,
             max_logs=int(settings.rpc_max_logs),
             rate_per_minute=int(settings.rpc_rate_per_minute),
+            read_processes=int(settings.rpc_read_processes),
             trusted_proxies=tuple(
                 ipaddress.ip_network(c.strip(), strict=False) for c in settings.trusted_proxies if c.strip()
             ),
