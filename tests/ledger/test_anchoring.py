@@ -11,7 +11,6 @@ import http.server
 import itertools
 import json
 import os
-import shutil
 import signal
 import socket
 import stat
@@ -57,12 +56,14 @@ from ledger.chain_client import (
 from ledger.commitments import TenantKey, install_tenant_key
 from ledger.contract import RecordKind, abi
 from ledger.models import AnchorBatch, BatchStatus, LedgerDeployment, LedgerRecord, RecordProof, RecordStatus
+from ledger.node import EmbeddedNode
+from ledger.node.rpc import RpcDispatcher
 from ledger.verify import verify_bundle
+from tests import npm_tools
 
 REPO = Path(__file__).resolve().parents[2]
 JS_VERIFY = REPO / "tests" / "ledger" / "js" / "verify_bundles.mjs"
-GANACHE = REPO / "contracts" / "node_modules" / ".bin" / "ganache"
-OZ = REPO / "contracts" / "node_modules" / "@openzeppelin" / "merkle-tree"
+GANACHE = npm_tools.NODE_MODULES / ".bin" / "ganache"
 
 
 class Crash(BaseException):
@@ -132,9 +133,8 @@ def _batches(session_factory: Any) -> list[AnchorBatch]:
 
 def js_verify(bundles: list[dict[str, Any]]) -> list[bool]:
     """OpenZeppelin's StandardMerkleTree.verify over each bundle (node + @openzeppelin/merkle-tree)."""
-    node = shutil.which("node")
-    if node is None or not OZ.exists():
-        pytest.skip("node or contracts/node_modules/@openzeppelin/merkle-tree missing")
+    npm_tools.package("@openzeppelin/merkle-tree")
+    node = npm_tools.node()
     out = subprocess.run(
         [node, str(JS_VERIFY)], input=json.dumps({"bundles": bundles}), capture_output=True,
         text=True, timeout=60, check=True,
@@ -623,16 +623,14 @@ def test_anchorer_key_is_created_once_and_private(tmp_path: Path, monkeypatch: p
 
 def test_anchoring_on_the_embedded_node_survives_a_restart(settings: Any, session_factory: Any, tmp_path: Path) -> None:
     """The persistent py-evm node, in process through DispatchProvider; restart reuses the registry."""
-    node_mod = pytest.importorskip("ledger.node")
-    rpc_mod = pytest.importorskip("ledger.node.rpc")
     acct: LocalAccount = Account.create()
 
     def open_node() -> Any:
-        return node_mod.EmbeddedNode(tmp_path / "chain", prefund={acct.address: 10**24}, allowlist=[acct.address])
+        return EmbeddedNode(tmp_path / "chain", prefund={acct.address: 10**24}, allowlist=[acct.address])
 
     node = open_node()
     try:
-        w3 = Web3(DispatchProvider(rpc_mod.RpcDispatcher(node).handle_one))
+        w3 = Web3(DispatchProvider(RpcDispatcher(node).handle_one))
         chain = open_chain(settings, session_factory, target=w3, account=acct)
         ids = _add(session_factory, 30)
         assert anchor_pending(session_factory, chain, max_age=0).records == 30
@@ -641,7 +639,7 @@ def test_anchoring_on_the_embedded_node_survives_a_restart(settings: Any, sessio
         node.close()
     node = open_node()  # same data directory: the chain resumes
     try:
-        w3 = Web3(DispatchProvider(rpc_mod.RpcDispatcher(node).handle_one))
+        w3 = Web3(DispatchProvider(RpcDispatcher(node).handle_one))
         chain = open_chain(settings, session_factory, target=w3, account=acct)
         assert chain.contract_address == first
         ids += _add(session_factory, 5, RecordKind.MEDICAL)
@@ -664,9 +662,7 @@ def _free_port() -> int:
 
 @pytest.fixture
 def ganache_url() -> Iterator[str]:
-    node = shutil.which("node")
-    if node is None or not GANACHE.exists():
-        pytest.skip("ganache missing: run `npm ci --prefix contracts`")
+    npm_tools.package(".bin/ganache")
     port = _free_port()
     proc = subprocess.Popen(
         [str(GANACHE), "--wallet.deterministic", "--chain.chainId", "1337", "--logging.quiet",

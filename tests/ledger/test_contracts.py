@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
 from collections.abc import Callable
 from pathlib import Path
@@ -25,6 +24,7 @@ from ledger.contract import (
     anchor_registry_artifact,
 )
 from ledger.merkle import StandardMerkleTree, keccak256
+from tests import npm_tools
 
 REPO = Path(__file__).resolve().parents[2]
 CONTRACTS = REPO / "contracts"
@@ -255,17 +255,9 @@ def test_runs_on_a_paris_chain(
 # ---------------------------------------------------------------------- npm-backed checks
 
 
-def _need_node_modules() -> str:
-    if not (CONTRACTS / "node_modules").is_dir():
-        pytest.skip("contracts/node_modules missing: run `npm ci --prefix contracts`")
-    npm = shutil.which("npm")
-    assert npm, "npm is required"
-    return npm
-
-
 @pytest.mark.npm
 def test_artifact_rebuilds_byte_identically() -> None:
-    npm = _need_node_modules()
+    npm = npm_tools.npm()
     proc = subprocess.run(
         [npm, "run", "check", "--prefix", str(CONTRACTS)],
         capture_output=True,
@@ -280,9 +272,7 @@ def test_artifact_rebuilds_byte_identically() -> None:
 
 @pytest.mark.npm
 def test_artifact_runs_on_ganache() -> None:
-    _need_node_modules()
-    node = shutil.which("node")
-    assert node, "node is required"
+    node = npm_tools.node()
     proc = subprocess.run(
         [node, str(CONTRACTS / "scripts" / "ganache_smoke.mjs"), "merge", "shanghai"],
         capture_output=True,

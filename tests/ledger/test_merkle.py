@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import random
-import shutil
 import subprocess
 from pathlib import Path
 from typing import Any
@@ -23,6 +22,7 @@ from ledger.merkle import (
     process_proof,
     to_json_value,
 )
+from tests import npm_tools
 
 REPO = Path(__file__).resolve().parents[2]
 CONTRACTS = REPO / "contracts"
@@ -341,10 +341,8 @@ def _fixed_cases() -> list[tuple[list[str], list[list[Any]]]]:
 
 @pytest.mark.npm
 def test_cross_check_with_openzeppelin_js() -> None:
-    if not (CONTRACTS / "node_modules" / "@openzeppelin" / "merkle-tree").is_dir():
-        pytest.skip("contracts/node_modules missing: run `npm ci --prefix contracts`")
-    node = shutil.which("node")
-    assert node, "node is required for the npm cross-check"
+    npm_tools.package("@openzeppelin/merkle-tree")
+    node = npm_tools.node()
     requests = []
     trees_: list[StandardMerkleTree] = []
     multi_indices: list[list[int]] = []

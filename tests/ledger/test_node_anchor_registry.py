@@ -9,6 +9,7 @@ import pytest
 from web3 import HTTPProvider, Web3
 from web3.exceptions import ContractCustomError, ContractLogicError
 
+from ledger.contract import abi, bytecode
 from ledger.node import EmbeddedNode
 from tests.ledger.node_helpers import ALICE, OWNER, serve
 
@@ -25,12 +26,7 @@ def _transact(w3: Web3, account: Any, call: Any) -> Any:
 
 def test_anchor_registry_roundtrip(tmp_path: Path) -> None:
     """Deploy, anchor a root, read it back, query the event, see a custom-error revert."""
-    try:
-        from ledger.contract import abi, bytecode
-
-        registry_abi, registry_code = abi(), bytecode()
-    except Exception as exc:  # the artifact belongs to another module; don't depend on it
-        pytest.skip(f"AnchorRegistry artifact unavailable: {exc}")
+    registry_abi, registry_code = abi(), bytecode()
     with (
         EmbeddedNode(tmp_path, prefund=[OWNER.address, ALICE.address]) as node,
         serve(node) as url,

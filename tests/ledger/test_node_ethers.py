@@ -3,27 +3,23 @@
 from __future__ import annotations
 
 import json
-import shutil
 import subprocess
 from pathlib import Path
 
 import pytest
 
 from ledger.node import DEFAULT_CHAIN_ID, EmbeddedNode
+from tests import npm_tools
 from tests.ledger.node_helpers import ALICE, INIT_CODE, OWNER, serve
 
-REPO = Path(__file__).resolve().parents[2]
 SCRIPT = Path(__file__).with_name("js") / "ethers_smoke.mjs"
 
 
 @pytest.mark.npm
 def test_ethers_v6_json_rpc_provider(tmp_path: Path) -> None:
     """The smoke script reads chain id, blocks and receipts and sends signed txs."""
-    if not (REPO / "contracts" / "node_modules" / "ethers").is_dir():
-        pytest.skip("contracts/node_modules/ethers is not installed")
-    node_bin = shutil.which("node")
-    if node_bin is None:
-        pytest.skip("node is not installed")
+    npm_tools.package("ethers")
+    node_bin = npm_tools.node()
     with EmbeddedNode(tmp_path, prefund=[OWNER.address, ALICE.address]) as node, serve(node) as url:
         done = subprocess.run(
             [node_bin, str(SCRIPT), url, ALICE.key.hex(), str(DEFAULT_CHAIN_ID), "0x" + INIT_CODE.hex()],

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import copy
 import json
-import shutil
 import subprocess
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -28,10 +27,10 @@ from ledger.commitments import TenantKey, install_tenant_key
 from ledger.contract import RecordKind
 from ledger.merkle import StandardMerkleTree
 from ledger.verify import Verdict, export_proofs, verify_bundle, verify_offline
+from tests import npm_tools
 
 REPO = Path(__file__).resolve().parents[2]
 JS_VERIFY = REPO / "tests" / "ledger" / "js" / "verify_bundles.mjs"
-OZ = REPO / "contracts" / "node_modules" / "@openzeppelin" / "merkle-tree"
 
 
 @pytest.fixture(autouse=True)
@@ -257,9 +256,8 @@ def test_export_proofs_and_cli(
 def test_openzeppelin_agrees_on_every_tampered_bundle(
     anchored: tuple[ChainClient, list[int]], session_factory: Any
 ) -> None:
-    node = shutil.which("node")
-    if node is None or not OZ.exists():
-        pytest.skip("node or contracts/node_modules/@openzeppelin/merkle-tree missing")
+    npm_tools.package("@openzeppelin/merkle-tree")
+    node = npm_tools.node()
     _, ids = anchored
     good = [_bundle(session_factory, i) for i in ids[:-1]]
     variants = list(good)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import shutil
 import socket
 import subprocess
 import threading
@@ -15,10 +14,10 @@ import pytest
 import uvicorn
 
 from opsure.runtime import Runtime
+from tests import npm_tools
 
 ROOT = Path(__file__).resolve().parents[2]
 SCRIPT = ROOT / "tests" / "js" / "graphql_http_audit.mjs"
-PACKAGE = ROOT / "contracts" / "node_modules" / "graphql-http" / "package.json"
 
 pytestmark = pytest.mark.npm
 
@@ -50,11 +49,8 @@ def server_url(runtime: Runtime) -> Iterator[str]:
 
 
 def test_graphql_http_audit_passes_every_audit(server_url: str) -> None:
-    if not PACKAGE.exists():
-        pytest.skip("graphql-http is not installed: run `npm ci --prefix contracts`")
-    node = shutil.which("node")
-    if node is None:
-        pytest.skip("node is not on PATH")
+    npm_tools.package("graphql-http/package.json")
+    node = npm_tools.node()
     proc = subprocess.run([node, str(SCRIPT), server_url], capture_output=True, text=True, timeout=120,
                           check=False)
     assert proc.stdout, proc.stderr

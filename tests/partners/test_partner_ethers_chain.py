@@ -4,7 +4,6 @@ GraphQL, anchored, and its proof verifies; approval and suspension change on-cha
 from __future__ import annotations
 
 import json
-import shutil
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
@@ -27,11 +26,11 @@ from partners.chain_roles import has_partner_role, sync_chain_roles
 from partners.jobs import run_partner_jobs
 from partners.webhooks import verify_signature
 from schema.relay import decode_global_id
+from tests import npm_tools
 from tests.partner_factories import WebhookReceiver
 
 REPO = Path(__file__).resolve().parents[2]
 SIGNER_JS = REPO / "tests" / "partners" / "js" / "sign_survey.mjs"
-ETHERS = REPO / "contracts" / "node_modules" / "ethers"
 
 
 @pytest.fixture(autouse=True)
@@ -65,9 +64,8 @@ def receiver() -> Iterator[WebhookReceiver]:
 
 def ethers_sign(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Sign with ethers v6 in node (independent of our Python)."""
-    node = shutil.which("node")
-    if node is None or not ETHERS.exists():
-        pytest.skip("node or contracts/node_modules/ethers missing")
+    npm_tools.package("ethers")
+    node = npm_tools.node()
     out = subprocess.run([node, str(SIGNER_JS)], input=json.dumps({"records": records}), capture_output=True,
                          text=True, timeout=60, check=True)
     results: list[dict[str, Any]] = json.loads(out.stdout)["results"]
