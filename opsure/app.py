@@ -55,6 +55,8 @@ from opsure.metrics import CONTENT_TYPE_LATEST, Metrics
 from opsure.partner_auth import authenticate, token_endpoint, token_revoked
 from opsure.runtime import Runtime, open_runtime
 from opsure.trusted_documents import TrustedDocumentError, TrustedDocuments
+from opsure.downloads import download_route
+from opsure.route_guard import guard_routes
 from opsure.uploads import upload_route
 from schema import build_schema
 from schema.context import Context
@@ -333,7 +335,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
         ledger.close()
         runtime.close()
 
-    routes = [
+    routes = guard_routes([  # each route behind its declaration in schema.permissions.ROUTE_ACCESS
         Route("/graphql", endpoint.handle, methods=["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]),
         WebSocketRoute("/graphql", ws_app),
         Route("/healthz", healthz),
@@ -341,7 +343,8 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
         Route("/rpc", _RpcRoute(ledger), methods=["GET", "POST"]),
         Route("/oauth/token", token_endpoint(runtime), methods=["POST"]),
         upload_route(runtime),
-    ]
+        download_route(runtime),
+    ])
     app = Starlette(routes=routes, lifespan=lifespan)
     app.state.runtime = runtime
     app.state.schema = schema

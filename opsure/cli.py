@@ -150,8 +150,10 @@ def worker(once: bool, interval: float) -> None:
 
 def _register_subcommands() -> None:
     from ledger.cli import ledger_cli, verify_cli
+    from opsure.claim_documents import claim_documents_cli
     from opsure.trusted_documents import documents_cli
 
+    main.add_command(claim_documents_cli, "claim-documents")
     main.add_command(documents_cli, "documents")
     main.add_command(ledger_cli, "ledger")
     main.add_command(verify_cli, "verify")

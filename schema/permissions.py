@@ -13,11 +13,16 @@ Example::
         notes: str = strawberry.field(metadata=allow(Role.MANAGER))   # narrower
 
 ``PUBLIC`` marks a field anyone (even anonymous) may select; ``AUTHENTICATED`` any role.
+
+HTTP routes are declared here too, method by method (``ROUTE_ACCESS``): a role set, or
+``PUBLIC`` with a note saying why the route is open. ``opsure.route_guard`` wraps every route
+in one check and refuses to build an app with an undeclared route.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 from functools import cache
 from typing import Any, TypeVar
 
@@ -36,12 +41,18 @@ from core.auth import Role
 __all__ = [
     "ALL_ROLES",
     "AUTHENTICATED",
+    "DOCUMENT_READERS",
+    "DOCUMENT_UPLOADERS",
     "PUBLIC",
+    "ROUTE_ACCESS",
     "STAFF",
+    "RouteAccess",
     "access",
     "access_rule_for",
     "allow",
     "declared_roles",
+    "route_access",
+    "route_refusal",
 ]
 
 T = TypeVar("T")
@@ -147,3 +158,56 @@ def access_rule_for(role: str | None) -> type[ValidationRule]:
 
     FieldAccessRule.__name__ = f"FieldAccessRule_{role or 'anonymous'}"
     return FieldAccessRule
+
+
+# --- HTTP routes ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RouteAccess:
+    """Who may call one HTTP route; an open (PUBLIC) route carries a note saying why."""
+
+    roles: frozenset[str]
+    note: str = ""
+
+
+#: Who may add documents to a claim: its reporters (``schema.claims.REPORTERS``) and data
+#: holders (``DATA_HOLDERS``: the customer, the hospital that billed it); row scoping narrows
+#: a customer to own claims and a hospital to the claims it direct-billed. Never a read-only role.
+DOCUMENT_UPLOADERS: frozenset[str] = frozenset(
+    r.value for r in (Role.CUSTOMER, Role.AGENT, Role.ADJUSTER, Role.MANAGER, Role.ADMIN, Role.PARTNER))
+#: Who may read a document's content (medical data): the customer it is about (own claims)
+#: and the roles that decide claims (``schema.claims.ADJUSTERS``). Everyone else sees the
+#: document's metadata through GraphQL at most.
+DOCUMENT_READERS: frozenset[str] = frozenset(r.value for r in (Role.CUSTOMER, Role.ADJUSTER, Role.MANAGER, Role.ADMIN))
+
+_GRAPHQL = RouteAccess(PUBLIC, "GraphQL over HTTP: every field declares its roles (FieldAccessRule)")
+_RPC = RouteAccess(PUBLIC, "Ethereum JSON-RPC of the ledger: auditors verify without a login; reads are bounded")
+
+#: Every route of ``opsure.app``: (method, path template) -> access. HEAD follows GET.
+ROUTE_ACCESS: dict[tuple[str, str], RouteAccess] = {
+    **{(method, "/graphql"): _GRAPHQL for method in ("GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")},
+    ("WEBSOCKET", "/graphql"): RouteAccess(
+        PUBLIC, "graphql-transport-ws: connection_init must authenticate; subscription fields are declared"),
+    ("GET", "/rpc"): _RPC,
+    ("POST", "/rpc"): _RPC,
+    ("POST", "/oauth/token"): RouteAccess(PUBLIC, "the login itself (OAuth2 client credentials of partners)"),
+    ("GET", "/healthz"): RouteAccess(PUBLIC, "health for load balancers: a status, nothing else"),
+    ("GET", "/metrics"): RouteAccess(PUBLIC, "Prometheus scrape: request counters by route, no personal data"),
+    ("POST", "/claims/{claim_id}/documents"): RouteAccess(DOCUMENT_UPLOADERS),
+    ("GET", "/claims/{claim_id}/documents/{document_id}"): RouteAccess(DOCUMENT_READERS),
+}
+
+
+def route_access(method: str, path: str) -> RouteAccess | None:
+    """The declaration of ``method path`` (a path template), None when undeclared (closed)."""
+    return ROUTE_ACCESS.get(("GET" if method == "HEAD" else method, path))
+
+
+def route_refusal(access: RouteAccess, role: str | None) -> str | None:
+    """None when ``role`` may call the route, else the refusal code: UNAUTHENTICATED or FORBIDDEN."""
+    if "*" in access.roles:
+        return None
+    if role is None:
+        return "UNAUTHENTICATED"
+    return None if role in access.roles else "FORBIDDEN"

@@ -1,7 +1,9 @@
-"""Claim documents: type sniffing and limits, attaching stored uploads, requests, originals.
+"""Claim documents: type sniffing and limits, attaching stored uploads, finding them, requests, originals.
 
 Medical documents (invoice, discharge summary, prescription) become ledger records of
-kind MEDICAL in the same transaction: only the commitment is ever anchored.
+kind MEDICAL in the same transaction: only the commitment is ever anchored. Who may upload
+or download is declared per route (``schema.permissions.ROUTE_ACCESS``); here is the row
+scoping: a document is found only through a claim the caller may see.
 """
 
 from __future__ import annotations
@@ -27,8 +29,11 @@ __all__ = [
     "MEDICAL_KINDS",
     "UploadLimits",
     "attach_document",
+    "check_can_upload",
+    "get_document",
     "record_original",
     "request_document",
+    "safe_filename",
     "sniff",
 ]
 
@@ -63,6 +68,12 @@ def sniff(head: bytes, limits: UploadLimits) -> str:
     return found
 
 
+def safe_filename(filename: str | None) -> str:
+    """The client's file name without path separators or control characters, at most 200 characters."""
+    cleaned = "".join("_" if ch in "/\\" else ch for ch in (filename or "") if ch.isprintable())
+    return cleaned.strip()[:200] or "upload"
+
+
 def _claim_for_documents(session: Session, principal: Principal, claim_id: int) -> Claim:
     claim = session.scalar(select(Claim).where(Claim.id == claim_id, claim_visible(principal)))
     if claim is None:
@@ -85,7 +96,7 @@ def attach_document(
 ) -> ClaimDocument:
     """Record a stored upload on its claim; medical kinds also become ledger records."""
     claim = check_can_upload(session, principal=principal, claim_id=claim_id)
-    name = (filename or "upload").replace("/", "_").replace("\\", "_").strip()[:200] or "upload"
+    name = safe_filename(filename)
     ledger_id: int | None = None
     if kind in MEDICAL_KINDS:
         body: dict[str, Any] = {
@@ -96,7 +107,8 @@ def attach_document(
         ledger_id = ledger.record(session, kind=RecordKind.MEDICAL, body=body).id
     doc = ClaimDocument(
         claim_id=claim.id, kind=kind, filename=name, content_type=content_type, size=stored.size,
-        sha256=stored.sha256, storage_key=stored.key, ledger_record_id=ledger_id, uploaded_by=principal.subject,
+        sha256=stored.sha256, storage_key=stored.key, data_key=stored.data_key, ledger_record_id=ledger_id,
+        uploaded_by=principal.subject,
     )
     session.add(doc)
     session.flush()
@@ -108,6 +120,16 @@ def attach_document(
                  at=now)
     claim.updated_at = now  # bumps the version: a stale decision made without this document fails
     session.flush()
+    return doc
+
+
+def get_document(session: Session, *, principal: Principal, claim_id: int, document_id: int) -> ClaimDocument:
+    """A document of a claim ``principal`` may see; NOT_FOUND alike for a foreign claim or document."""
+    doc = session.scalar(
+        select(ClaimDocument).join(Claim, Claim.id == ClaimDocument.claim_id)
+        .where(ClaimDocument.id == document_id, ClaimDocument.claim_id == claim_id, claim_visible(principal)))
+    if doc is None:
+        raise NotFoundError("document not found", field="documentId")
     return doc
 
 

@@ -185,6 +185,9 @@ class ClaimDocument(IdPk, Timestamped, Base):
     size: Mapped[int] = mapped_column(Integer)
     sha256: Mapped[str] = mapped_column(String(64))
     storage_key: Mapped[str] = mapped_column(String(200))
+    #: The object's data key wrapped by the field keys (resolvers.claims.envelope); None: stored in plaintext
+    #: before encryption at rest (``opsure claim-documents encrypt`` seals those).
+    data_key: Mapped[str | None] = mapped_column(Text)
     ledger_record_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("ledger_record.id"))
     uploaded_by: Mapped[str] = mapped_column(String(200))
     original_received_on: Mapped[dt.date | None] = mapped_column(Date)

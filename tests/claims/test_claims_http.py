@@ -5,11 +5,8 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-import pytest
-
 from core.auth import Role, issue_token
 from core.db import transaction
-from opsure.uploads import upload_route
 from schema.relay import encode_global_id
 from tests.claim_factories import PDF, make_claim_policy
 
@@ -24,12 +21,6 @@ mutation($input: ClaimActionInput!) { submitClaim(input: $input) {
 STAFF_VIEW = """
 query($id: ID!) { claim(id: $id) { state riskLevel riskScore rulesVersion
   riskHints { source code level message } timeline { kind fromState toState reason actor } } }"""
-
-
-@pytest.fixture
-def app_with_uploads(app: Any, runtime: Any) -> Any:
-    app.router.routes.append(upload_route(runtime))
-    return app
 
 
 def _report_input(policy_id: int, *, days_ago: int = 6, amount: str = "800.00", items: bool = True) -> dict[str, Any]:
@@ -49,7 +40,7 @@ def _token(runtime: Any, role: Role, **claims: Any) -> str:
     return issue_token(runtime.token_keys, runtime.settings, subject=f"{role.value}-t", role=role, **claims)
 
 
-def test_report_upload_fast_claim_payout(app_with_uploads: Any, http: Any, gql: Any, runtime: Any,
+def test_report_upload_fast_claim_payout(http: Any, gql: Any, runtime: Any,
                                          session_factory: Any) -> None:
     with transaction(session_factory) as s:
         policy = make_claim_policy(s)
@@ -128,7 +119,7 @@ def test_bad_reports_are_typed_errors(gql: Any, session_factory: Any) -> None:
     assert gql(Role.ADJUSTER)("{ claims(first: 50) { totalCount } }")["claims"]["totalCount"] == 0
 
 
-def test_upload_limits_and_scoping(app_with_uploads: Any, http: Any, gql: Any, runtime: Any,
+def test_upload_limits_and_scoping(http: Any, gql: Any, runtime: Any,
                                    session_factory: Any) -> None:
     with transaction(session_factory) as s:
         policy = make_claim_policy(s)
