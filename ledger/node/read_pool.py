@@ -3,7 +3,8 @@
 EVM calls and bulk reads (:data:`ISOLATED_METHODS`) are CPU-bound Python: in the API
 process they would hold the GIL against GraphQL however few threads ran them. Here
 they run in ``limits.read_processes`` spawned processes, each with the chain store
-opened read-only (SQLite WAL: they see every committed block, never a half-written one).
+opened read-only (SQLite WAL: they see every committed block, never a half-written one)
+and a lower scheduling priority (nice 10), so on a busy machine the API runs first.
 Admission is bounded: at most ``limits.read_queue`` requests queued or running, at most
 ``limits.max_inflight_per_client`` of them from one client; beyond that a request is
 refused at once (:class:`ReadPoolBusy`) instead of queueing forever. In the process, a
@@ -20,8 +21,10 @@ Example::
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import multiprocessing
+import os
 import threading
 import time
 from collections.abc import Sequence
@@ -95,8 +98,14 @@ def answer_within(
 _CHILD: tuple[RpcDispatcher, RpcLimits] | None = None
 
 
+#: Scheduling niceness of the read processes: on a busy machine the API's processes go first.
+READ_NICENESS = 10
+
+
 def _child_init(data_dir: str, chain_id: int, limits: RpcLimits) -> None:
     global _CHILD
+    with contextlib.suppress(OSError, AttributeError):
+        os.nice(READ_NICENESS)
     store = SqliteStore.open_readonly(Path(data_dir))
     reader = LedgerReader(store, chain_class(chain_id))
     methods = ReadMethods(StoreView(store, reader, chain_id), limits)
@@ -203,9 +212,9 @@ class ReadPool:
             broken.shutdown(wait=False, cancel_futures=True)
 
     def close(self) -> None:
-        """Stop the read processes (running reads end at their deadline)."""
+        """Stop the read processes (waits for running reads: they end at their deadline)."""
         with self._lock:
             self._closed = True
             executor, self._executor = self._executor, None
         if executor is not None:
-            executor.shutdown(wait=False, cancel_futures=True)
+            executor.shutdown(wait=True, cancel_futures=True)
