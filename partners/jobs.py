@@ -2,7 +2,8 @@
 
 Example (one round)::
 
-    done = run_partner_jobs(runtime.session_factory, chain=chain, http=httpx.Client(timeout=5))
+    http = egress_client(EgressPolicy.from_settings(runtime.settings))   # webhooks reach public hosts only
+    done = run_partner_jobs(runtime.session_factory, chain=chain, http=http)
 """
 
 from __future__ import annotations

@@ -295,7 +295,10 @@ class WebhookDelivery(IdPk, Base):
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     next_attempt_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
     last_status_code: Mapped[int | None] = mapped_column(Integer)
+    #: What the partner sees: HTTP_STATUS, DELIVERY_FAILED or ENDPOINT_DEACTIVATED.
     last_error: Mapped[str | None] = mapped_column(Text)
+    #: The connection-level detail, for staff only (it would map our network to a partner).
+    last_error_detail: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
     delivered_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
 

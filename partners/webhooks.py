@@ -12,12 +12,21 @@ Each request carries ``Opsure-Signature: t=<unix seconds>,v1=<hex>`` where ``v1`
 ``HMAC-SHA256(secret, "<t>." + body)`` (the endpoint's secret, shown once at
 registration); :func:`verify_signature` is the receiver's check.
 
+Partners choose the URLs, so both gates of :mod:`core.egress` apply: registration refuses
+every literal form of a non-public address, and delivery goes only through an
+:func:`core.egress.egress_client`, which checks the resolved address at connect time (DNS
+rebinding included), follows no redirect and never reads the response body. What a
+partner sees of a failure is a code — ``HTTP_STATUS`` (with ``last_status_code``),
+``DELIVERY_FAILED`` or ``ENDPOINT_DEACTIVATED`` — never the connection-level detail
+("connection refused" against a TLS error would map our network); the detail is kept in
+``last_error_detail`` for staff.
+
 Example::
 
     endpoint, secret = register_endpoint(s, principal=p, partner_id=3,
                                          url="https://partner.example/hooks", events=EVENTS, now=now)
     enqueue(s, partner_id=3, event="assignment.created", data={"assignmentId": "…"}, now=now)
-    deliver_pending(factory, httpx.Client(timeout=5))
+    deliver_pending(factory, egress_client(EgressPolicy.from_settings(settings)))
 """
 
 from __future__ import annotations
@@ -25,7 +34,6 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import hmac
-import ipaddress
 import json
 import logging
 import random
@@ -34,7 +42,6 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlsplit
 
 import httpx
 from sqlalchemy import select, update
@@ -42,13 +49,17 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from core.auth import Principal
 from core.db import transaction, utcnow
+from core.egress import EgressPolicy, check_url, is_guarded
 from core.errors import NotFoundError, ValidationError
 from partners.models import DeliveryStatus, WebhookDelivery, WebhookEndpoint
 from partners.scoping import owned_by_caller
 from partners.service import Page, get_partner, keyset_page
 
 __all__ = [
+    "DELIVERY_FAILED",
+    "ENDPOINT_DEACTIVATED",
     "EVENTS",
+    "HTTP_STATUS",
     "SIGNATURE_HEADER",
     "DeliveryResult",
     "deactivate_endpoint",
@@ -68,28 +79,10 @@ EVENTS: tuple[str, ...] = ("assignment.created", "record.anchored", "flag.matche
 SIGNATURE_HEADER = "Opsure-Signature"
 MAX_ENDPOINTS = 10
 
-
-def _check_url(url: str, *, allow_insecure: bool) -> str:
-    url = url.strip()
-    if len(url) > 2000:
-        raise ValidationError("url is too long", field="url", code="BAD_URL")
-    parts = urlsplit(url)
-    host = parts.hostname or ""
-    if parts.scheme not in ("https", "http") or not host or parts.username or parts.password:
-        raise ValidationError("url must be an absolute http(s) URL without credentials", field="url", code="BAD_URL")
-    if allow_insecure:
-        return url
-    if parts.scheme != "https":
-        raise ValidationError("webhooks must use https", field="url", code="BAD_URL")
-    if host == "localhost" or host.endswith(".localhost"):
-        raise ValidationError("webhooks may not target this host", field="url", code="BAD_URL")
-    try:
-        ip = ipaddress.ip_address(host)
-    except ValueError:
-        return url
-    if not ip.is_global:
-        raise ValidationError("webhooks may not target private or loopback addresses", field="url", code="BAD_URL")
-    return url
+#: What a partner sees of a failed attempt (the detail is staff-only).
+HTTP_STATUS = "HTTP_STATUS"  # their server answered, not 2xx (see last_status_code)
+DELIVERY_FAILED = "DELIVERY_FAILED"  # no answer: refused address, connection, TLS, timeout — all alike
+ENDPOINT_DEACTIVATED = "ENDPOINT_DEACTIVATED"
 
 
 def register_endpoint(
@@ -99,11 +92,20 @@ def register_endpoint(
     partner_id: int,
     url: str,
     events: Sequence[str],
+    policy: EgressPolicy = EgressPolicy(),
     allow_insecure: bool = False,
     now: dt.datetime,
 ) -> tuple[WebhookEndpoint, str]:
-    """Add an endpoint; returns it and its signing secret (shown once)."""
+    """Add an endpoint; returns it and its signing secret (shown once).
+
+    ``policy`` names the non-public addresses the operator allows; ``allow_insecure``
+    permits plain http (development only).
+    """
     partner = get_partner(session, principal=principal, partner_id=partner_id)
+    try:
+        url = check_url(url, policy, allow_http=allow_insecure)
+    except ValueError as exc:
+        raise ValidationError(str(exc), field="url", code="BAD_URL") from exc
     chosen = sorted(set(events or EVENTS))
     unknown = [e for e in chosen if e not in EVENTS]
     if unknown:
@@ -114,7 +116,7 @@ def register_endpoint(
         raise ValidationError(f"at most {MAX_ENDPOINTS} active endpoints", field="url", code="TOO_MANY")
     secret = "whsec_" + secrets.token_urlsafe(32)
     endpoint = WebhookEndpoint(
-        partner_id=partner.id, url=_check_url(url, allow_insecure=allow_insecure), secret=secret,
+        partner_id=partner.id, url=url, secret=secret,
         events=chosen, active=True, created_by=principal.subject, created_at=now,
     )
     session.add(endpoint)
@@ -238,7 +240,12 @@ def deliver_pending(
     jitter: float = 0.1,
     lease: float = 120.0,
 ) -> DeliveryResult:
-    """POST every due delivery once; record delivered / retry-at / failed."""
+    """POST every due delivery once; record delivered / retry-at / failed.
+
+    ``client`` must come from :func:`core.egress.egress_client` (TypeError otherwise).
+    """
+    if not is_guarded(client):
+        raise TypeError("webhooks are delivered only through core.egress.egress_client")
     result = DeliveryResult()
     at = now or utcnow()
     for did in _claim(session_factory, at, limit, lease):
@@ -251,8 +258,9 @@ def deliver_pending(
             url, secret, active, event = endpoint.url, endpoint.secret, endpoint.active, row.event
         status_code: int | None = None
         error: str | None = None
+        detail: str | None = None
         if not active:
-            error = "endpoint deactivated"
+            error, detail = ENDPOINT_DEACTIVATED, "endpoint deactivated"
         else:
             headers = {
                 "content-type": "application/json",
@@ -262,18 +270,19 @@ def deliver_pending(
                 SIGNATURE_HEADER.lower(): sign(secret, int(time.time()), body),
             }
             try:
-                response = client.post(url, content=body, headers=headers)
-                status_code = response.status_code
+                with client.stream("POST", url, content=body, headers=headers) as response:
+                    status_code = response.status_code  # the body is never read
                 if not 200 <= status_code < 300:
-                    error = f"HTTP {status_code}"
+                    error, detail = HTTP_STATUS, f"HTTP {status_code}"
             except httpx.HTTPError as exc:
-                error = f"{type(exc).__name__}: {exc}"[:2000]
+                error, detail = DELIVERY_FAILED, f"{type(exc).__name__}: {exc}"[:2000]
         with transaction(session_factory) as s:
             row = s.get(WebhookDelivery, did)
             assert row is not None
             row.attempts += 1
             row.last_status_code = status_code
             row.last_error = error
+            row.last_error_detail = detail
             if error is None:
                 row.status = DeliveryStatus.DELIVERED
                 row.delivered_at = utcnow()
@@ -286,7 +295,7 @@ def deliver_pending(
                 row.next_attempt_at = at + dt.timedelta(seconds=delay)
                 result.retried += 1
         if error:
-            log.info("webhook delivery %d to %s failed: %s", did, url, error)
+            log.info("webhook delivery %d to %s failed: %s", did, url, detail)
     return result
 
 

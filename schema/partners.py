@@ -19,6 +19,7 @@ from strawberry.scalars import JSON
 from strawberry.types import Info
 
 from core.auth import Role
+from core.egress import EgressPolicy
 from core.errors import DomainError, NotFoundError, ValidationError
 from ledger import service as ledger_service
 from partners import assignments as assignment_service
@@ -389,8 +390,11 @@ class WebhookDelivery:
     status: WebhookDeliveryStatus  # type: ignore[valid-type]
     attempts: int
     next_attempt_at: dt.datetime
-    last_status_code: int | None
-    last_error: str | None
+    last_status_code: int | None = strawberry.field(description="The HTTP status the endpoint answered with.")
+    last_error: str | None = strawberry.field(
+        description="HTTP_STATUS (see lastStatusCode), DELIVERY_FAILED (no answer) or ENDPOINT_DEACTIVATED.")
+    last_error_detail: str | None = strawberry.field(
+        description="What went wrong at the connection level (staff only).", metadata=allow(STAFF))
     created_at: dt.datetime
     delivered_at: dt.datetime | None
     data: JSON
@@ -399,7 +403,8 @@ class WebhookDelivery:
     def from_row(cls, row: m.WebhookDelivery) -> WebhookDelivery:
         return cls(id=_gid("WebhookDelivery", row.id), delivery_id=row.id, event=row.event, status=row.status,
                    attempts=row.attempts, next_attempt_at=row.next_attempt_at,
-                   last_status_code=row.last_status_code, last_error=row.last_error, created_at=row.created_at,
+                   last_status_code=row.last_status_code, last_error=row.last_error,
+                   last_error_detail=row.last_error_detail, created_at=row.created_at,
                    delivered_at=row.delivered_at, data=JSON(json.loads(row.payload)))
 
 
@@ -907,7 +912,8 @@ class PartnersMutation:
         return PartnerClientPayload(client=PartnerClientCredential.from_row(made[0]), client_secret=made[1],
                                     errors=errors)
 
-    @strawberry.mutation(description="Revoke client credentials.", metadata=allow(PARTNER_ADMINS))
+    @strawberry.mutation(description="Revoke client credentials; tokens issued to them stop working at once.",
+                         metadata=allow(PARTNER_ADMINS))
     def revoke_partner_client(self, info: Info[Context, Any], client_id: str) -> PartnerClientPayload:
         ctx = _ctx(info)
         row, errors = run_mutation(info, "revokePartnerClient", {"clientId": client_id},
@@ -980,7 +986,8 @@ class PartnersMutation:
             target=lambda r: None if r is None else encode_global_id("RiskFlag", r.id))
         return RiskFlagPayload(risk_flag=RiskFlag.from_row(row) if row else None, errors=errors)
 
-    @strawberry.mutation(description="Add a webhook endpoint (https); the signing secret is shown once.",
+    @strawberry.mutation(description="Add a webhook endpoint (https, a public host); the signing secret is "
+                                     "shown once.",
                          metadata=allow(WEBHOOK_READERS))
     def register_webhook_endpoint(
         self, info: Info[Context, Any], input: RegisterWebhookEndpointInput
@@ -988,7 +995,8 @@ class PartnersMutation:
         ctx = _ctx(info)
         made, errors = run_mutation(info, "registerWebhookEndpoint", input, lambda s: webhooks.register_endpoint(
             s, principal=ctx.principal, partner_id=_own_partner_id(ctx, input.partner_id), url=input.url,
-            events=input.events, allow_insecure=_insecure_webhooks(ctx), now=ctx.now()),
+            events=input.events, policy=EgressPolicy.from_settings(ctx.settings),
+            allow_insecure=_insecure_webhooks(ctx), now=ctx.now()),
             target=lambda r: None if r is None else encode_global_id("WebhookEndpoint", r[0].id))
         if made is None:
             return WebhookEndpointPayload(endpoint=None, secret=None, errors=errors)

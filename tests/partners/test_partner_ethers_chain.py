@@ -9,7 +9,6 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 from eth_account import Account
 from eth_account.signers.local import LocalAccount
@@ -17,6 +16,7 @@ from eth_tester import EthereumTester, PyEVMBackend
 from web3 import EthereumTesterProvider, Web3
 
 from core.auth import Role
+from core.egress import EgressPolicy, egress_client
 from ledger.anchoring import anchor_pending, open_chain
 from ledger.chain_client import ChainClient
 from ledger.commitments import TenantKey, install_tenant_key
@@ -43,7 +43,8 @@ def _tenant_key() -> Iterator[None]:
 @pytest.fixture
 def settings(settings: Any) -> Any:
     """The suite's settings (no ledger started by the app) allowing loopback webhooks."""
-    return settings.with_(extra={**settings.extra, "partners.webhooks_allow_insecure": "1"})
+    return settings.with_(extra={**settings.extra, "partners.webhooks_allow_insecure": "1"},
+                          egress_allow=("127.0.0.1/32",))
 
 
 @pytest.fixture
@@ -163,7 +164,7 @@ def test_ethers_signed_survey_through_graphql_is_anchored_and_roles_follow_statu
     assert verdict.ok, verdict.render()
 
     # the partner hears of its assignment and of the anchoring, HMAC-signed
-    with httpx.Client(timeout=5) as http:
+    with egress_client(EgressPolicy.from_entries(["127.0.0.1/32"]), timeout=5) as http:
         done = run_partner_jobs(session_factory, chain=chain, http=http)
     assert done["records_anchored_notified"] == 1 and done["webhooks_delivered"] == 2
     events = {h["opsure-event"]: (h, body) for h, body in receiver.calls}
