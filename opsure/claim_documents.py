@@ -3,7 +3,7 @@
 ``encrypt`` seals every document stored before encryption at rest (one transaction per
 document; the plaintext object is deleted once no row points at it). Data keys follow a
 field-key rotation with every other sealed column (``opsure keys reencrypt``). ``sweep`` deletes
-stored objects no row points at (left by a process killed between storing and committing).
+stored objects no row points at and unfinished writes (left by a process killed mid-upload).
 Both are idempotent and safe to re-run; run ``encrypt`` once after upgrading past
 migration 0005.
 
@@ -81,11 +81,11 @@ def encrypt_stored_documents(runtime: Runtime, storage: Storage, *, batch: int =
 
 
 def sweep_orphans(runtime: Runtime, storage: Storage, *, older_than_seconds: float = 3600) -> int:
-    """Delete stored objects no document points at and older than ``older_than_seconds``."""
+    """Delete stored and half-written objects no document points at, older than ``older_than_seconds``."""
     cutoff = time.time() - older_than_seconds
     with runtime.session_factory() as session:
         orphans = list(at_rest.orphaned_keys(session, storage=storage, older_than=cutoff))
-    return sum(_discard(runtime, storage, key) for key in orphans)
+    return sum(_discard(runtime, storage, key) for key in orphans) + storage.drop_stale_writes(older_than=cutoff)
 
 
 @click.group()
@@ -109,7 +109,7 @@ def encrypt_command() -> None:
 @claim_documents_cli.command("sweep")
 @click.option("--older-than", default=3600.0, show_default=True, help="Only objects older than this (seconds).")
 def sweep_command(older_than: float) -> None:
-    """Delete stored objects no document points at."""
+    """Delete stored objects no document points at, and unfinished writes."""
     runtime = open_runtime(get_settings())
     try:
         removed = sweep_orphans(runtime, document_storage(runtime.settings.data_dir), older_than_seconds=older_than)

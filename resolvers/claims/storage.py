@@ -72,6 +72,8 @@ class Storage(Protocol):
 
     def objects(self) -> Iterator[tuple[str, float]]: ...
 
+    def drop_stale_writes(self, *, older_than: float) -> int: ...
+
 
 class _LocalWriter:
     def __init__(self, root: Path, key: str) -> None:
@@ -148,6 +150,14 @@ class LocalStorage:
                 key = f"{shard.name}/{obj.name}"
                 if valid_key(key):
                     yield key, obj.stat().st_mtime
+
+    def drop_stale_writes(self, *, older_than: float) -> int:
+        """Delete unfinished objects (temporary files of a killed process) last written before ``older_than``."""
+        tmp_dir = self.root / "tmp"
+        stale = [p for p in tmp_dir.iterdir() if p.stat().st_mtime < older_than] if tmp_dir.is_dir() else []
+        for path in stale:
+            path.unlink(missing_ok=True)
+        return len(stale)
 
 
 def document_storage(data_dir: Path) -> LocalStorage:

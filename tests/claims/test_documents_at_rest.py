@@ -193,7 +193,9 @@ def test_sweep_removes_only_objects_no_row_points_at(http: Any, runtime: Any, st
     assert http.post(f"/claims/{claim_id}/documents", content=PDF,
                      headers={**auth, "x-document-kind": "invoice"}).status_code == 201
     orphan = _seal(storage, b"left behind by a killed process")
+    half_written = SealedWriter(storage)
+    half_written.write(b"the process died here")
     assert sweep_orphans(runtime, storage, older_than_seconds=3600) == 0  # too young to judge
-    assert sweep_orphans(runtime, storage, older_than_seconds=-60) == 1  # a cut-off in the future: all are old
+    assert sweep_orphans(runtime, storage, older_than_seconds=-60) == 2  # a cut-off in the future: all are old
     assert not (storage.root / orphan.key).exists()
     assert len([p for p in storage.root.rglob("*") if p.is_file()]) == 1
