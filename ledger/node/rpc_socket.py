@@ -88,15 +88,11 @@ class OwnerSocket:
         """Bind (replacing a stale socket: the caller holds the store lock) and serve."""
         import uvicorn
 
-        name = _ShortPath(self.path)
         try:
-            with contextlib.suppress(FileNotFoundError):
-                self.path.unlink()
-            sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-            sock.bind(name.name)
-            os.chmod(self.path, 0o600)  # connecting needs write permission: this user only
-        finally:
-            name.close()
+            sock = self._bind()
+        except OSError:
+            log.exception("cannot listen on %s; other workers cannot forward /rpc here", self.path)
+            return
         config = uvicorn.Config(self.app, log_level="warning", access_log=False, lifespan="off")
         self._server = uvicorn.Server(config)
         self._thread = threading.Thread(
@@ -108,6 +104,22 @@ class OwnerSocket:
             time.sleep(0.01)
         if not self._server.started:
             log.warning("the node's Unix socket %s did not start; other workers cannot forward /rpc", self.path)
+
+    def _bind(self) -> socket.socket:
+        name = _ShortPath(self.path)
+        try:
+            with contextlib.suppress(FileNotFoundError):
+                self.path.unlink()
+            sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            try:
+                sock.bind(name.name)
+                os.chmod(self.path, 0o600)  # connecting needs write permission: this user only
+            except OSError:
+                sock.close()
+                raise
+            return sock
+        finally:
+            name.close()
 
     def close(self) -> None:
         """Stop serving and remove the socket file."""
