@@ -40,7 +40,7 @@ from starlette.responses import JSONResponse, Response
 
 from core.audit import append_audit, digest_input
 from core.auth import Principal, Role, issue_token, verify_token
-from core.db import read_only_session, transaction, utcnow
+from core.db import READ_ONLY, transaction, utcnow
 from core.errors import AuthError
 from core.proxies import client_address, parse_networks, throttle_key
 from core.ratelimit import RateLimitUnavailable, parse_rule, shared_limiter
@@ -88,8 +88,8 @@ def token_revoked(runtime: Runtime, principal: Principal) -> bool:
     """Whether ``principal``'s token was issued to a partner client since revoked (one indexed query)."""
     if principal.client_id is None:
         return False  # not issued by /oauth/token: nothing to revoke it by
-    with read_only_session(runtime.session_factory) as session:
-        return credentials.token_revoked(session, client_id=principal.client_id)
+    with runtime.engine.connect().execution_options(**READ_ONLY) as conn:
+        return credentials.token_revoked(conn, client_id=principal.client_id)
 
 
 async def authenticate(runtime: Runtime, token: str) -> Principal:
