@@ -111,8 +111,7 @@ def _clear(engine: Any, wipe: bool) -> None:
 def _producer(url: str, field_key: str, tenant_key: str, n: int, chunk: int, offset: int,
               ready: Any, go: Any) -> None:
     """Child process: store ``n`` records in committed chunks (the API's share of the work)."""
-    raw = bytes.fromhex(field_key)
-    install_field_keys(FieldKeys(data_key=raw[:32], index_key=raw[32:]))
+    install_field_keys(FieldKeys.parse(field_key))
     install_tenant_key(TenantKey.from_hex(tenant_key))
     engine = make_engine(url)
     factory = make_session_factory(engine)
@@ -171,7 +170,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
 
         # -- batched, end to end, API process + anchoring worker working at the same time ---
         ctx = multiprocessing.get_context("spawn")
-        keys_hex = (field_keys.data_key + field_keys.index_key).hex()
+        keys_hex = field_keys.dump(one_line=True)
         ready, go = ctx.Event(), ctx.Event()
         producer = ctx.Process(
             target=_producer, args=(url, keys_hex, tenant_key.key.hex(), n, args.chunk, 10**8, ready, go)

@@ -4,14 +4,31 @@ Each entry's hash covers the previous entry's hash and its own canonical content
 changing or deleting any row breaks every hash after it (``verify_chain`` finds where).
 Appends are serialised: a PostgreSQL advisory lock on PostgreSQL, the database write lock
 on SQLite. The ledger anchors these hashes on chain.
+
+A mutation's input often holds personal data (an ID number, a phone), so its digest is
+keyed: HMAC-SHA256 under the audit key (``<data_dir>/keys/audit.key`` or
+``OPSURE_AUDIT_KEY``, 64 hex characters), never a plain hash that a guess of a
+low-entropy input could confirm. Whoever holds the key and the input can still show
+that this entry recorded that input. Entries written before the key existed carry
+``input_digest_alg = "sha256"`` and keep verifying; the algorithm of newer entries is
+part of what their hash covers.
+
+Example::
+
+    install_audit_key(AuditKey.load_or_create(settings.keys_dir))
+    append_audit(session, actor="adjuster-7", role="adjuster", action="approveClaim",
+                 input_digest=digest_input({"claimId": 42}))
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import hmac
 import json
+import secrets
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import rfc8785
@@ -19,11 +36,69 @@ from sqlalchemy import BigInteger, Integer, String, Text, select, text
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from core.db import Base, BigId, utcnow
+from core.keyfiles import secret_file
 
-__all__ = ["AuditEntry", "ChainBreak", "append_audit", "digest_input", "verify_chain"]
+__all__ = [
+    "DIGEST_ALG",
+    "AuditEntry",
+    "AuditKey",
+    "ChainBreak",
+    "append_audit",
+    "current_audit_key",
+    "digest_input",
+    "install_audit_key",
+    "verify_chain",
+]
 
 GENESIS_HASH = "0" * 64
 _ADVISORY_KEY = 0x0A0D17  # arbitrary constant naming the audit-chain lock
+#: How input digests are made now; "sha256" marks the unkeyed digests of older entries.
+DIGEST_ALG = "hmac-sha256"
+LEGACY_DIGEST_ALG = "sha256"
+
+
+@dataclass(frozen=True)
+class AuditKey:
+    """The key of the audit log's input digests (HMAC-SHA256)."""
+
+    key: bytes
+
+    def __post_init__(self) -> None:
+        if len(self.key) != 32:
+            raise ValueError("the audit key is 32 bytes (64 hex characters)")
+
+    def __repr__(self) -> str:  # never print key material
+        return "AuditKey(...)"
+
+    @classmethod
+    def generate(cls) -> AuditKey:
+        """A fresh random key (tests)."""
+        return cls(secrets.token_bytes(32))
+
+    @classmethod
+    def load_or_create(cls, keys_dir: Path) -> AuditKey:
+        """Load ``OPSURE_AUDIT_KEY`` or ``keys_dir/audit.key``, creating the file once."""
+        raw = secret_file(keys_dir / "audit.key", env="OPSURE_AUDIT_KEY", make=lambda: secrets.token_bytes(32).hex())
+        try:
+            return cls(bytes.fromhex(raw))
+        except ValueError:
+            raise ValueError("the audit key must be 64 hex characters") from None
+
+
+_audit_key: AuditKey | None = None
+
+
+def install_audit_key(key: AuditKey) -> None:
+    """Make ``key`` the process-wide audit key (done once at start-up)."""
+    global _audit_key
+    _audit_key = key
+
+
+def current_audit_key() -> AuditKey:
+    """The installed audit key; refuses to digest personal input without one."""
+    if _audit_key is None:
+        raise RuntimeError("the audit key is not installed")
+    return _audit_key
 
 
 class AuditEntry(Base):
@@ -40,15 +115,16 @@ class AuditEntry(Base):
     target: Mapped[str | None] = mapped_column(String(200))
     outcome: Mapped[str] = mapped_column(String(32), nullable=False)
     input_digest: Mapped[str] = mapped_column(String(64), nullable=False)
+    input_digest_alg: Mapped[str] = mapped_column(String(16), nullable=False, default=DIGEST_ALG)
     prev_hash: Mapped[str] = mapped_column(String(64), nullable=False)
     hash: Mapped[str] = mapped_column(String(64), nullable=False, unique=True)
     detail: Mapped[str | None] = mapped_column(Text)
 
 
-def digest_input(payload: Any) -> str:
-    """SHA-256 over the RFC 8785 canonical JSON of a mutation's input."""
+def digest_input(payload: Any, *, key: AuditKey | None = None) -> str:
+    """HMAC-SHA256 (audit key) over the RFC 8785 canonical JSON of a mutation's input, hex."""
     canonical = rfc8785.dumps(json.loads(json.dumps(payload, default=str)))
-    return hashlib.sha256(canonical).hexdigest()
+    return hmac.new((key or current_audit_key()).key, canonical, hashlib.sha256).hexdigest()
 
 
 def _entry_hash(prev_hash: str, content: dict[str, Any]) -> str:
@@ -56,7 +132,7 @@ def _entry_hash(prev_hash: str, content: dict[str, Any]) -> str:
 
 
 def _content(entry: AuditEntry) -> dict[str, Any]:
-    return {
+    content: dict[str, Any] = {
         "seq": entry.seq,
         "at": entry.at.astimezone(dt.UTC).isoformat(),
         "actor": entry.actor,
@@ -66,6 +142,9 @@ def _content(entry: AuditEntry) -> dict[str, Any]:
         "outcome": entry.outcome,
         "input": entry.input_digest,
     }
+    if entry.input_digest_alg != LEGACY_DIGEST_ALG:  # older entries' hashes cover no algorithm
+        content["inputAlg"] = entry.input_digest_alg
+    return content
 
 
 def append_audit(
@@ -96,6 +175,7 @@ def append_audit(
         target=target,
         outcome=outcome,
         input_digest=input_digest,
+        input_digest_alg=DIGEST_ALG,
         prev_hash=prev,
         detail=detail,
     )

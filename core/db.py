@@ -29,6 +29,8 @@ from sqlalchemy.orm import (
 from sqlalchemy.pool import StaticPool
 from sqlalchemy.types import TypeDecorator
 
+from core import clock
+
 __all__ = [
     "Base",
     "BigId",
@@ -69,8 +71,8 @@ def value_enum(cls: type[enum.Enum], name: str, *, length: int = 32) -> Enum:
 
 
 def utcnow() -> dt.datetime:
-    """Timezone-aware now in UTC."""
-    return dt.datetime.now(dt.UTC)
+    """Timezone-aware now in UTC, by the process clock (core.clock; tests move it)."""
+    return clock.now()
 
 
 class UTCDateTime(TypeDecorator[dt.datetime]):

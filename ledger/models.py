@@ -72,10 +72,10 @@ class LedgerRecord(IdPk, Versioned, Base):
     __tablename__ = "ledger_record"
 
     kind: Mapped[int] = mapped_column(SmallInteger, nullable=False)
-    #: RFC 8785 canonical JSON of the body (None once erased).
-    body: Mapped[str | None] = mapped_column(EncryptedString("ledger_record.body"))
-    #: The 32-byte salt as hex (None once erased).
-    salt: Mapped[str | None] = mapped_column(EncryptedString("ledger_record.salt"))
+    #: RFC 8785 canonical JSON of the body (None once erased); sealed bound to the commitment.
+    body: Mapped[str | None] = mapped_column(EncryptedString("ledger_record.body", row="commitment"))
+    #: The 32-byte salt as hex (None once erased); sealed bound to the commitment.
+    salt: Mapped[str | None] = mapped_column(EncryptedString("ledger_record.salt", row="commitment"))
     #: ``0x`` + HMAC-SHA256(tenant key, salt || canonical body), hex.
     #: Also the insert sentinel: bulk inserts with RETURNING stay batched and ordered.
     commitment: Mapped[str] = mapped_column(String(66), nullable=False, unique=True, insert_sentinel=True)

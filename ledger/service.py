@@ -33,6 +33,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
 from core.audit import AuditEntry
+from core.crypto import bind_row
 from core.db import utcnow
 from core.errors import NotFoundError, StaleVersionError
 from ledger.commitments import (
@@ -140,12 +141,13 @@ def _record_many(
         validate_body(k, body)
         canonical = canonicalize(body)
         salt = salts[i * SALT_BYTES : (i + 1) * SALT_BYTES]
+        commitment = "0x" + mac(salt, canonical).hex()
         rows.append(
             {
                 "kind": code,
-                "body": canonical.decode(),
-                "salt": salt.hex(),
-                "commitment": "0x" + mac(salt, canonical).hex(),
+                "body": bind_row(canonical.decode(), commitment),  # sealed bound to this row
+                "salt": bind_row(salt.hex(), commitment),
+                "commitment": commitment,
                 "status": RecordStatus.PENDING,
                 "created_at": now,
                 "version": 1,

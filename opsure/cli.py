@@ -1,4 +1,4 @@
-"""The ``opsure`` command: serve, migrate, demo, token, worker."""
+"""The ``opsure`` command: serve, migrate, demo, token, worker, keys."""
 
 from __future__ import annotations
 
@@ -27,12 +27,14 @@ def serve(host: str, port: int, workers: int) -> None:
     import uvicorn
 
     from core.db import make_engine
+    from opsure.keys_cli import install_keys_for_migrations
     from opsure.logs import configure_logging
     from opsure.migrate import upgrade
 
     settings = get_settings()
     configure_logging(settings.log_level)
     settings.data_dir.mkdir(parents=True, exist_ok=True)
+    install_keys_for_migrations(settings)  # a migration may re-encrypt sealed fields
     engine = make_engine(settings.resolved_database_url)
     upgrade(engine)
     engine.dispose()
@@ -51,10 +53,12 @@ def serve(host: str, port: int, workers: int) -> None:
 def migrate() -> None:
     """Apply pending database migrations."""
     from core.db import make_engine
+    from opsure.keys_cli import install_keys_for_migrations
     from opsure.migrate import upgrade
 
     settings = get_settings()
     settings.data_dir.mkdir(parents=True, exist_ok=True)
+    install_keys_for_migrations(settings)  # a migration may re-encrypt sealed fields
     engine = make_engine(settings.resolved_database_url)
     upgrade(engine)
     click.echo(f"database at head: {engine.url.render_as_string(hide_password=True)}")
@@ -151,10 +155,12 @@ def worker(once: bool, interval: float) -> None:
 def _register_subcommands() -> None:
     from ledger.cli import ledger_cli, verify_cli
     from opsure.claim_documents import claim_documents_cli
+    from opsure.keys_cli import keys_cli
     from opsure.trusted_documents import documents_cli
 
     main.add_command(claim_documents_cli, "claim-documents")
     main.add_command(documents_cli, "documents")
+    main.add_command(keys_cli, "keys")
     main.add_command(ledger_cli, "ledger")
     main.add_command(verify_cli, "verify")
     ledger_cli.add_command(ledger_node, "node")

@@ -12,6 +12,7 @@ from sqlalchemy import select
 
 from core.audit import append_audit, digest_input
 from core.auth import Principal, Role
+from core.clock import business_today
 from core.db import transaction
 from core.errors import DomainError
 from opsure.runtime import Runtime
@@ -95,7 +96,7 @@ def load_demo(
     rng = random.Random(seed)
     fake = Faker("zh_CN")
     fake.seed_instance(seed)
-    today = today or dt.date.today()
+    today = today or business_today()
     counts = {
         "products": 0,
         "customers": 0,

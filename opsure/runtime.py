@@ -7,7 +7,9 @@ from dataclasses import dataclass
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+from core.audit import AuditKey, install_audit_key
 from core.auth import TokenKeys
+from core.clock import install_business_zone
 from core.crypto import FieldKeys, install_field_keys
 from core.db import make_engine, make_session_factory
 from core.settings import Settings
@@ -38,5 +40,7 @@ def open_runtime(settings: Settings) -> Runtime:
     field_keys = FieldKeys.load_or_create(settings.keys_dir)
     install_field_keys(field_keys)
     install_tenant_key(TenantKey.load_or_create(settings.keys_dir))
+    install_audit_key(AuditKey.load_or_create(settings.keys_dir))
+    install_business_zone(settings.business_timezone)  # an unknown zone fails here, not on a first date
     engine = make_engine(settings.resolved_database_url)
     return Runtime(settings, engine, make_session_factory(engine), token_keys, field_keys)

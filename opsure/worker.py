@@ -6,6 +6,7 @@ import datetime as dt
 import logging
 import time
 
+from core.clock import business_today
 from core.db import transaction
 from opsure.runtime import Runtime
 from resolvers.policies import service as policy_service
@@ -17,7 +18,7 @@ log = logging.getLogger("opsure.worker")
 
 def run_jobs_once(runtime: Runtime, *, today: dt.date | None = None) -> dict[str, int]:
     """Run every job once; returns what each did."""
-    day = today or dt.datetime.now(dt.UTC).date()
+    day = today or business_today()
     with transaction(runtime.session_factory) as session:
         expired = policy_service.expire_due_policies(session, today=day)
     return {"policies_expired": expired}

@@ -41,7 +41,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from core.crypto import EncryptedString
+from core.crypto import EncryptedString, RowUid
 from core.db import Base, BigId, IdPk, Timestamped, UTCDateTime, Versioned, utcnow, value_enum
 
 __all__ = [
@@ -267,7 +267,7 @@ class PartnerClient(IdPk, Base):
     last_used_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
 
 
-class WebhookEndpoint(IdPk, Base):
+class WebhookEndpoint(IdPk, RowUid, Base):
     """Where a partner wants to hear about what concerns it; the secret signs each delivery."""
 
     __tablename__ = "webhook_endpoint"

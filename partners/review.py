@@ -26,6 +26,7 @@ from sqlalchemy.orm import Session
 
 from core.audit import append_audit, digest_input
 from core.auth import Principal
+from core.clock import business_date
 from core.errors import ForbiddenError, InvalidTransitionError, ValidationError
 from core.events import emit
 from partners import chain_roles
@@ -120,7 +121,7 @@ def approve(
     """Approve a partner under review: needs a licence valid today; grants its keys on chain."""
     partner = _load(session, principal, partner_id, expected_version)
     _checker(partner, principal)
-    if partner.status is S.REVIEWING and current_licence(session, partner_id=partner.id, today=now.date()) is None:
+    if partner.status is S.REVIEWING and current_licence(session, partner_id=partner.id, today=business_date(now)) is None:
         raise ValidationError("the partner holds no licence valid today", field="partnerId", code="NO_VALID_LICENCE")
     partner.reviewer = principal.subject
     partner.decided_at = now
@@ -170,8 +171,8 @@ def resubmit(
 
 
 def expire_due_partners(session: Session, *, now: dt.datetime, limit: int = 500) -> int:
-    """Expire approved partners holding no licence valid today; returns how many."""
-    today = now.date()
+    """Expire approved partners holding no licence valid today (the business date); returns how many."""
+    today = business_date(now)
     valid = exists().where(
         PartnerLicence.partner_id == Partner.id,
         PartnerLicence.valid_from <= today,

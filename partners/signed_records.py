@@ -42,6 +42,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from core.auth import Principal
+from core.clock import business_date
 from core.db import transaction, utcnow
 from core.errors import DomainError, NotFoundError, ValidationError
 from core.events import emit
@@ -133,7 +134,7 @@ def _ledger_body(item: _Item, partner: Partner, domain: eip712.Domain, now: dt.d
     ptype = item.record.primary_type
     if ptype == "SurveyReport":
         return {**common, "assessor": item.signer, "conclusion": str(msg["conclusionCode"]),
-                "surveyedOn": now.date().isoformat()}
+                "surveyedOn": business_date(now).isoformat()}
     if ptype == "HospitalBill":
         fen = int(msg["amountFen"])
         return {**common, "billNo": msg["billNumber"], "amount": f"{fen // 100}.{fen % 100:02d}",

@@ -9,6 +9,8 @@ from typing import Any
 from sqlalchemy.orm import Session, sessionmaker
 
 from core.auth import Principal
+from core.clock import business_date
+from core.clock import now as clock_now
 from core.db import read_only_session
 from core.settings import Settings
 
@@ -23,7 +25,7 @@ class Context:
     session_factory: sessionmaker[Session]
     settings: Settings
     request: Any = None
-    clock: Any = None  # callable returning aware UTC now; tests freeze it
+    clock: Any = None  # callable returning aware UTC now; default: the process clock (core.clock)
     _session: Session | None = None
     _loaders: dict[type, Any] = field(default_factory=dict)
 
@@ -48,12 +50,12 @@ class Context:
             self._session.expire_all()
 
     def now(self) -> dt.datetime:
-        """Current aware UTC time (frozen in tests)."""
-        return self.clock() if self.clock is not None else dt.datetime.now(dt.UTC)
+        """Current aware UTC time (tests move the process clock, core.clock)."""
+        return self.clock() if self.clock is not None else clock_now()
 
     def today(self) -> dt.date:
-        """Current date in UTC."""
-        return self.now().date()
+        """Today's business date (in the configured business time zone, never UTC's date)."""
+        return business_date(self.now())
 
     def close(self) -> None:
         """Release the request session."""

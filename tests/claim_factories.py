@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from core.auth import Principal, Role
+from core.clock import business_today
 from resolvers.claims import service
 from resolvers.claims.models import Claim, ClaimChannel
 from resolvers.policies.models import Policy
@@ -27,7 +28,7 @@ def customer_principal(customer_id: int) -> Principal:
 def make_claim_policy(session: Session, *, issued_days_ago: int = 120, today: dt.date | None = None,
                       **product: Any) -> Policy:
     """An active policy issued ``issued_days_ago`` days before ``today`` (default: the real today)."""
-    today = today or dt.date.today()
+    today = today or business_today()
     return make_policy(session, today=today - dt.timedelta(days=issued_days_ago),
                        customer=make_customer(session), product=make_product(session, **product))
 
@@ -43,7 +44,7 @@ def report(session: Session, policy: Policy, *, principal: Principal | None = No
            hospital: str = "浙江大学医学院附属第一医院", diagnosis: str = "J18.9",
            channel: ClaimChannel = ClaimChannel.APP) -> Claim:
     """A draft claim reported by the policy's customer."""
-    today = today or dt.date.today()
+    today = today or business_today()
     start = today - dt.timedelta(days=days_ago)
     return service.report_claim(
         session, principal=principal or customer_principal(policy.customer_id), policy_id=policy.id,

@@ -15,6 +15,7 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.engine import Engine
 
+from core.audit import AuditKey, install_audit_key
 from core.auth import Principal, Role, TokenKeys, issue_token
 from core.crypto import FieldKeys, install_field_keys
 from core.db import make_engine, make_session_factory
@@ -31,6 +32,8 @@ PG_URL = os.environ.get("OPSURE_TEST_DATABASE_URL")
 FIELD_KEYS = FieldKeys.generate()
 TENANT_KEY = TenantKey.generate()
 TOKEN_KEYS = TokenKeys.generate()
+AUDIT_KEY = AuditKey.generate()
+install_audit_key(AUDIT_KEY)  # every audit digest of the suite is keyed, as in a deployment
 
 
 @pytest.fixture(scope="session")

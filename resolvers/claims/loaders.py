@@ -16,7 +16,7 @@ from typing import Any, TypeVar
 from sqlalchemy import Table, Text, TypeDecorator, select, type_coerce
 from sqlalchemy.orm import Session
 
-from core.crypto import EncryptedString
+from core.crypto import EncryptedString, sealed_source
 from resolvers.claims.models import Claim, ClaimDocument, ClaimEvent, ClaimLineItem, DocumentRequest, Payment
 from resolvers.policies.models import Customer, Policy
 
@@ -122,7 +122,9 @@ def _sealed_select(table: Table) -> tuple[Any, list[str], list[Any]]:
     """The select of a table's plain columns and raw deferred ones (built once per table)."""
     deferred = [c for c in table.c if _deferred(c)]
     plain = [c for c in table.c if not _deferred(c)]
-    stmt = select(*plain, *[type_coerce(c, _RAW).label(c.key) for c in deferred])
+    # An encrypted column is fetched with its row binding (core.crypto.sealed_source) to open later.
+    raw = [sealed_source(c) if isinstance(c.type, EncryptedString) else c for c in deferred]
+    stmt = select(*plain, *[type_coerce(r, _RAW).label(c.key) for r, c in zip(raw, deferred, strict=True)])
     return stmt, [c.key for c in plain], deferred
 
 

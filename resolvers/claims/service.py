@@ -19,6 +19,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from core.auth import Principal, Role
+from core.clock import business_date
 from core.errors import (
     ConflictError,
     ForbiddenError,
@@ -294,7 +295,7 @@ def _assess_risk(session: Session, claim: Claim, items: Sequence[ClaimLineItem],
     for f in flags:
         hints.append({"source": "shared", "code": f.flag_code, "level": f.level, "score": 0,
                       "message": f"a partner insurer shared risk flag {f.flag_code} ({f.level}) on this person "
-                                 f"on {f.published_at.date().isoformat()}"})
+                                 f"on {business_date(f.published_at).isoformat()}"})
     claim.risk_score = result.score
     claim.risk_level = result.level
     claim.risk_hints = hints

@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import JSON, Date, ForeignKey, Index, Integer, Numeric, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from core.crypto import EncryptedString
+from core.crypto import EncryptedString, RowUid
 from core.db import Base, BigId, IdPk, Timestamped, Versioned, value_enum
 
 Money = Numeric(14, 2)
@@ -60,7 +60,7 @@ class EndorsementKind(enum.StrEnum):
     BENEFICIARY = "beneficiary"
 
 
-class Customer(IdPk, Versioned, Timestamped, Base):
+class Customer(IdPk, RowUid, Versioned, Timestamped, Base):
     """A person who holds or is insured by policies; personal fields are encrypted."""
 
     __tablename__ = "customer"
@@ -129,7 +129,7 @@ class PremiumBand(IdPk, Base):
     product: Mapped[Product] = relationship(back_populates="premium_bands", lazy="raise")
 
 
-class Quote(IdPk, Versioned, Timestamped, Base):
+class Quote(IdPk, RowUid, Versioned, Timestamped, Base):
     """A priced offer for one customer and product, with the health declaration and decision."""
 
     __tablename__ = "quote"
@@ -148,7 +148,7 @@ class Quote(IdPk, Versioned, Timestamped, Base):
     reasons: Mapped[list[str]] = mapped_column(JSON, default=list)
 
 
-class Policy(IdPk, Versioned, Timestamped, Base):
+class Policy(IdPk, RowUid, Versioned, Timestamped, Base):
     """An issued contract (FHIR Coverage): who, what product, which period, which status."""
 
     __tablename__ = "policy"
@@ -175,7 +175,7 @@ class Policy(IdPk, Versioned, Timestamped, Base):
     beneficiary_relationship: Mapped[str | None] = mapped_column(String(32))
 
 
-class Endorsement(IdPk, Timestamped, Base):
+class Endorsement(IdPk, RowUid, Timestamped, Base):
     """A mid-term change to a policy; the changed values are personal, so encrypted."""
 
     __tablename__ = "endorsement"

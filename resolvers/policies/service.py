@@ -20,6 +20,7 @@ from stdnum.cn import ric
 from stdnum.exceptions import ValidationError as StdnumError
 
 from core.auth import Principal
+from core.clock import business_date
 from core.crypto import blind_index
 from core.errors import (
     ConflictError,
@@ -474,7 +475,7 @@ def cancel_in_cooling_off(
         session, principal=principal, policy_id=policy_id, expected_version=expected_version
     )
     product = get_product(session, product_id=policy.product_id)
-    last_day = policy.issued_at.date() + dt.timedelta(days=product.cooling_off_days)
+    last_day = business_date(policy.issued_at) + dt.timedelta(days=product.cooling_off_days)
     if today > last_day:
         raise InvalidTransitionError(
             f"cooling-off period ended on {last_day.isoformat()}", field="policyId", code="COOLING_OFF_OVER"

@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from core.auth import Role
+from core.clock import business_today
 from core.db import transaction
 from core.settings import Settings
 from partners.models import AssignmentKind, PartnerKind
@@ -36,7 +37,7 @@ ITEMS = [LineItemSpec("SURG-11", "inpatient", Decimal("1500.00"), 1), LineItemSp
 
 
 def _input(typed: Any, signature: str, items: list[LineItemSpec]) -> dict[str, Any]:
-    day = dt.date.today() - dt.timedelta(days=4)
+    day = business_today() - dt.timedelta(days=4)
     return {"typedData": typed, "signature": signature, "hospitalName": "杭州市第一人民医院",
             "admissionDate": day.isoformat(), "dischargeDate": (day + dt.timedelta(days=2)).isoformat(),
             "diagnosisCode": "K35.8",

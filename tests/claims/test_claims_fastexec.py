@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 
 from core.auth import Role
+from core.clock import business_today
 from core.db import transaction
 from resolvers.claims import service
 from resolvers.claims.models import ClaimDocument, DocumentKind
@@ -83,7 +84,7 @@ def queue(session_factory: Any) -> None:
                                     storage_key=f"k{i}{n}", uploaded_by="t"))
             s.flush()
             service.submit_claim(s, principal=ADJUSTER, claim_id=claim.id, expected_version=None,
-                                 today=dt.date.today(), now=NOW)
+                                 today=business_today(), now=NOW)
 
 
 CASES = [

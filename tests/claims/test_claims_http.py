@@ -6,6 +6,7 @@ import datetime as dt
 from typing import Any
 
 from core.auth import Role, issue_token
+from core.clock import business_today
 from core.db import transaction
 from schema.relay import encode_global_id
 from tests.claim_factories import PDF, make_claim_policy
@@ -24,7 +25,7 @@ query($id: ID!) { claim(id: $id) { state riskLevel riskScore rulesVersion
 
 
 def _report_input(policy_id: int, *, days_ago: int = 6, amount: str = "800.00", items: bool = True) -> dict[str, Any]:
-    start = dt.date.today() - dt.timedelta(days=days_ago)
+    start = business_today() - dt.timedelta(days=days_ago)
     data: dict[str, Any] = {
         "policyId": encode_global_id("Policy", policy_id), "eventDate": start.isoformat(),
         "admissionDate": start.isoformat(), "dischargeDate": (start + dt.timedelta(days=max(0, min(3, days_ago)))).isoformat(),

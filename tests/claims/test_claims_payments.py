@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
+from core.clock import business_today
 from core.db import transaction
 from core.errors import ConflictError, InvalidTransitionError
 from resolvers.claims import payments, service
@@ -37,7 +38,7 @@ def _approved_claim(session_factory: Any) -> int:
                             uploaded_by="t"))
         s.flush()
         c = service.submit_claim(s, principal=ADJUSTER, claim_id=claim_id, expected_version=None,
-                                 today=dt.date.today(), now=NOW)
+                                 today=business_today(), now=NOW)
         assert c.state is ClaimState.UNDER_REVIEW
         c = service.adjudicate_claim(s, principal=ADJUSTER, claim_id=claim_id, expected_version=c.version, now=NOW)
         assert c.state is ClaimState.APPROVED
@@ -115,7 +116,7 @@ def test_fast_claim_absorbed_by_the_deductible_closes_without_paying(session_fac
                             uploaded_by="t"))
         s.flush()
         done = service.submit_claim(s, principal=ADJUSTER, claim_id=claim.id, expected_version=None,
-                                    today=dt.date.today(), now=NOW)
+                                    today=business_today(), now=NOW)
         claim_id = done.id
     with session_factory() as s:
         row = s.get(Claim, claim_id)

@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from core.auth import Role
+from core.clock import business_today
 from core.db import transaction
 from core.settings import Settings
 from ledger.commitments import TenantKey, install_tenant_key
@@ -40,7 +41,7 @@ def _publish(s: Any, key: risk.ConsortiumKey, customer_id: int, code: str = "STA
 
 def _submit(s: Any, claim_id: int, key: risk.ConsortiumKey | None) -> Any:
     return service.submit_claim(s, principal=ADJUSTER, claim_id=claim_id, expected_version=None,
-                                today=dt.date.today(), now=NOW, consortium=key)
+                                today=business_today(), now=NOW, consortium=key)
 
 
 def test_a_shared_flag_raises_the_risk_and_names_the_flag(session_factory: Any) -> None:

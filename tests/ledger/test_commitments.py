@@ -252,8 +252,8 @@ def test_record_stores_encrypted_body_and_salt(session_factory: Any, engine: Any
         rid = row.id
     with engine.connect() as conn:
         raw = conn.execute(text("SELECT body, salt, commitment, status, batch_id FROM ledger_record")).one()
-    assert raw.body.startswith("v1:") and "Union Hospital" not in raw.body
-    assert raw.salt.startswith("v1:")
+    assert raw.body.startswith("v2:") and "Union Hospital" not in raw.body  # sealed, bound to the commitment
+    assert raw.salt.startswith("v2:")
     assert raw.status == "pending" and raw.batch_id is None
     with session_factory() as s:
         rec = service.get_record(s, record_id=rid)

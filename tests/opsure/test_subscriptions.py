@@ -15,6 +15,7 @@ from starlette.testclient import TestClient
 from starlette.websockets import WebSocketDisconnect
 
 from core.auth import Role, TokenKeys, issue_token
+from core.clock import business_today
 from core.events import broker
 from opsure.runtime import Runtime
 from opsure.trusted_documents import document_id, register_documents
@@ -57,7 +58,7 @@ class Shop:
 
 @pytest.fixture
 def shop(session_factory: Any) -> Shop:
-    today = dt.date.today()
+    today = business_today()
     with session_factory() as s:
         product = make_product(s)
         a, b = make_customer(s), make_customer(s, birth=dt.date(1985, 5, 5))
@@ -114,7 +115,7 @@ def test_customer_receives_own_events_only(connect: Any, http: TestClient, runti
     # Through the service and a commit, as the worker or another process would.
     with session_factory() as s:
         service.surrender_policy(s, principal=ADMIN, policy_id=decode_global_id(policy_a, "Policy"), expected_version=None,
-                                 today=dt.date.today(), reason="moving abroad")
+                                 today=business_today(), reason="moving abroad")
         s.commit()
     msg = _receive(ws)
     assert msg["payload"]["data"]["policyEvents"] == {"kind": "surrendered", "policyId": policy_a}

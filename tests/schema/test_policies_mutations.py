@@ -6,6 +6,7 @@ from sqlalchemy import select
 
 from core.audit import AuditEntry, verify_chain
 from core.auth import Role
+from core.clock import business_today
 from schema.relay import encode_global_id
 from tests.factories import make_product, resident_id
 
@@ -37,7 +38,7 @@ def test_customer_journey_register_quote_issue_surrender(gql, session_factory) -
     customer_gid = reg["customer"]["id"]
     customer_pk = int(__import__("base64").b64decode(customer_gid).decode().split(":")[1])
     me = gql(Role.CUSTOMER, customer_id=customer_pk)
-    start = dt.date.today().isoformat()
+    start = business_today().isoformat()
     q = me(
         QUOTE,
         {
@@ -97,8 +98,6 @@ def test_bad_input_gets_typed_errors_and_writes_nothing(gql, session_factory) ->
 
 
 def test_customer_cannot_quote_for_someone_else(gql, session_factory) -> None:  # type: ignore[no-untyped-def]
-    import datetime as dt
-
     from tests.factories import make_customer
 
     with session_factory() as s:
@@ -111,7 +110,7 @@ def test_customer_cannot_quote_for_someone_else(gql, session_factory) -> None:  
             "input": {
                 "customerId": encode_global_id("Customer", other.id),
                 "productId": encode_global_id("Product", product.id),
-                "startDate": dt.date.today().isoformat(),
+                "startDate": business_today().isoformat(),
                 "answers": ANSWERS,
             }
         },
