@@ -31,12 +31,16 @@ Status codes (the same for every route into GraphQL, so clients can rely on them
 - 405: a mutation over ``GET`` (``Allow: POST``); any method but GET/POST
   (``Allow: GET, POST``).
 - 406: no acceptable response media type. 413: body over ``max_body_bytes`` (declared or
-  streamed). 415: a POST whose ``Content-Type`` is not ``application/json``.
+  streamed), or a GraphQL document over ``max_document_bytes`` of UTF-8 (code
+  ``DOCUMENT_TOO_LARGE``; the same for ``GET`` query strings and trusted documents; it is
+  refused before parsing, so a large document costs one linear scan). 415: a POST whose
+  ``Content-Type`` is not ``application/json``.
 - 500: only for a bug of ours (logged); no input is meant to produce one.
 
 Refusals made here, before GraphQL, carry ``{"errors": [{"message", "extensions":
 {"code"}}]}`` (``BAD_REQUEST``, ``METHOD_NOT_ALLOWED``, ``NOT_ACCEPTABLE``,
-``PAYLOAD_TOO_LARGE``, ``UNSUPPORTED_MEDIA_TYPE``, ``PERSISTED_QUERY_NOT_FOUND``, ...).
+``PAYLOAD_TOO_LARGE``, ``DOCUMENT_TOO_LARGE``, ``UNSUPPORTED_MEDIA_TYPE``,
+``PERSISTED_QUERY_NOT_FOUND``, ...).
 
 Execution runs on a worker thread with its own event loop, so blocking database calls
 never stall the server's loop.
@@ -68,12 +72,14 @@ from opsure.runtime import Runtime
 from opsure.trusted_documents import TrustedDocumentError, TrustedDocuments
 from schema import fastexec
 from schema.context import Context
+from schema.documents import DOCUMENT_TOO_LARGE, document_too_large
 
 __all__ = [
     "GRAPHQL_RESPONSE",
     "JSON",
     "GraphQLEndpoint",
     "HttpError",
+    "check_document_size",
     "negotiate",
 ]
 
@@ -195,7 +201,7 @@ class GraphQLEndpoint:
             raw = qp.get(key)
             if raw:
                 params[key] = _loads(raw, f"'{key}' is not valid JSON.")
-        return _check_params(params)
+        return _check_params(params, self.runtime.settings.max_document_bytes)
 
     async def _post_params(self, request: Request) -> dict[str, Any]:
         ctype, _, ctype_params = request.headers.get("content-type", "").partition(";")
@@ -221,7 +227,7 @@ class GraphQLEndpoint:
         params = _loads(text, "The body is not valid JSON.")
         if not isinstance(params, dict):
             raise HttpError(400, "The body must be a JSON object.")
-        return _check_params(params)
+        return _check_params(params, self.runtime.settings.max_document_bytes)
 
     def _document(self, params: dict[str, Any]) -> str:
         """The document to run: the query, or the trusted document the request names."""
@@ -232,6 +238,7 @@ class GraphQLEndpoint:
             raise HttpError(exc.status, exc.message, exc.code) from exc
         if not isinstance(query, str) or not query.strip():
             raise HttpError(400, "'query' must be a non-empty string (or send a 'documentId').")
+        check_document_size(query, self.runtime.settings.max_document_bytes)  # a trusted one too
         return query
 
     async def _execute(self, request: Request, query: str, params: dict[str, Any], principal: Principal,
@@ -345,11 +352,18 @@ def _wants_html(request: Request) -> bool:
         and "documentId" not in request.query_params
 
 
-def _check_params(params: dict[str, Any]) -> dict[str, Any]:
+def check_document_size(query: str, max_bytes: int) -> None:
+    """Refuse (413 ``DOCUMENT_TOO_LARGE``) a document over ``max_bytes`` of UTF-8, before parsing."""
+    if document_too_large(query, max_bytes):
+        raise HttpError(413, f"The GraphQL document is larger than {max_bytes} bytes.", DOCUMENT_TOO_LARGE)
+
+
+def _check_params(params: dict[str, Any], max_document_bytes: int) -> dict[str, Any]:
     query = params.get("query")
     if query is not None and not isinstance(query, str):
         raise HttpError(400, "'query' must be a string.")
     if query:
+        check_document_size(query, max_document_bytes)
         _check_nesting(query, "The GraphQL document")
     variables = params.get("variables")
     if variables is not None and not isinstance(variables, dict):

@@ -297,12 +297,17 @@ def read_document_files(paths: Iterable[Path]) -> list[tuple[str, str]]:
 
 
 def validate_documents(documents: Iterable[tuple[str, str]], settings: Settings) -> list[str]:
-    """Problems of documents against the current schema (standard rules), as messages."""
+    """Problems of documents against the current schema (standard rules) and size cap, as messages."""
     from schema import build_schema
+    from schema.documents import document_too_large
 
     schema = build_schema(settings)
     problems: list[str] = []
     for source, doc in documents:
+        if document_too_large(doc, settings.max_document_bytes):  # the server would refuse it (413)
+            problems.append(f"{source}: larger than {settings.max_document_bytes} bytes "
+                            "(OPSURE_MAX_DOCUMENT_BYTES)")
+            continue
         try:
             _check_document(doc)
             errors = validate(schema._schema, parse(doc))

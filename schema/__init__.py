@@ -8,6 +8,7 @@ Example::
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
 import strawberry
@@ -16,10 +17,7 @@ from strawberry.extensions import (
     AddValidationRules,
     DisableIntrospection,
     MaxAliasesLimiter,
-    MaxTokensLimiter,
-    ParserCache,
     QueryDepthLimiter,
-    ValidationCache,
 )
 from strawberry.tools import merge_types
 from strawberry.types import Info
@@ -30,7 +28,8 @@ from resolvers.policies import service as policy_service
 from schema.audit import AuditQuery
 from schema.claims import ClaimsMutation, ClaimsQuery
 from schema.context import Context
-from schema.extensions import AccessControl, cost_limit_rule
+from schema.documents import DocumentStore
+from schema.extensions import AccessControl, CachedDocuments, cost_limit_rule
 from schema.ledger import LedgerMutation, LedgerQuery
 from schema.partners import PartnersMutation, PartnersQuery
 from schema.permissions import AUTHENTICATED, allow
@@ -101,6 +100,8 @@ Subscription = merge_types("Subscription", (PoliciesSubscription,))
 class OpsureSchema(strawberry.Schema):
     """The schema with Opsure's error policy: domain errors pass, others are masked."""
 
+    documents: DocumentStore | None = None  # the parse/validation caches (build_schema sets it)
+
     def process_errors(self, errors: list[GraphQLError], execution_context: Any = None) -> None:
         for error in errors:
             original = error.original_error
@@ -118,24 +119,30 @@ class OpsureSchema(strawberry.Schema):
 
 
 def build_schema(settings: Settings) -> strawberry.Schema:
-    """The merged schema with parsing/validation caches and every limit from ``settings``."""
+    """The merged schema with bounded document caches and every limit from ``settings``.
+
+    Extensions are factories (one instance per request); the validation rules of the
+    limits are built once here, so the validation cache sees the same rules every time.
+    """
+    limits: list[type[ASTValidationRule]] = [
+        *SafeQueryDepthLimiter(max_depth=settings.max_query_depth).validation_rules,
+        *MaxAliasesLimiter(max_alias_count=settings.max_aliases).validation_rules,
+        cost_limit_rule(settings.max_query_cost, settings.default_page_size, settings.max_page_size),
+    ]
+    store = DocumentStore(max_bytes=settings.max_document_bytes, max_tokens=settings.max_query_tokens)
     extensions: list[Any] = [
-        MaxTokensLimiter(max_token_count=settings.max_query_tokens),
-        ParserCache(maxsize=1024),
         AccessControl,
-        SafeQueryDepthLimiter(max_depth=settings.max_query_depth),
-        MaxAliasesLimiter(max_alias_count=settings.max_aliases),
-        AddValidationRules(
-            [cost_limit_rule(settings.max_query_cost, settings.default_page_size, settings.max_page_size)]
-        ),
-        ValidationCache(maxsize=1024),
+        partial(AddValidationRules, limits),
+        partial(CachedDocuments, store=store),
     ]
     if not settings.introspection:
         extensions.append(DisableIntrospection)
-    return OpsureSchema(
+    schema = OpsureSchema(
         query=Query,
         mutation=Mutation,
         subscription=Subscription,
         types=[Policy, Customer, Product, Quote],
         extensions=extensions,
     )
+    schema.documents = store
+    return schema

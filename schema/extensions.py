@@ -1,11 +1,14 @@
-"""Schema extensions: declared field access per role, and the query cost limit.
+"""Schema extensions: cached documents, declared field access per role, the query cost limit.
 
-Both are validation rules, so with the validation cache a document is checked once per
-role and never again; nothing here runs per field per row.
+Access and cost are validation rules, so with the validation cache a document is checked
+once per role and never again; nothing here runs per field per row. Extensions are given
+to the schema as factories (a class or a ``functools.partial``): strawberry builds one
+instance per request, so no request sees another's execution context.
 """
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Iterator
 from functools import cache
 from typing import Any
@@ -15,6 +18,7 @@ from graphql import (
     FragmentDefinitionNode,
     FragmentSpreadNode,
     GraphQLError,
+    GraphQLSyntaxError,
     InlineFragmentNode,
     IntValueNode,
     OperationDefinitionNode,
@@ -24,9 +28,42 @@ from graphql import (
 )
 from strawberry.extensions import SchemaExtension
 
+from schema.documents import DocumentStore
 from schema.permissions import access_rule_for
 
-__all__ = ["AccessControl", "cost_limit_rule"]
+__all__ = ["AccessControl", "CachedDocuments", "cost_limit_rule"]
+
+
+class CachedDocuments(SchemaExtension):
+    """Parses and validates through a :class:`DocumentStore` (size cap, token limit, caches).
+
+    Example::
+
+        store = DocumentStore(max_bytes=65536, max_tokens=4000)
+        schema = strawberry.Schema(Query, extensions=[partial(CachedDocuments, store=store)])
+    """
+
+    def __init__(self, *, store: DocumentStore) -> None:
+        self.store = store
+        self.digest: bytes | None = None
+
+    def on_parse(self) -> Iterator[None]:
+        ctx = self.execution_context
+        ctx.parse_options["max_tokens"] = self.store.max_tokens
+        if ctx.graphql_document is None and isinstance(ctx.query, str) and ctx.query:
+            # On a syntax error strawberry parses it again (same options, same error) where it
+            # reports errors on every transport; raised from here, a subscription would only
+            # see "complete".
+            with contextlib.suppress(GraphQLSyntaxError):
+                ctx.graphql_document, self.digest = self.store.parse(ctx.query)
+        yield
+
+    def on_validate(self) -> Iterator[None]:
+        ctx = self.execution_context
+        if ctx.pre_execution_errors is None and ctx.graphql_document is not None:
+            ctx.pre_execution_errors = self.store.validate(
+                ctx.schema._schema, ctx.graphql_document, ctx.validation_rules, digest=self.digest)
+        yield
 
 
 class AccessControl(SchemaExtension):

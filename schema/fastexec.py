@@ -6,14 +6,17 @@ For a page of 50 policies that is ~1,600 fields and most of the request's time.
 
 Here a query document that has already been executed normally for a role (so it parsed
 and passed validation, the per-role access rule included) is compiled once into a plan,
-cached by (document, operation name, role). A plan executes the same fields column by
-column over all sibling objects at once:
+cached under the SHA-256 of (role, operation name, document) in a cache bounded in entries
+and in estimated bytes. A plan executes the same fields column by column over all sibling
+objects at once:
 
-- plain attribute fields are read with ``getattr`` (the schema's default resolver);
+- plain attribute fields (strawberry's basic fields: no resolver, no field extension, no
+  permission class) are read with ``getattr`` (the schema's default resolver);
 - fields declaring a context-only twin of their resolver in their metadata
   (:func:`fast`) call it directly, and its ``prefetch`` hook loads a relation for all
   sibling objects in one query (the same statements DataLoaders would batch);
-- any other resolver runs exactly as graphql-core runs it (real resolve-info and path);
+- any other field runs its strawberry resolver exactly as graphql-core runs it (real
+  resolve-info and path), so field extensions and permission classes run as always;
 - leaves are coerced by the schema's own scalar and enum types.
 
 The result must equal normal execution's byte for byte. So a plan never produces an error:
@@ -21,8 +24,9 @@ on anything it does not handle (an exception, a null in a non-null position, an 
 below the root, invalid variables) it gives up and the request runs normally, which then
 reports exactly what it always reports. Documents with directives, abstract types,
 introspection, mutations or subscriptions are never compiled. The fast path is off when
-the schema has an extension other than the known validation-only ones, since a plan skips
-extension hooks.
+the schema has an extension other than the known parse/validation-only ones, or operation
+directives, since a plan skips schema extension hooks. The strawberry and graphql-core
+internals used here are pinned and checked by ``tests/schema/test_pinned_internals.py``.
 
 Example::
 
@@ -32,13 +36,14 @@ Example::
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import threading
 import weakref
-from collections import OrderedDict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from enum import Enum
+from functools import partial
 from operator import attrgetter
 from typing import Any
 
@@ -71,22 +76,42 @@ from graphql.execution.values import VariableValues, get_argument_values
 from graphql.pyutils import Path, Undefined, is_iterable
 from graphql.type.definition import GraphQLInputType
 from strawberry.execution import optimized_is_awaitable
+from strawberry.extensions import (
+    AddValidationRules,
+    DisableIntrospection,
+    MaxAliasesLimiter,
+    MaxTokensLimiter,
+    ParserCache,
+    QueryDepthLimiter,
+    ValidationCache,
+)
 from strawberry.types.cast import TYPE_CAST_ATTRIBUTE
 from strawberry.types.execution import ExecutionResult as StrawberryExecutionResult
+from strawberry.types.field import StrawberryField
 from strawberry.types.graphql import OperationType as StrawberryOperationType
 
-__all__ = ["FAST_KEY", "FastResolver", "execute", "fast", "plan_stats"]
+from schema.cache import BoundedCache, CacheStats
+from schema.documents import document_too_large
+from schema.extensions import AccessControl, CachedDocuments
+
+__all__ = ["FAST_KEY", "FastResolver", "execute", "fast", "plan_cache_stats", "plan_stats"]
 
 log = logging.getLogger("opsure.fastexec")
 
 FAST_KEY = "opsure_fast"
-# Schema extensions that only parse/validate; a plan may skip them once a document passed.
-SAFE_EXTENSIONS = frozenset({
-    "MaxTokensLimiter", "ParserCache", "AccessControl", "QueryDepthLimiter", "SafeQueryDepthLimiter",
-    "MaxAliasesLimiter",
-    "AddValidationRules", "ValidationCache", "DisableIntrospection",
+# Schema extensions that only parse/validate (exactly these classes, not subclasses, which
+# could add hooks); a plan may skip them once a document passed for the role.
+SAFE_EXTENSIONS: frozenset[type] = frozenset({
+    AccessControl, CachedDocuments, AddValidationRules, DisableIntrospection, MaxAliasesLimiter,
+    MaxTokensLimiter, ParserCache, QueryDepthLimiter, ValidationCache,
 })
 MAX_PLANS = 512
+MAX_PLAN_BYTES = 32 << 20
+# Estimated memory of a plan (tests/schema/test_document_cache.py keeps it an upper bound):
+# its location-free AST and the compiled field plans with their completers.
+_PLAN_BYTES_PER_TOKEN = 240
+_PLAN_BYTES_PER_FIELD = 1600
+_PLAN_BYTES = 4096
 
 
 @dataclass(frozen=True)
@@ -420,6 +445,7 @@ class _Compiler:
         self.variables = VariableValues({}, {})
         default = schema.config.default_resolver
         self.default_resolver = default
+        self.field_count = 0
 
     def root(self) -> _ObjectPlan:
         root_type = self.schema.query_type
@@ -438,6 +464,7 @@ class _Compiler:
         return _ObjectPlan(type_, fields)
 
     def field(self, parent: GraphQLObjectType, key: str, details: list[FieldDetails], root: bool) -> _FieldPlan:
+        self.field_count += 1
         nodes = [d.node for d in details]
         name = nodes[0].name.value
         if name == "__typename":
@@ -455,13 +482,12 @@ class _Compiler:
         fast_resolver = (getattr(sfield, "metadata", None) or {}).get(FAST_KEY)
         if root:
             plan.mode = "generic"
-        elif getattr(field_def.resolve, "_is_default", False) and sfield is not None:
+        elif sfield is not None and _reads_attribute(field_def, sfield):
             plan.mode = "attr"
             python_name = sfield.python_name
             dr = self.default_resolver
             plan.getter = attrgetter(python_name) if dr is getattr else (lambda s: dr(s, python_name))
-        elif isinstance(fast_resolver, FastResolver) and not getattr(sfield, "extensions", None):
-            assert sfield is not None
+        elif isinstance(fast_resolver, FastResolver) and sfield is not None and _runs_bare(sfield):
             plan.mode = "fast"
             plan.fast = fast_resolver.resolve
             plan.prefetch = fast_resolver.prefetch
@@ -500,6 +526,27 @@ class _Compiler:
         raise _NotCompilable(f"abstract type {type_}")
 
 
+def _runs_bare(sfield: StrawberryField) -> bool:
+    """True when the field declares nothing that wraps its resolver (extensions, permissions)."""
+    return not sfield.extensions and not sfield.permission_classes
+
+
+def _reads_attribute(field_def: GraphQLField, sfield: StrawberryField) -> bool:
+    """True when strawberry resolves the field by reading an attribute and nothing else.
+
+    strawberry marks every resolver-less field ``_is_default``, even one whose resolver
+    runs permission classes or field extensions; only a basic field gets the bare
+    attribute read (``_get_basic_result``), so that is what is checked.
+    """
+    resolve = field_def.resolve
+    return (
+        getattr(resolve, "_is_default", False) is True
+        and getattr(resolve, "__name__", None) == "_get_basic_result"
+        and sfield.base_resolver is None
+        and _runs_bare(sfield)
+    )
+
+
 def _is_list_input(type_: GraphQLInputType) -> bool:
     while isinstance(type_, GraphQLNonNull):
         type_ = type_.of_type
@@ -517,12 +564,15 @@ def _has_directives(node: Any) -> bool:
 class _Plan:
     document: DocumentNode
     root: _ObjectPlan
+    cost: int  # estimated bytes it keeps alive
 
 
-def compile_plan(schema: Any, query: str, operation_name: str | None) -> _Plan | None:
+def compile_plan(schema: Any, query: str, operation_name: str | None,
+                 max_tokens: int | None = None) -> _Plan | None:
     """A plan for the query operation of ``query`` or None when it is not compilable."""
     try:
-        document = parse(query)
+        # Without locations: a plan never reports errors, and its AST is a third the size.
+        document = parse(query, no_location=True, max_tokens=max_tokens)
         operations = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
         if operation_name is None:
             if len(operations) != 1:
@@ -540,7 +590,12 @@ def compile_plan(schema: Any, query: str, operation_name: str | None) -> _Plan |
         if any(getattr(d, "variable_definitions", None) and isinstance(d, FragmentDefinitionNode)
                for d in document.definitions):
             return None
-        return _Plan(document, _Compiler(schema, document, operation).root())
+        compiler = _Compiler(schema, document, operation)
+        root = compiler.root()
+        tokens = getattr(document, "token_count", None)
+        cost = (_PLAN_BYTES + _PLAN_BYTES_PER_FIELD * compiler.field_count
+                + _PLAN_BYTES_PER_TOKEN * (tokens if isinstance(tokens, int) else len(query)))
+        return _Plan(document, root, cost)
     except (_NotCompilable, GraphQLError):
         return None
     except Exception:  # a document we did not foresee: normal execution serves it
@@ -551,30 +606,29 @@ def compile_plan(schema: Any, query: str, operation_name: str | None) -> _Plan |
 # --- the per-schema cache and the entry point ------------------------------------------------
 
 _NOT_COMPILABLE = object()
+_NOT_COMPILABLE_COST = 128  # the key and the entry
+
+
+def _extension_class(extension: Any) -> Any:
+    """The class a schema extension entry builds (a class, a partial of one, or an instance)."""
+    if isinstance(extension, type):
+        return extension
+    if isinstance(extension, partial):
+        return _extension_class(extension.func)
+    return type(extension)
 
 
 class _SchemaPlans:
     def __init__(self, schema: Any) -> None:
-        names = {type(e).__name__ if not isinstance(e, type) else e.__name__ for e in schema.extensions}
-        self.enabled = names <= SAFE_EXTENSIONS and not getattr(
+        classes = {_extension_class(e) for e in schema.extensions}
+        self.enabled = classes <= SAFE_EXTENSIONS and not schema.directives and not getattr(
             schema.config, "enable_experimental_incremental_execution", False)
-        self.plans: OrderedDict[tuple[str, str | None, str | None], Any] = OrderedDict()
-        self.lock = threading.Lock()
+        store = getattr(schema, "documents", None)
+        self.max_tokens: int | None = getattr(store, "max_tokens", None)
+        self.max_bytes: int | None = getattr(store, "max_bytes", None)
+        self.plans: BoundedCache[bytes, Any] = BoundedCache(
+            "compiled plans", max_entries=MAX_PLANS, max_bytes=MAX_PLAN_BYTES)
         self.stats = {"fast": 0, "normal": 0, "bail": 0, "compiled": 0, "not_compilable": 0}
-
-    def get(self, key: tuple[str, str | None, str | None]) -> Any:
-        with self.lock:
-            plan = self.plans.get(key)
-            if plan is not None:
-                self.plans.move_to_end(key)
-            return plan
-
-    def put(self, key: tuple[str, str | None, str | None], plan: Any) -> None:
-        with self.lock:
-            self.plans[key] = plan
-            self.plans.move_to_end(key)
-            while len(self.plans) > MAX_PLANS:
-                self.plans.popitem(last=False)
 
 
 _by_schema: weakref.WeakKeyDictionary[Any, _SchemaPlans] = weakref.WeakKeyDictionary()
@@ -594,6 +648,20 @@ def _plans_of(schema: Any) -> _SchemaPlans:
 def plan_stats(schema: Any) -> dict[str, int]:
     """Counters of the schema's fast path (fast, normal, bail, compiled, not_compilable)."""
     return dict(_plans_of(schema).stats)
+
+
+def plan_cache_stats(schema: Any) -> CacheStats:
+    """What the schema's plan cache holds (entries, estimated bytes) and its bounds."""
+    return _plans_of(schema).plans.stats()
+
+
+def _plan_key(query: str, operation_name: str | None, role: str | None) -> bytes:
+    """SHA-256 of (role, operation name, document): plans never keep the client's text as a key."""
+    h = hashlib.sha256()
+    for part in (role, operation_name):
+        h.update(b"\x00" if part is None else b"\x01" + part.encode("utf-8", "surrogatepass") + b"\x00")
+    h.update(query.encode("utf-8", "surrogatepass"))
+    return h.digest()
 
 
 def _role_of(context: Any) -> str | None:
@@ -652,16 +720,16 @@ async def execute(
         allowed_operation_types = frozenset(allowed_operation_types)
     if not plans.enabled or not isinstance(query, str) or (
         allowed_operation_types is not None and StrawberryOperationType.QUERY not in allowed_operation_types
-    ):
+    ) or (plans.max_bytes is not None and document_too_large(query, plans.max_bytes)):
         return await normal()
-    key = (query, operation_name, _role_of(context_value))
-    plan = plans.get(key)
+    key = _plan_key(query, operation_name, _role_of(context_value))
+    plan = plans.plans.get(key)
     if isinstance(plan, _Plan):
         try:
             data = await _run_plan(schema, plan, variable_values, context_value, operation_name,
                                    operation_extensions)
         except _Disable:
-            plans.put(key, _NOT_COMPILABLE)
+            plans.plans.put(key, _NOT_COMPILABLE, cost=_NOT_COMPILABLE_COST)
             plans.stats["bail"] += 1
         except Exception:  # any error: normal execution reports it exactly as always
             plans.stats["bail"] += 1
@@ -672,7 +740,10 @@ async def execute(
     plans.stats["normal"] += 1
     if plan is None and all(e.path for e in result.errors or ()):
         # It parsed and validated for this role: compile once.
-        compiled = compile_plan(schema, query, operation_name)
-        plans.put(key, compiled if compiled is not None else _NOT_COMPILABLE)
+        compiled = compile_plan(schema, query, operation_name, plans.max_tokens)
+        if compiled is not None:
+            plans.plans.put(key, compiled, cost=compiled.cost)
+        else:
+            plans.plans.put(key, _NOT_COMPILABLE, cost=_NOT_COMPILABLE_COST)
         plans.stats["compiled" if compiled is not None else "not_compilable"] += 1
     return result
