@@ -48,7 +48,7 @@ from strawberry.types.unset import UnsetType
 from core.auth import ANONYMOUS, Principal
 from core.errors import AuthError
 from core.settings import Settings, get_settings
-from opsure.graphql_http import MAX_NESTING, GraphQLEndpoint, HttpError, nesting_depth
+from opsure.graphql_http import MAX_NESTING, GraphQLEndpoint, HttpError, check_document_size, nesting_depth
 from opsure.ledger_host import LedgerHost
 from opsure.logs import request_id_var
 from opsure.metrics import CONTENT_TYPE_LATEST, Metrics
@@ -281,6 +281,9 @@ class SubscriptionApp(GraphQL[Context, None]):
 
     def check_subscribe(self, payload: dict[str, Any]) -> str:
         """The document a subscribe message runs; HttpError when it may not run here."""
+        max_bytes = self.runtime.settings.max_document_bytes
+        if isinstance(payload.get("query"), str):
+            check_document_size(payload["query"], max_bytes)  # before hashing or parsing it
         try:
             query = self.trusted.resolve(query=payload.get("query"), doc_id=payload.get("documentId"),
                                          extensions=payload.get("extensions"))
@@ -288,6 +291,7 @@ class SubscriptionApp(GraphQL[Context, None]):
             raise HttpError(exc.status, exc.message, exc.code) from exc
         if not isinstance(query, str) or not query.strip():
             raise HttpError(400, "'query' must be a non-empty string (or send a 'documentId').")
+        check_document_size(query, max_bytes)
         if nesting_depth(query) > MAX_NESTING:
             raise HttpError(400, f"The GraphQL document is nested deeper than {MAX_NESTING} levels.")
         try:
