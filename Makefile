@@ -1,14 +1,16 @@
 # Two commands set up everything on a fresh machine (Python >= 3.11, make, Node.js):
 #   make serve   install, migrate and run the API on the embedded defaults
 #   make test    install (Python + npm tooling) and run the whole test suite
+#   make fuzz    schemathesis against the GraphQL API, every role, >= 10,000 cases
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 PYTEST_ARGS ?=
+FUZZ_ARGS ?=
 
-.PHONY: serve test install install-dev npm lint typecheck bench clean
+.PHONY: serve test fuzz install install-dev npm lint typecheck bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -28,6 +30,10 @@ serve: install
 
 test: install-dev npm
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# The long run (the short one is part of make test); FUZZ_ARGS="--cases 50000 --seed 7" to vary it.
+fuzz: install-dev
+	$(BIN)/python -m tests.fuzz.run_fuzz $(FUZZ_ARGS)
 
 lint: install-dev
 	$(BIN)/ruff check .
