@@ -204,8 +204,6 @@ def response_problems(response: httpx.Response, *, media: str, method: str, is_m
         problems += _error_problems(body["errors"])
     if "data" in body and not isinstance(body["data"], dict | None):
         problems.append(f"'data' is neither an object nor null: {body['data']!r}")
-    if "data" not in body and "errors" not in body:
-        problems.append("neither 'data' nor 'errors'")
     problems += _status_problems(status, body, media=media, method=method, is_mutation=is_mutation,
                                  anonymous=anonymous)
     return problems
