@@ -24,7 +24,7 @@ from partners.models import Assignment, AssignmentKind, Partner, PartnerKind, Pa
 from partners.scoping import owned_by_caller, require_own
 from partners.service import Page, keyset_page
 
-__all__ = ["PARTNER_KIND_FOR", "create_assignment", "get_assignment", "list_assignments"]
+__all__ = ["PARTNER_KIND_FOR", "create_assignment", "get_assignment", "is_assigned", "list_assignments"]
 
 PARTNER_KIND_FOR: dict[AssignmentKind, PartnerKind] = {
     AssignmentKind.SURVEY: PartnerKind.ASSESSOR_FIRM,
@@ -104,3 +104,10 @@ def list_assignments(
     if kind is not None:
         stmt = stmt.where(Assignment.kind == kind)
     return keyset_page(session, stmt, Assignment.id, first=first, after=after)
+
+
+def is_assigned(session: Session, *, partner_id: int, kind: AssignmentKind, case_reference: str) -> bool:
+    """Whether ``partner_id`` holds an active ``kind`` assignment for ``case_reference`` (one query)."""
+    return session.scalar(select(Assignment.id).where(
+        Assignment.partner_id == partner_id, Assignment.kind == kind, Assignment.case_reference == case_reference,
+        Assignment.active.is_(True)).limit(1)) is not None

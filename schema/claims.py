@@ -19,6 +19,8 @@ from resolvers.claims import loaders as fetch
 from resolvers.claims import models as m
 from resolvers.claims import payments, service
 from resolvers.claims.queue import QueueFilter, QueueSort, count_queue, cursor_of, list_queue
+from resolvers.claims.readers import ADJUSTERS, CLAIM_READERS, DATA_HOLDERS, REPORTERS, RISK_READERS
+from resolvers.claims.reasons import Locale, ReasonCode, eob_summary, negotiate_locale, render_reason
 from resolvers.policies import models as pm
 from schema.context import Context
 from schema.errors import UserError, run_mutation
@@ -28,11 +30,8 @@ from schema.permissions import PUBLIC, STAFF, access, allow
 from schema.policies import Customer, CustomerByIdLoader, Node, Policy
 from schema.relay import Edge, PageInfo, decode_global_id, encode_global_id, page_info, page_size
 
-CLAIM_READERS = STAFF | {"customer", "partner", "auditor"}
-ADJUSTERS = frozenset({"adjuster", "manager", "admin"})
-REPORTERS = frozenset({"customer", "agent", "adjuster", "manager", "admin"})
-DATA_HOLDERS = frozenset({"customer", "partner"})
-RISK_READERS = STAFF | {"auditor"}
+__all__ = ["ADJUSTERS", "CLAIM_READERS", "DATA_HOLDERS", "REPORTERS", "RISK_READERS", "ClaimsMutation",
+           "ClaimsQuery"]
 
 ClaimState = strawberry.enum(m.ClaimState, name="ClaimState")
 ClaimChannel = strawberry.enum(m.ClaimChannel, name="ClaimChannel")
@@ -40,11 +39,21 @@ RiskLevel = strawberry.enum(m.RiskLevel, name="RiskLevel")
 DocumentKind = strawberry.enum(m.DocumentKind, name="DocumentKind")
 LineItemSource = strawberry.enum(m.LineItemSource, name="LineItemSource")
 PayeeKind = strawberry.enum(m.PayeeKind, name="PayeeKind")
+ClaimReasonCode = strawberry.enum(ReasonCode, name="ClaimReasonCode",
+                                  description="Why a claim event or decision happened (the reason's text is "
+                                  "rendered per reader).")
 ClaimQueueSort = strawberry.enum(QueueSort, name="ClaimQueueSort")
 
 
 def _ctx(info: Info[Context, Any]) -> Context:
     return info.context
+
+
+def _reader(ctx: Context) -> tuple[str | None, Locale]:
+    """Who reads (role) and in which language (the request's Accept-Language)."""
+    headers = getattr(ctx.request, "headers", None)
+    return (ctx.principal.role.value if ctx.principal.role else None,
+            negotiate_locale(headers.get("accept-language") if headers is not None else None))
 
 
 # --- loaders -------------------------------------------------------------------------------------
@@ -188,6 +197,11 @@ class DocumentRequest:
         return cls(kind=r.kind, due_on=r.due_on, note=r.note, fulfilled=r.fulfilled_by_id is not None)
 
 
+def _event_reason(e: ClaimEvent, ctx: Context) -> str:
+    role, locale = _reader(ctx)
+    return render_reason(e.reason_code, e.params, role=role, locale=locale)
+
+
 @strawberry.type(description="One entry of a claim's timeline.")
 @access(CLAIM_READERS)
 class ClaimEvent:
@@ -195,13 +209,20 @@ class ClaimEvent:
     kind: str
     from_state: str | None
     to_state: str | None
-    reason: str
+    reason_code: ClaimReasonCode  # type: ignore[valid-type]
     actor: str = strawberry.field(metadata=allow(RISK_READERS))
+    params: strawberry.Private[dict[str, Any]]
 
     @classmethod
     def from_row(cls, r: m.ClaimEvent) -> ClaimEvent:
-        return cls(at=r.at, kind=r.kind, from_state=r.from_state, to_state=r.to_state, reason=r.reason,
-                   actor=r.actor)
+        return cls(at=r.at, kind=r.kind, from_state=r.from_state, to_state=r.to_state,
+                   reason_code=_code(r.reason_code), params=r.reason_params or {}, actor=r.actor)
+
+    @strawberry.field(description="Why, in the reader's words: staff and auditors get the detail, customers "
+                      "and hospitals a customer-facing sentence (zh-CN or en by Accept-Language) without any "
+                      "parameter their role may not read.", metadata=fast(_event_reason))
+    def reason(self, info: Info[Context, Any]) -> str:
+        return _event_reason(self, _ctx(info))
 
 
 @strawberry.type(description="A payment instruction (settled once per claim and key).")
@@ -230,6 +251,27 @@ class RiskHint:
     message: str
 
 
+def _code(value: str) -> ReasonCode:
+    try:
+        return ReasonCode(value)
+    except ValueError:
+        return ReasonCode.OTHER
+
+
+def _decision_reason(c: Claim, ctx: Context) -> str | None:
+    if c.decision_reason_code is None:
+        return None
+    role, locale = _reader(ctx)
+    return render_reason(c.decision_reason_code, c.decision_params, role=role, locale=locale)
+
+
+def _eob(c: Claim, ctx: Context) -> JSON | None:
+    if c.eob is None:
+        return None
+    role, locale = _reader(ctx)
+    return JSON({**c.eob, "summary": eob_summary(c.eob, locale="en" if role in RISK_READERS else locale)})
+
+
 @strawberry.type(description="A health insurance claim.")
 @access(CLAIM_READERS)
 class Claim(Node):
@@ -245,9 +287,7 @@ class Claim(Node):
     approved_amount: Decimal | None
     paid_amount: Decimal
     fast_track: bool = strawberry.field(description="Decided and paid automatically by fast-claim.")
-    decision_reason: str | None
-    explanation_of_benefits: JSON | None = strawberry.field(
-        description="Line-by-line benefits, deductible, co-pay and plain-language reasons.")
+    decision_reason_code: ClaimReasonCode | None  # type: ignore[valid-type]
     duplicate_suspected: bool
     submitted_at: dt.datetime | None
     decided_at: dt.datetime | None
@@ -262,6 +302,8 @@ class Claim(Node):
     pk: strawberry.Private[int]
     policy_pk: strawberry.Private[int]
     customer_pk: strawberry.Private[int]
+    decision_params: strawberry.Private[dict[str, Any]]
+    eob: strawberry.Private[dict[str, Any] | None]
 
     @classmethod
     def from_row(cls, r: m.Claim) -> Claim:
@@ -270,8 +312,9 @@ class Claim(Node):
             customer_pk=r.customer_id, number=r.number, state=r.state, channel=r.channel, event_date=r.event_date,
             admission_date=r.admission_date, discharge_date=r.discharge_date, hospital=r.hospital,
             diagnosis_code=r.diagnosis_code, claimed_amount=r.claimed_amount, approved_amount=r.approved_amount,
-            paid_amount=r.paid_amount, fast_track=r.fast_track, decision_reason=r.decision_reason,
-            explanation_of_benefits=JSON(r.eob) if r.eob is not None else None,
+            paid_amount=r.paid_amount, fast_track=r.fast_track,
+            decision_reason_code=_code(r.decision_reason_code) if r.decision_reason_code else None,
+            decision_params=r.decision_reason_params or {}, eob=r.eob,
             duplicate_suspected=r.duplicate_of_id is not None, submitted_at=r.submitted_at,
             decided_at=r.decided_at, sla_due_at=r.sla_due_at, reported_at=r.created_at, risk_score=r.risk_score,
             risk_level=r.risk_level,
@@ -280,6 +323,16 @@ class Claim(Node):
                                  message=str(h.get("message", ""))) for h in (r.risk_hints or [])],
             rules_version=r.rules_version, version=r.version,
         )
+
+    @strawberry.field(description="Why the claim was decided, in the reader's words (see ClaimEvent.reason).",
+                      metadata=fast(_decision_reason))
+    def decision_reason(self, info: Info[Context, Any]) -> str | None:
+        return _decision_reason(self, _ctx(info))
+
+    @strawberry.field(description="Line-by-line benefits, deductible, co-pay and reason codes; 'summary' says "
+                      "them in plain language (zh-CN or en by Accept-Language; staff: en).", metadata=fast(_eob))
+    def explanation_of_benefits(self, info: Info[Context, Any]) -> JSON | None:
+        return _eob(self, _ctx(info))
 
     @strawberry.field(description="The policy claimed against.", metadata=fast(
         _policy, prefetch=_prefetch(PolicyByIdLoader, "policy_pk"), **allow(STAFF | {"customer"})))
@@ -583,7 +636,9 @@ class ClaimsMutation:
             s, principal=ctx.principal, claim_id=_cid(input.claim_id), to=input.to, reason=input.reason,
             expected_version=input.expected_version, now=ctx.now()))
 
-    @strawberry.mutation(description="Pay an approved claim once; ALREADY_PAID on a second attempt.",
+    @strawberry.mutation(description="Pay an approved claim once. The same key on the same claim answers the "
+                         "original payment (a retry is a no-op, also while the first is in flight); another key on "
+                         "a paid claim: ALREADY_PAID; the key on another claim: IDEMPOTENCY_KEY_REUSED.",
                          metadata=allow(ADJUSTERS))
     def pay_claim(self, info: Info[Context, Any], input: PayClaimInput) -> PaymentPayload:
         ctx = _ctx(info)
@@ -615,7 +670,9 @@ class ClaimsMutation:
 
     @strawberry.mutation(description="Direct billing: a hospital submits its signed bill; the claim is created, "
                          "assessed and settled with the hospital. Refusals include every signed-record refusal, "
-                         "ITEMS_MISMATCH and POLICY_NOT_IN_FORCE.", metadata=allow(Role.PARTNER))
+                         "ITEMS_MISMATCH, and NOT_ASSIGNED: one answer whether the hospital holds no assignment for "
+                         "the case reference, no such policy exists, or it was not in force on the admission date.",
+                         metadata=allow(Role.PARTNER))
     def submit_direct_bill(self, info: Info[Context, Any], input: DirectBillInput) -> ClaimPayload:
         ctx = _ctx(info)
 

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from core.auth import Principal, Role
 from core.clock import business_today
 from resolvers.claims import service
-from resolvers.claims.models import Claim, ClaimChannel
+from resolvers.claims.models import Claim, ClaimChannel, ClaimDocument, ClaimState, DocumentKind
 from resolvers.policies.models import Policy
 from tests.factories import make_customer, make_policy, make_product
 
@@ -52,3 +52,30 @@ def report(session: Session, policy: Policy, *, principal: Principal | None = No
         diagnosis_code=diagnosis, claimed_amount=amount, channel=channel,
         items=small_items() if items is None else items, today=today,
         now=dt.datetime.combine(today, dt.time(9), dt.UTC))
+
+
+def add_invoice(session: Session, claim: Claim) -> ClaimDocument:
+    """An invoice document row on ``claim`` (no bytes in storage: enough for routing)."""
+    doc = ClaimDocument(claim_id=claim.id, kind=DocumentKind.INVOICE, filename="invoice.pdf",
+                        content_type="application/pdf", size=len(PDF), sha256=f"{claim.id:064x}",
+                        storage_key=f"test/{claim.id}", uploaded_by="test")
+    session.add(doc)
+    session.flush()
+    return doc
+
+
+def make_approved_claim(session: Session, *, policy: Policy | None = None, amount: Decimal = Decimal("8000.00"),
+                        note: str = "") -> Claim:
+    """A claim an adjuster approved in full (too large for fast-claim, so it went to review first)."""
+    today = business_today()
+    now = dt.datetime.combine(today, dt.time(9), dt.UTC)
+    policy = policy or make_claim_policy(session)
+    claim = report(session, policy, amount=amount, items=[service.LineItemSpec("SURG-1", "inpatient", amount, 1)])
+    add_invoice(session, claim)
+    claim = service.submit_claim(session, principal=ADJUSTER, claim_id=claim.id, expected_version=None, today=today,
+                                 now=now)
+    assert claim.state is ClaimState.UNDER_REVIEW, claim.state
+    claim = service.adjudicate_claim(session, principal=ADJUSTER, claim_id=claim.id, expected_version=None, now=now,
+                                     note=note)
+    assert claim.state is ClaimState.APPROVED, claim.state
+    return claim

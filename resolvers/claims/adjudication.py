@@ -23,22 +23,12 @@ from resolvers.claims.models import Claim, ClaimLineItem, ClaimState
 from resolvers.policies import loaders as policy_loaders
 from resolvers.policies.models import Policy, PolicyStatus, Product
 
-__all__ = ["REASONS", "Assessment", "CoverageContext", "LineResult", "assess", "coverage_context"]
+__all__ = ["Assessment", "CoverageContext", "LineResult", "assess", "coverage_context"]
 
 CENT = Decimal("0.01")
 ZERO = Decimal(0)
 
-#: Reason codes and the sentence the customer reads in the explanation of benefits.
-REASONS: dict[str, str] = {
-    "POLICY_NOT_IN_FORCE": "The policy was not in force on the date of the event.",
-    "WAITING_PERIOD": "The event happened during the policy's waiting period.",
-    "EXCLUDED_CONDITION": "The diagnosis is excluded from cover under this policy.",
-    "NOT_COVERED": "This kind of item is not covered by the product.",
-    "SUBLIMIT_REACHED": "The benefit limit for this kind of item is used up.",
-    "ANNUAL_LIMIT_REACHED": "The policy's annual limit is used up.",
-    "DEDUCTIBLE": "Part of the amount counts towards your annual deductible.",
-    "COPAY": "Your co-payment share is deducted.",
-}
+#: Benefit codes that reject (part of) a line; ``reasons.BENEFIT_WORDING`` words every benefit code.
 _REJECTING = frozenset({"POLICY_NOT_IN_FORCE", "WAITING_PERIOD", "EXCLUDED_CONDITION", "NOT_COVERED",
                         "SUBLIMIT_REACHED", "ANNUAL_LIMIT_REACHED"})
 #: States whose approved amounts count against limits and deductibles.
@@ -109,12 +99,8 @@ class Assessment:
     claim_codes: list[str]
 
     def eob(self) -> dict[str, Any]:
-        """Explanation of benefits as JSON the customer's app renders."""
+        """Explanation of benefits as stored: amounts and codes (``reasons.eob_summary`` words them per locale)."""
         claimed = sum((ln.claimed for ln in self.lines), ZERO)
-        sentences = [REASONS[c] for c in self.claim_codes]
-        for ln in self.lines:
-            for c in ln.codes:
-                sentences.append(f"{ln.item_code}: {REASONS[c]}")
         return {
             "claimed": str(claimed),
             "payable": str(self.payable),
@@ -127,7 +113,7 @@ class Assessment:
                  "payable": str(ln.payable), "codes": list(ln.codes)}
                 for ln in self.lines
             ],
-            "summary": sentences or ["Your claim is covered in full after deductible and co-payment."],
+            "claimCodes": list(self.claim_codes),
         }
 
 

@@ -21,6 +21,7 @@ from core.errors import InvalidTransitionError, NotFoundError, ValidationError
 from ledger import service as ledger
 from ledger.contract import RecordKind
 from resolvers.claims.models import Claim, ClaimDocument, DocumentKind, DocumentRequest
+from resolvers.claims.reasons import Reason, ReasonCode
 from resolvers.claims.scoping import claim_visible
 from resolvers.claims.states import OPEN_FOR_DOCUMENTS, record_event
 from resolvers.claims.storage import StoredObject
@@ -116,8 +117,8 @@ def attach_document(
             DocumentRequest.claim_id == claim.id, DocumentRequest.kind == kind,
             DocumentRequest.fulfilled_by_id.is_(None))):
         req.fulfilled_by_id = doc.id
-    record_event(session, claim, actor=principal, kind="document", reason=f"{kind.value} uploaded ({stored.size} bytes)",
-                 at=now)
+    record_event(session, claim, actor=principal, kind="document", at=now,
+                 reason=Reason(ReasonCode.DOCUMENT_UPLOADED, {"kind": kind, "size": stored.size}))
     claim.updated_at = now  # bumps the version: a stale decision made without this document fails
     session.flush()
     return doc
@@ -145,7 +146,7 @@ def request_document(
                           requested_by=principal.subject)
     session.add(row)
     record_event(session, claim, actor=principal, kind="document_requested",
-                 reason=f"{kind.value} due {due_on.isoformat()}")
+                 reason=Reason(ReasonCode.DOCUMENT_REQUESTED, {"kind": kind, "dueOn": due_on}))
     session.flush()
     return row
 
@@ -166,6 +167,6 @@ def record_original(
     doc.original_tracking = (tracking or "").strip()[:64] or None
     claim = session.get_one(Claim, doc.claim_id)
     record_event(session, claim, actor=principal, kind="original_received",
-                 reason=f"paper original of {doc.kind.value} received {received_on.isoformat()}")
+                 reason=Reason(ReasonCode.ORIGINAL_RECEIVED, {"kind": doc.kind, "receivedOn": received_on}))
     session.flush()
     return doc

@@ -38,22 +38,22 @@ class FastClaimConfig:
 
 def ineligibility(claim: Claim, *, config: FastClaimConfig, item_count: int, items_total: Decimal,
                   has_invoice: bool) -> list[str]:
-    """Why ``claim`` may not take the fast path (empty: it may)."""
+    """Codes of why ``claim`` may not take the fast path (empty: it may)."""
     why: list[str] = []
     if not config.enabled:
-        why.append("fast-claim is switched off")
+        why.append("FAST_CLAIM_OFF")
     if claim.risk_level is not RiskLevel.LOW:
-        why.append(f"risk level {claim.risk_level.value if claim.risk_level else 'unknown'}")
+        why.append("RISK_NOT_LOW")
     if claim.claimed_amount > config.max_amount:
-        why.append(f"amount {claim.claimed_amount} above the fast-claim limit {config.max_amount}")
+        why.append("AMOUNT_OVER_LIMIT")
     if item_count == 0:
-        why.append("no structured invoice data")
+        why.append("NO_LINE_ITEMS")
     elif item_count > config.max_items:
-        why.append(f"{item_count} line items, more than {config.max_items}")
+        why.append("TOO_MANY_LINE_ITEMS")
     if items_total != claim.claimed_amount:
-        why.append("line items do not add up to the claimed amount")
+        why.append("ITEMS_DO_NOT_ADD_UP")
     if not has_invoice and claim.channel is not ClaimChannel.DIRECT_BILLING:
-        why.append("no invoice uploaded")
+        why.append("NO_INVOICE")
     if claim.duplicate_of_id is not None:
-        why.append("possible duplicate of another claim")
+        why.append("POSSIBLE_DUPLICATE")
     return why

@@ -132,7 +132,9 @@ class Claim(IdPk, Versioned, Timestamped, Base):
     risk_hints: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
     rules_version: Mapped[str | None] = mapped_column(String(40))
     fast_track: Mapped[bool] = mapped_column(Boolean, default=False)
-    decision_reason: Mapped[str | None] = mapped_column(Text)
+    #: Why the claim was decided: a ``reasons.ReasonCode`` and its parameters (rendered per role, never prose).
+    decision_reason_code: Mapped[str | None] = mapped_column(String(40))
+    decision_reason_params: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     eob: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     partner_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("partner.id"), index=True)
     signed_record_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("signed_record.id"), unique=True)
@@ -170,7 +172,9 @@ class ClaimEvent(IdPk, Base):
     kind: Mapped[str] = mapped_column(String(40))
     from_state: Mapped[str | None] = mapped_column(String(32))
     to_state: Mapped[str | None] = mapped_column(String(32))
-    reason: Mapped[str] = mapped_column(Text, default="")
+    #: Why: a ``reasons.ReasonCode`` and its parameters (rendered per role, never prose).
+    reason_code: Mapped[str] = mapped_column(String(40))
+    reason_params: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
 
 
 class ClaimDocument(IdPk, Timestamped, Base):

@@ -29,6 +29,9 @@ from core.errors import (
     ValidationError,
 )
 from core.events import emit
+from partners import assignments
+from partners.errors import RecordRejected, RejectCode
+from partners.models import AssignmentKind
 from resolvers.claims import adjudication, documents, payments
 from resolvers.claims.fastclaim import FastClaimConfig, ineligibility
 from resolvers.claims.models import (
@@ -42,6 +45,7 @@ from resolvers.claims.models import (
     LineItemSource,
     RiskLevel,
 )
+from resolvers.claims.reasons import Reason, ReasonCode
 from resolvers.claims.risk.profile import risk_profile
 from resolvers.claims.risk.scoring import ClaimFacts, RiskThresholds, assess_risk
 from resolvers.claims.scoping import claim_visible
@@ -203,10 +207,10 @@ def report_claim(
     session.add(claim)
     session.flush()
     record_event(session, claim, actor=principal, kind="reported", to_state=ClaimState.DRAFT, at=now,
-                 reason=f"reported via {channel.value}")
+                 reason=Reason(ReasonCode.REPORTED, {"channel": channel}))
     if duplicate is not None:
         record_event(session, claim, actor=principal, kind="duplicate_suspected", at=now,
-                     reason=f"overlaps claim {duplicate.number} (same insured, hospital and dates)")
+                     reason=Reason(ReasonCode.POSSIBLE_DUPLICATE, {"duplicateOf": duplicate.number}))
     if clean_items:
         _store_items(session, claim, clean_items, _source_for(principal, channel))
     session.flush()
@@ -247,7 +251,7 @@ def set_line_items(
         raise ConflictError("invoice data was entered already", field="items", code="ITEMS_ALREADY_ENTERED")
     _store_items(session, claim, _validate_items(items, claim.claimed_amount), source)
     record_event(session, claim, actor=principal, kind="invoice_data", at=now,
-                 reason=f"{len(items)} line items from {source.value}")
+                 reason=Reason(ReasonCode.LINE_ITEMS_ENTERED, {"count": len(items), "source": source}))
     claim.updated_at = now
     session.flush()
     return claim
@@ -302,20 +306,25 @@ def _assess_risk(session: Session, claim: Claim, items: Sequence[ClaimLineItem],
     claim.rules_version = result.rules_version
 
 
+def _decide(claim: Claim, reason: Reason, now: dt.datetime) -> None:
+    claim.decided_at = now
+    claim.decision_reason_code = reason.code.value
+    claim.decision_reason_params = reason.stored_params()
+
+
 def _apply(session: Session, claim: Claim, items: Sequence[ClaimLineItem],
-           result: adjudication.Assessment, *, actor: Principal, reason: str, now: dt.datetime) -> None:
+           result: adjudication.Assessment, *, actor: Principal, reason: Reason, now: dt.datetime) -> None:
     for item, line in zip(items, result.lines, strict=True):
         item.approved_amount = line.payable
         item.reason_code = line.rejection or (line.codes[0] if line.codes else None)
     claim.approved_amount = result.payable
     claim.deductible_applied = result.deductible
     claim.eob = result.eob()
-    claim.decided_at = now
-    claim.decision_reason = reason
+    _decide(claim, reason, now)
     transition(session, claim, result.state, actor=actor, reason=reason, at=now)
 
 
-def _route(session: Session, claim: Claim, target: ClaimState, reason: str, now: dt.datetime) -> None:
+def _route(session: Session, claim: Claim, target: ClaimState, reason: Reason, now: dt.datetime) -> None:
     days = SLA_DAYS.get(target)
     claim.sla_due_at = now + dt.timedelta(days=days) if days else None
     transition(session, claim, target, actor=SYSTEM, reason=reason, at=now)
@@ -335,46 +344,46 @@ def submit_claim(
     extra = extra or {}
     claim = get_claim(session, principal=principal, claim_id=claim_id, lock=True)
     _check_version(claim, expected_version)
-    transition(session, claim, ClaimState.SUBMITTED, actor=principal, reason="submitted by the claimant", at=now)
+    transition(session, claim, ClaimState.SUBMITTED, actor=principal, reason=Reason(ReasonCode.SUBMITTED), at=now)
     claim.submitted_at = now
     items = _items(session, claim.id)
     policy = policy_service.get_policy(session, principal=SYSTEM, policy_id=claim.policy_id)
     _assess_risk(session, claim, items, policy.period_start, today, extra, consortium)
     fired = [h["code"] for h in claim.risk_hints if h["source"] == "rule"]
-    record_event(session, claim, actor=SYSTEM, kind="risk", at=now,
-                 reason=f"risk {claim.risk_level.value if claim.risk_level else '?'} score {claim.risk_score}; "
-                        f"rules {', '.join(fired) or 'none'} (version {claim.rules_version})")
+    record_event(session, claim, actor=SYSTEM, kind="risk", at=now, reason=Reason(ReasonCode.RISK_ASSESSED, {
+        "level": claim.risk_level, "score": claim.risk_score, "rules": fired, "rulesVersion": claim.rules_version}))
     if claim.risk_level is RiskLevel.HIGH:
-        _route(session, claim, ClaimState.INVESTIGATING, f"high risk: {', '.join(fired) or 'model score'}", now)
+        _route(session, claim, ClaimState.INVESTIGATING,
+               Reason(ReasonCode.ROUTED_TO_INVESTIGATION, {"rules": fired or ["MODEL_SCORE"]}), now)
         return claim
     has_invoice = _has_invoice(session, claim.id)
     if not has_invoice and claim.channel is not ClaimChannel.DIRECT_BILLING:
         documents.request_document(session, principal=SYSTEM, claim_id=claim.id, kind=DocumentKind.INVOICE,
                                    due_on=today + dt.timedelta(days=DOCUMENT_DUE_DAYS),
                                    note="please upload the hospital invoice", today=today)
-        _route(session, claim, ClaimState.DOCUMENTS_PENDING, "invoice missing", now)
+        _route(session, claim, ClaimState.DOCUMENTS_PENDING,
+               Reason(ReasonCode.ROUTED_TO_DOCUMENTS, {"kind": DocumentKind.INVOICE}), now)
         return claim
     why = ineligibility(claim, config=FastClaimConfig.from_extra(extra), item_count=len(items),
                         items_total=sum((i.amount for i in items), Decimal(0)), has_invoice=has_invoice)
     if why:
         claim.fast_track = False
-        _route(session, claim, ClaimState.UNDER_REVIEW, "not fast-claim: " + "; ".join(why), now)
+        _route(session, claim, ClaimState.UNDER_REVIEW, Reason(ReasonCode.ROUTED_TO_REVIEW, {"blockers": why}), now)
         return claim
     result = adjudication.assess(adjudication.coverage_context(session, claim=claim), event_date=claim.event_date,
                                  diagnosis=claim.diagnosis_code, lines=adjudication.lines_of(items))
     if result.state is not ClaimState.APPROVED:
         _route(session, claim, ClaimState.UNDER_REVIEW,
-               f"fast-claim calculation gave {result.state.value}; a person decides", now)
+               Reason(ReasonCode.ROUTED_TO_REVIEW, {"blockers": [f"CALCULATED_{result.state.name}"]}), now)
         return claim
     claim.fast_track = True
     _apply(session, claim, items, result, actor=SYSTEM, now=now,
-           reason=f"fast-claim: low risk, amount {claim.claimed_amount} within limit, complete invoice data")
+           reason=Reason(ReasonCode.FAST_CLAIM_APPROVED, {"payable": result.payable}))
     if result.payable > 0:
         payments.pay_claim(session, principal=SYSTEM, claim_id=claim.id, idempotency_key=f"fast-{claim.number}",
                            now=now)
     else:  # covered, but the deductible still open this year absorbs all of it
-        transition(session, claim, ClaimState.CLOSED, actor=SYSTEM, at=now,
-                   reason="approved with nothing payable: the annual deductible absorbs the amount")
+        transition(session, claim, ClaimState.CLOSED, actor=SYSTEM, at=now, reason=Reason(ReasonCode.NOTHING_PAYABLE))
     session.flush()
     return claim
 
@@ -393,9 +402,8 @@ def adjudicate_claim(
         raise ValidationError("the claim has no invoice data to assess", field="claimId", code="NO_ITEMS")
     result = adjudication.assess(adjudication.coverage_context(session, claim=claim), event_date=claim.event_date,
                                  diagnosis=claim.diagnosis_code, lines=adjudication.lines_of(items))
-    reason = f"adjudicated by {principal.subject}: {result.state.value}, payable {result.payable}"
-    if note.strip():
-        reason += f" — {note.strip()[:500]}"
+    reason = Reason(ReasonCode.ADJUDICATED, {"actor": principal.subject, "outcome": result.state,
+                                             "payable": result.payable, "note": note.strip()[:500] or None})
     _apply(session, claim, items, result, actor=principal, reason=reason, now=now)
     session.flush()
     return claim
@@ -408,17 +416,20 @@ def transition_claim(
     """A manual move (review, investigate, close, reopen); decisions go through adjudicate_claim."""
     if to in (ClaimState.APPROVED, ClaimState.PARTIALLY_APPROVED, ClaimState.PAID, ClaimState.SUBMITTED):
         raise InvalidTransitionError(f"{to.value} is reached by its own action, not set by hand", field="to")
+    note = reason.strip()[:2000]
+    if not note:
+        raise ValidationError("every transition needs a reason", field="reason", code="REASON_REQUIRED")
     claim = get_claim(session, principal=principal, claim_id=claim_id, lock=True)
     _check_version(claim, expected_version)
+    why = Reason(ReasonCode.MOVED_BY_STAFF, {"to": to, "note": note})  # the typed reason is for staff only
     if to is ClaimState.REJECTED:
         claim.approved_amount = Decimal(0)
-        claim.decided_at = now
-        claim.decision_reason = reason.strip()
+        _decide(claim, why, now)
         claim.eob = {"claimed": str(claim.claimed_amount), "payable": "0", "outcome": "rejected",
-                     "lines": [], "summary": [reason.strip()]}
+                     "lines": [], "claimCodes": ["REJECTED_AFTER_REVIEW"]}
     days = SLA_DAYS.get(to)
     claim.sla_due_at = now + dt.timedelta(days=days) if days else claim.sla_due_at
-    transition(session, claim, to, actor=principal, reason=reason, at=now)
+    transition(session, claim, to, actor=principal, reason=why, at=now)
     session.flush()
     return claim
 
@@ -477,6 +488,11 @@ def bill_from_message(message: Any) -> VerifiedBill:
         raise ValidationError("not a HospitalBill message", field="typedData.message", code="MALFORMED") from exc
 
 
+def _not_authorised() -> RecordRejected:
+    return RecordRejected(RejectCode.NOT_ASSIGNED, "no direct-billing authorisation covers this case reference "
+                          "on the admission date", field="typedData.message.caseReference")
+
+
 def direct_bill(
     session: Session, *, principal: Principal, message: Any, verify: Callable[[], Any], admission_date: dt.date,
     discharge_date: dt.date, diagnosis_code: str, items: Sequence[LineItemSpec], hospital_name: str,
@@ -489,13 +505,21 @@ def direct_bill(
     message, so a refusal stores nothing; then ``verify()`` (the partners domain's
     signed-record verification) stores the signed record, and its verified fields must
     equal the pre-checked ones.
+
+    The authorisation is checked before anything about the policy, and "not assigned",
+    "no such policy" and "not in force on the admission date" are one refusal
+    (NOT_ASSIGNED, same field and message): a hospital learns nothing about policies it
+    holds no assignment for.
     """
     if principal.role is not Role.PARTNER or principal.partner_id is None:
         raise ForbiddenError("only the billing hospital submits its bill", code="FORBIDDEN")
     pre = bill_from_message(message)
+    if not assignments.is_assigned(session, partner_id=principal.partner_id, kind=AssignmentKind.HOSPITAL_BILL,
+                                   case_reference=pre.case_reference):
+        raise _not_authorised()
     policy = session.scalar(select(Policy).where(Policy.number == pre.case_reference))
     if policy is None:
-        raise NotFoundError("the bill's case reference names no policy", field="typedData.message.caseReference")
+        raise _not_authorised()
     if items_commitment(items) != pre.items_commitment:
         raise ValidationError("line items do not match the signed itemsCommitment", field="items",
                               code="ITEMS_MISMATCH")
@@ -506,8 +530,7 @@ def direct_bill(
         raise ValidationError("admission/discharge dates are not plausible", field="dischargeDate",
                               code="DATE_IN_FUTURE" if discharge_date > today else "INVALID")
     if not _policy_in_force(policy, admission_date):
-        raise InvalidTransitionError(f"the policy was not in force on {admission_date.isoformat()}",
-                                     field="typedData.message.caseReference", code="POLICY_NOT_IN_FORCE")
+        raise _not_authorised()
     bill = verified_bill(verify())
     if bill.partner_id != principal.partner_id or bill.items_commitment != pre.items_commitment \
             or bill.amount_fen != pre.amount_fen or bill.case_reference != pre.case_reference:
@@ -521,7 +544,7 @@ def direct_bill(
     )
     claim.signed_record_id = bill.signed_record_id
     record_event(session, claim, actor=principal, kind="signed_bill", at=now,
-                 reason=f"hospital bill {bill.bill_number} verified (EIP-712), {claimed}")
+                 reason=Reason(ReasonCode.SIGNED_BILL_VERIFIED, {"billNumber": bill.bill_number, "amount": claimed}))
     session.flush()
     return submit_claim(session, principal=principal, claim_id=claim.id, expected_version=None, today=today,
                         now=now, extra=extra, consortium=consortium)

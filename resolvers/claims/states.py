@@ -1,8 +1,12 @@
 """The claim state machine: every legal move in one table, applied by one function.
 
+Every move and event carries a :class:`~resolvers.claims.reasons.Reason` (a code and its
+parameters), never prose; ``reasons.render_reason`` words it for each reader.
+
 Example::
 
-    transition(session, claim, ClaimState.UNDER_REVIEW, actor=principal, reason="amount over fast-claim limit")
+    transition(session, claim, ClaimState.UNDER_REVIEW, actor=principal,
+               reason=Reason(ReasonCode.ROUTED_TO_REVIEW, {"blockers": ["AMOUNT_OVER_LIMIT"]}))
 """
 
 from __future__ import annotations
@@ -13,9 +17,10 @@ from sqlalchemy.orm import Session
 
 from core.auth import Principal
 from core.db import utcnow
-from core.errors import InvalidTransitionError, ValidationError
+from core.errors import InvalidTransitionError
 from core.events import emit
 from resolvers.claims.models import Claim, ClaimEvent, ClaimState
+from resolvers.claims.reasons import Reason
 
 __all__ = ["DECIDED", "OPEN_FOR_DOCUMENTS", "TRANSITIONS", "allowed", "record_event", "transition"]
 
@@ -49,21 +54,22 @@ def allowed(current: ClaimState, target: ClaimState) -> bool:
 
 
 def record_event(
-    session: Session, claim: Claim, *, actor: Principal, kind: str, reason: str = "",
+    session: Session, claim: Claim, *, actor: Principal, kind: str, reason: Reason,
     from_state: ClaimState | None = None, to_state: ClaimState | None = None, at: dt.datetime | None = None,
 ) -> ClaimEvent:
     """Append one entry to the claim's timeline."""
     row = ClaimEvent(
         claim_id=claim.id, at=at or utcnow(), actor=actor.subject, role=actor.role.value if actor.role else None,
         kind=kind, from_state=from_state.value if from_state else None,
-        to_state=to_state.value if to_state else None, reason=reason[:2000],
+        to_state=to_state.value if to_state else None, reason_code=reason.code.value,
+        reason_params=reason.stored_params(),
     )
     session.add(row)
     return row
 
 
 def transition(
-    session: Session, claim: Claim, target: ClaimState, *, actor: Principal, reason: str,
+    session: Session, claim: Claim, target: ClaimState, *, actor: Principal, reason: Reason,
     at: dt.datetime | None = None,
 ) -> Claim:
     """Move ``claim`` to ``target`` if the table allows it, recording who and why."""
@@ -72,9 +78,6 @@ def transition(
         raise InvalidTransitionError(f"a {current.value} claim cannot become {target.value}", field="state")
     if current is S.APPROVED and target is S.CLOSED and (claim.approved_amount or 0) > claim.paid_amount:
         raise InvalidTransitionError("an approved claim with money owed is paid, not closed", field="state")
-    reason = reason.strip()
-    if not reason:
-        raise ValidationError("every transition needs a reason", field="reason", code="REASON_REQUIRED")
     claim.state = target
     record_event(session, claim, actor=actor, kind="transition", reason=reason, from_state=current,
                  to_state=target, at=at)
