@@ -76,3 +76,39 @@ def test_signed_hospital_bill_is_settled_with_the_hospital(gql: Any, session_fac
     seen = gql(Role.CUSTOMER, customer_id=customer_id)(MINE)["claims"]["edges"]
     assert [e["node"]["number"] for e in seen] == [claim["number"]]
     assert seen[0]["node"]["state"] == "PAID"
+
+
+NOT_ASSIGNED = {"field": "typedData.message.caseReference", "code": "NOT_ASSIGNED",
+                "message": "no direct-billing authorisation covers this case reference on the admission date"}
+
+
+def test_a_hospital_learns_nothing_about_policies_it_is_not_assigned_to(gql: Any, session_factory: Any) -> None:
+    """Unassigned, unknown and not-in-force policy numbers get one answer, and nothing is stored."""
+    from sqlalchemy import func, select
+
+    from partners.models import SignedRecord, SignerNonce
+    from resolvers.claims.models import Claim
+
+    with transaction(session_factory) as s:
+        in_force = make_claim_policy(s, code="ORA1")
+        not_yet = make_claim_policy(s, code="ORA2", issued_days_ago=1)  # starts after the admission date
+        assigned_not_yet = make_claim_policy(s, code="ORA3", issued_days_ago=1)
+        hospital = make_partner(s, kind=PartnerKind.HOSPITAL)
+        _key, account = make_key(s, hospital)
+        make_assignment(s, hospital, kind=AssignmentKind.HOSPITAL_BILL, case_reference=assigned_not_yet.number)
+        hospital_id = hospital.id
+    partner = gql(Role.PARTNER, partner_id=hospital_id)
+    answers = {}
+    for label, number in [("unknown", "POL-DOES-NOT-EXIST"), ("not assigned", in_force.number),
+                          ("not assigned, not in force", not_yet.number),
+                          ("assigned, not in force", assigned_not_yet.number)]:
+        msg = bill_message(type("A", (), {"case_reference": number})(), account.address,  # type: ignore[arg-type]
+                           amountFen=180050, itemsCommitment=items_commitment(ITEMS))
+        typed, signature = sign(account, "HospitalBill", msg)
+        out = partner(DIRECT, {"input": _input(typed, signature, ITEMS)})["submitDirectBill"]
+        answers[label] = (out["claim"], out["errors"])
+    assert answers == {label: (None, [NOT_ASSIGNED]) for label in answers}
+    with session_factory() as s:
+        assert s.scalar(select(func.count(SignedRecord.id))) == 0
+        assert s.scalar(select(func.count(SignerNonce.signer))) == 0
+        assert s.scalar(select(func.count(Claim.id))) == 0

@@ -112,3 +112,37 @@ def test_queue_plan_answers_exactly_like_normal_execution(gql: Any, http: Any, q
     assert fast.content == normal.content
     stats = fastexec.plan_stats(http.app.state.schema)
     assert stats["compiled"] == 1 and stats["fast"] == 1 and stats["bail"] == 0
+
+
+MINE = """
+query Mine {
+  claims(first: 20) {
+    edges { node { number state decisionReasonCode decisionReason explanationOfBenefits
+                   timeline { at kind toState reasonCode reason } payments { amount payeeKind } } }
+  }
+}
+"""
+
+
+def test_a_customers_reasons_through_the_plan_follow_role_and_language(gql: Any, http: Any, queue: None,
+                                                                       session_factory: Any) -> None:
+    """Reasons are rendered per request: the plan compiled in Chinese answers English like normal execution."""
+    from sqlalchemy import select
+
+    from resolvers.claims.models import Claim
+
+    with session_factory() as s:
+        customer_id = s.scalar(select(Claim.customer_id).where(Claim.fast_track.is_(True)).limit(1))
+    me = gql(Role.CUSTOMER, customer_id=customer_id)
+    zh = me.post(MINE, None)
+    zh_plan = me.post(MINE, None)
+    en_plan = me.post(MINE, None, **{"accept-language": "en-US,en;q=0.9"})
+    en = me.post(MINE + "\n", None, **{"accept-language": "en-US,en;q=0.9"})  # another document: runs normally
+    assert zh.status_code == en.status_code == 200 and "errors" not in zh.json(), zh.json()
+    assert zh_plan.content == zh.content and en_plan.content == en.content and en.content != zh.content
+    node = en.json()["data"]["claims"]["edges"][0]["node"]
+    assert node["decisionReasonCode"] == "FAST_CLAIM_APPROVED" and node["decisionReason"].startswith("Approved by fast")
+    assert [e["reason"] for e in node["timeline"] if e["reasonCode"] == "PAID"] == ["Paid 270.00 to the insured."]
+    assert zh.json()["data"]["claims"]["edges"][0]["node"]["explanationOfBenefits"]["summary"][0].startswith("BED-01")
+    stats = fastexec.plan_stats(http.app.state.schema)
+    assert stats["fast"] >= 2 and stats["bail"] == 0
