@@ -11,6 +11,7 @@ import threading
 from collections import Counter
 from collections.abc import Callable
 from decimal import Decimal
+from functools import partial
 from typing import Any
 
 import pytest
@@ -99,7 +100,7 @@ def test_a_key_that_paid_one_claim_is_refused_for_another(session_factory: Any) 
 
 def test_parallel_payouts_with_different_keys_pay_once(session_factory: Any) -> None:
     (claim_id,) = _approved(session_factory)
-    results = _at_once([lambda i=i: _pay(session_factory, claim_id, f"parallel-{i:04d}") for i in range(8)])
+    results = _at_once([partial(_pay, session_factory, claim_id, f"parallel-{i:04d}") for i in range(8)])
     outcomes = Counter("paid" if isinstance(r, Payment) else _outcome(r) for r in results)
     assert outcomes == {"paid": 1, "ALREADY_PAID": 7}, results
     assert _paid(session_factory, claim_id) == (ClaimState.PAID, Decimal("6750.00"), 1)
@@ -107,7 +108,7 @@ def test_parallel_payouts_with_different_keys_pay_once(session_factory: Any) -> 
 
 def test_concurrent_retries_with_one_key_all_get_the_one_payment(session_factory: Any) -> None:
     (claim_id,) = _approved(session_factory)
-    results = _at_once([lambda: _pay(session_factory, claim_id, "same-key-retried")] * RETRIES)
+    results = _at_once([partial(_pay, session_factory, claim_id, "same-key-retried")] * RETRIES)
     outcomes = Counter(_outcome(r) for r in results)
     assert len(outcomes) == 1 and next(iter(outcomes)).startswith("payment:"), outcomes
     assert _paid(session_factory, claim_id) == (ClaimState.PAID, Decimal("6750.00"), 1)
@@ -118,7 +119,7 @@ def test_one_key_sent_for_several_claims_at_once_pays_one_and_leaves_the_others_
     claims = _approved(session_factory, 4)
     for round_ in range(3):  # several rounds: the race windows differ from run to run
         key = f"contested-key-{round_}"
-        results = _at_once([lambda c=c, k=key: _pay(session_factory, c, k) for c in claims])
+        results = _at_once([partial(_pay, session_factory, c, key) for c in claims])
         outcomes = [_outcome(r) for r in results]
         winners = [c for c, r in zip(claims, results, strict=True) if isinstance(r, Payment)]
         assert len(winners) == 1 and sorted(outcomes).count("IDEMPOTENCY_KEY_REUSED") == len(claims) - 1, outcomes

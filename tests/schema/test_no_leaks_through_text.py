@@ -366,8 +366,10 @@ def _alias(calls: list[str]) -> Iterator[tuple[str, list[str]]]:
 
 
 def _field_of(schema: GraphQLSchema, call: str) -> GraphQLField:
-    assert schema.query_type is not None
-    return schema.query_type.fields[re.match(r"\w+", call)[0]]  # type: ignore[index]
+    name = re.match(r"\w+", call)
+    assert schema.query_type is not None and name is not None
+    found: GraphQLField = schema.query_type.fields[name[0]]
+    return found
 
 
 def _post(client: Any, doc: str, locale: str, other_locale: str | None) -> tuple[dict[str, Any], dict[str, Any] | None]:
