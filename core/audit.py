@@ -121,9 +121,25 @@ class AuditEntry(Base):
     detail: Mapped[str | None] = mapped_column(Text)
 
 
+_SAFE_INT = 2**53 - 1
+
+
+def _json_safe(value: Any) -> Any:
+    """Integers beyond JSON's exact range (RFC 8785 refuses them) as decimal strings."""
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, int) and abs(value) > _SAFE_INT:
+        return str(value)
+    if isinstance(value, dict):
+        return {k: _json_safe(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_json_safe(v) for v in value]
+    return value
+
+
 def digest_input(payload: Any, *, key: AuditKey | None = None) -> str:
     """HMAC-SHA256 (audit key) over the RFC 8785 canonical JSON of a mutation's input, hex."""
-    canonical = rfc8785.dumps(json.loads(json.dumps(payload, default=str)))
+    canonical = rfc8785.dumps(_json_safe(json.loads(json.dumps(payload, default=str))))
     return hmac.new((key or current_audit_key()).key, canonical, hashlib.sha256).hexdigest()
 
 

@@ -20,12 +20,15 @@ from ledger import service as ledger_service
 from ledger.contract import RecordKind
 from ledger.models import AnchorBatch as BatchRow
 from ledger.models import LedgerRecord as RecordRow
+from ledger.models import RecordStatus
 from schema.context import Context
 from schema.errors import UserError, run_mutation
 from schema.loaders import BatchLoader
 from schema.permissions import access, allow
 from schema.relay import page_size
 
+LedgerRecordStatus = strawberry.enum(RecordStatus, name="LedgerRecordStatus",
+                                     description="Where a record stands: pending, anchored or erased.")
 LEDGER_READERS = frozenset({Role.AUDITOR.value, Role.ADMIN.value, Role.MANAGER.value})
 
 
@@ -68,13 +71,13 @@ class LedgerRecord:
     id: int
     kind: str
     commitment: str
-    status: str
+    status: LedgerRecordStatus  # type: ignore[valid-type]
     created_at: dt.datetime
     erased_at: dt.datetime | None
 
     @classmethod
     def from_row(cls, row: RecordRow) -> LedgerRecord:
-        return cls(id=row.id, kind=_kind_name(row.kind), commitment=row.commitment, status=row.status.value,
+        return cls(id=row.id, kind=_kind_name(row.kind), commitment=row.commitment, status=row.status,
                    created_at=row.created_at, erased_at=row.erased_at)
 
     @strawberry.field(description="Self-contained proof bundle (status pending, anchored or erased).")
@@ -117,7 +120,7 @@ class LedgerQuery:
     @strawberry.field(description="Ledger records after an id, oldest first (max page size 100).",
                       metadata=allow(LEDGER_READERS))
     def ledger_records(self, info: Info[Context, Any], after_id: int = 0, first: int | None = None,
-                       status: str | None = None) -> list[LedgerRecord]:
+                       status: LedgerRecordStatus | None = None) -> list[LedgerRecord]:  # type: ignore[valid-type]
         ctx: Context = info.context
         stmt = select(RecordRow).where(RecordRow.id > after_id).order_by(RecordRow.id)
         if status is not None:

@@ -18,6 +18,7 @@ __all__ = ["Edge", "PageInfo", "decode_global_id", "encode_global_id", "keyset_e
            "parse_global_id"]
 
 T = TypeVar("T")
+MAX_ROW_ID = 2**63 - 1
 
 
 def encode_global_id(type_name: str, pk: int) -> str:
@@ -29,9 +30,12 @@ def parse_global_id(value: str, *, field: str = "id") -> tuple[str, int]:
     """The type name and integer key inside a global id; typed error when malformed."""
     try:
         type_name, _, raw = base64.b64decode(value.encode(), validate=True).decode().partition(":")
-        return type_name, int(raw)
+        pk = int(raw)
     except (binascii.Error, ValueError, UnicodeDecodeError) as exc:
         raise ValidationError("malformed id", field=field, code="BAD_ID") from exc
+    if not 0 < pk <= MAX_ROW_ID:  # keys are positive BIGINTs; larger ones overflow the driver
+        raise ValidationError("malformed id", field=field, code="BAD_ID")
+    return type_name, pk
 
 
 def decode_global_id(value: str, expected_type: str, *, field: str = "id") -> int:

@@ -71,7 +71,7 @@ def test_demo_records_are_anchored_and_verifiable(served, runtime: Runtime, tmp_
     data = resp.json()["data"]
     assert data["ledgerStatus"]["outbox"] == 0
     bundle = data["ledgerRecords"][0]["proofBundle"]
-    assert data["ledgerRecords"][0]["status"] == "anchored" and bundle["anchored"] is True
+    assert data["ledgerRecords"][0]["status"] == "ANCHORED" and bundle["anchored"] is True
 
     registry = w3.eth.contract(address=Web3.to_checksum_address(bundle["contract"]), abi=abi())
     assert registry.functions.anchoredAt(bytes.fromhex(bundle["root"][2:])).call() == bundle["blockNumber"]
