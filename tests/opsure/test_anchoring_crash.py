@@ -64,7 +64,7 @@ def test_kill_9_during_anchoring_loses_and_doubles_nothing(runtime: Runtime) -> 
         **os.environ,
         "OPSURE_DATA_DIR": str(settings.data_dir),
         "OPSURE_DATABASE_URL": settings.resolved_database_url,
-        "OPSURE_FIELD_KEY": (FIELD_KEYS.data_key + FIELD_KEYS.index_key).hex(),
+        "OPSURE_FIELD_KEY": FIELD_KEYS.dump(one_line=True),
         "OPSURE_TENANT_KEY": TENANT_KEY.key.hex(),
         "OPSURE_LEDGER": "embedded",
     }
