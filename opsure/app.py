@@ -48,15 +48,15 @@ from strawberry.types.unset import UnsetType
 from core.auth import ANONYMOUS, Principal
 from core.errors import AuthError
 from core.settings import Settings, get_settings
+from opsure.downloads import download_route
 from opsure.graphql_http import MAX_NESTING, GraphQLEndpoint, HttpError, check_document_size, nesting_depth
 from opsure.ledger_host import LedgerHost
 from opsure.logs import request_id_var
 from opsure.metrics import CONTENT_TYPE_LATEST, Metrics
 from opsure.partner_auth import authenticate, token_endpoint, token_revoked
+from opsure.route_guard import guard_routes
 from opsure.runtime import Runtime, open_runtime
 from opsure.trusted_documents import TrustedDocumentError, TrustedDocuments
-from opsure.downloads import download_route
-from opsure.route_guard import guard_routes
 from opsure.uploads import upload_route
 from schema import build_schema
 from schema.context import Context
