@@ -113,6 +113,21 @@ def _thread_loop() -> asyncio.AbstractEventLoop:
     return loop
 
 
+def _drop_leftovers(loop: asyncio.AbstractEventLoop) -> None:
+    """Cancel what an execution left on this thread's loop before its request closes.
+
+    An error that nulls the whole result ends execution while DataLoader batches are still
+    scheduled; run later (by the thread's next request) they would reopen the closed
+    request's session and hold a pooled connection idle in a transaction.
+    """
+    loop.run_until_complete(asyncio.sleep(0))  # scheduled callbacks become tasks
+    leftovers = [t for t in asyncio.all_tasks(loop) if not t.done()]
+    for task in leftovers:
+        task.cancel()
+    if leftovers:
+        loop.run_until_complete(asyncio.gather(*leftovers, return_exceptions=True))
+
+
 class HttpError(Exception):
     """A request refused before GraphQL execution, with its status, code and message."""
 
@@ -266,6 +281,7 @@ class GraphQLEndpoint:
                 )
                 return result
             finally:
+                _drop_leftovers(loop)
                 ctx.close()
 
         try:
