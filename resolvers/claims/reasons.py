@@ -42,7 +42,6 @@ __all__ = [
     "ReasonCode",
     "eob_summary",
     "negotiate_locale",
-    "reason_from",
     "render_reason",
     "wording_for",
 ]
@@ -355,7 +354,3 @@ def negotiate_locale(accept_language: str | None) -> Locale:
             return "en"
     return DEFAULT_LOCALE
 
-
-def reason_from(code: ReasonCode, **params: Any) -> Reason:
-    """Shorthand: ``reason_from(ReasonCode.PAID, seq=1, amount=...)``."""
-    return Reason(code, params)
