@@ -26,7 +26,7 @@ from schema.context import Context
 from schema.errors import UserError, run_mutation
 from schema.fastexec import fast
 from schema.loaders import BatchLoader
-from schema.permissions import PUBLIC, STAFF, access, allow
+from schema.permissions import DOCUMENT_READERS, PUBLIC, STAFF, access, allow
 from schema.policies import Customer, CustomerByIdLoader, Node, Policy
 from schema.relay import Edge, PageInfo, decode_global_id, encode_global_id, page_info, page_size
 
@@ -175,13 +175,18 @@ class ClaimDocument(Node):
     anchored_record: bool = strawberry.field(description="Whether it was committed to the ledger (medical).")
     original_received_on: dt.date | None
     uploaded_at: dt.datetime
+    download_url: str = strawberry.field(
+        metadata=allow(DOCUMENT_READERS),
+        description="Path of the download route (GET with the same bearer token; ETag and ranges).")
 
     @classmethod
     def from_row(cls, r: m.ClaimDocument) -> ClaimDocument:
-        return cls(id=strawberry.ID(encode_global_id("ClaimDocument", r.id)), kind=r.kind, filename=r.filename,
+        doc_id = encode_global_id("ClaimDocument", r.id)
+        return cls(id=strawberry.ID(doc_id), kind=r.kind, filename=r.filename,
                    content_type=r.content_type, size=r.size, sha256=r.sha256,
                    anchored_record=r.ledger_record_id is not None, original_received_on=r.original_received_on,
-                   uploaded_at=r.created_at)
+                   uploaded_at=r.created_at,
+                   download_url=f"/claims/{encode_global_id('Claim', r.claim_id)}/documents/{doc_id}")
 
 
 @strawberry.type(description="A request for a supplementary document.")
@@ -543,11 +548,12 @@ class OriginalReceivedInput:
 class DirectBillInput:
     typed_data: JSON
     signature: str
-    hospital_name: str
     admission_date: dt.date
     discharge_date: dt.date
     diagnosis_code: str
     items: list[LineItemInput] = strawberry.field(description="Must hash to the bill's itemsCommitment.")
+    hospital_name: str | None = strawberry.field(
+        default=None, deprecation_reason="Ignored: the claim carries the hospital's registered name.")
 
 
 @strawberry.type
@@ -687,7 +693,7 @@ class ClaimsMutation:
             return service.direct_bill(
                 s, principal=ctx.principal, message=message or {}, verify=verify, admission_date=input.admission_date,
                 discharge_date=input.discharge_date, diagnosis_code=input.diagnosis_code, items=_specs(input.items),
-                hospital_name=input.hospital_name, today=ctx.today(), now=ctx.now(), extra=ctx.settings.extra,
+                today=ctx.today(), now=ctx.now(), extra=ctx.settings.extra,
                 consortium=shared_risk.consortium_key(ctx.settings.keys_dir))
 
         return _claim_payload(info, "submitDirectBill", input, work)

@@ -30,6 +30,7 @@ from core.errors import (
 )
 from core.events import emit
 from partners import assignments
+from partners import loaders as partner_loaders
 from partners.errors import RecordRejected, RejectCode
 from partners.models import AssignmentKind
 from resolvers.claims import adjudication, documents, payments
@@ -495,7 +496,7 @@ def _not_authorised() -> RecordRejected:
 
 def direct_bill(
     session: Session, *, principal: Principal, message: Any, verify: Callable[[], Any], admission_date: dt.date,
-    discharge_date: dt.date, diagnosis_code: str, items: Sequence[LineItemSpec], hospital_name: str,
+    discharge_date: dt.date, diagnosis_code: str, items: Sequence[LineItemSpec],
     today: dt.date, now: dt.datetime, extra: dict[str, str] | None = None, consortium: Any = None,
 ) -> Claim:
     """Create, assess and settle a claim from a hospital's signed bill; the payee is the hospital.
@@ -536,6 +537,9 @@ def direct_bill(
             or bill.amount_fen != pre.amount_fen or bill.case_reference != pre.case_reference:
         raise ValidationError("the verified bill differs from the submitted one", field="typedData",
                               code="MALFORMED")
+    # The claim names the hospital as registered, never a name the caller chose: duplicate
+    # detection matches on it, so a free name would let a hospital probe other hospitals' claims.
+    hospital_name = partner_loaders.partners_by_id(session, [bill.partner_id])[bill.partner_id].name
     system = Principal(subject=principal.subject, role=Role.ADMIN)  # the hospital may not read policies itself
     claim = report_claim(
         session, principal=system, policy_id=policy.id, event_date=admission_date, admission_date=admission_date,

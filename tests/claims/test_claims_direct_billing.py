@@ -20,7 +20,7 @@ from tests.partner_factories import DOMAIN, bill_message, make_assignment, make_
 
 DIRECT = """
 mutation($input: DirectBillInput!) { submitDirectBill(input: $input) {
-  claim { id number state channel fastTrack approvedAmount payments { amount payeeKind } }
+  claim { id number state channel fastTrack approvedAmount hospital payments { amount payeeKind } }
   errors { field code message } } }"""
 MINE = "{ claims(first: 10) { edges { node { number state channel paidAmount } } } }"
 
@@ -51,7 +51,7 @@ def test_signed_hospital_bill_is_settled_with_the_hospital(gql: Any, session_fac
         hospital = make_partner(s, kind=PartnerKind.HOSPITAL)
         _key, account = make_key(s, hospital)
         make_assignment(s, hospital, kind=AssignmentKind.HOSPITAL_BILL, case_reference=policy.number)
-        hospital_id, customer_id = hospital.id, policy.customer_id
+        hospital_id, customer_id, hospital_name = hospital.id, policy.customer_id, hospital.name
     msg = bill_message(type("A", (), {"case_reference": policy.number})(), account.address,  # type: ignore[arg-type]
                        amountFen=180050, itemsCommitment=items_commitment(ITEMS))
     typed, signature = sign(account, "HospitalBill", msg)
@@ -66,6 +66,8 @@ def test_signed_hospital_bill_is_settled_with_the_hospital(gql: Any, session_fac
     assert out["errors"] == [], out
     claim = out["claim"]
     assert claim["channel"] == "DIRECT_BILLING" and claim["state"] == "PAID" and claim["fastTrack"] is True
+    # the claim names the hospital as registered, not the name the caller typed
+    assert claim["hospital"] == hospital_name != "杭州市第一人民医院"
     # 1800.50 inpatient: deductible 500, 10% co-pay -> 1170.45, paid to the hospital
     assert claim["approvedAmount"] == "1170.45"
     assert claim["payments"] == [{"amount": "1170.45", "payeeKind": "HOSPITAL"}]

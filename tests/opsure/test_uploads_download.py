@@ -125,3 +125,15 @@ def test_content_disposition_is_always_a_safe_header(name: str) -> None:
     fallback = header.split('filename="', 1)[1].split('";', 1)[0]
     assert '"' not in fallback and "\\" not in fallback
     assert unquote(header.split("filename*=UTF-8''", 1)[1]) == safe_filename(name)
+
+
+def test_graphql_gives_the_download_url_to_readers_only(http: Any, stored: tuple[str, dict[str, str]],
+                                                        gql: Any) -> None:
+    url, auth = stored
+    query = "{ claims(first: 1) { edges { node { documents { downloadUrl } } } } }"
+    resp = http.post("/graphql", json={"query": query}, headers=auth)
+    docs = resp.json()["data"]["claims"]["edges"][0]["node"]["documents"]
+    assert docs == [{"downloadUrl": url}]
+    assert http.get(docs[0]["downloadUrl"], headers=auth).content == DOCUMENT
+    refused = gql(Role.AGENT).post(query).json()
+    assert refused["errors"][0]["extensions"]["code"] == "FORBIDDEN"

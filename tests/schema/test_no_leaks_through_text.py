@@ -155,7 +155,7 @@ def _direct_bill(gql: Any, s_factory: Any) -> int:
     with transaction(s_factory) as s:
         policy = make_claim_policy(s, code="LEAK-C3")
         report(s, policy, days_ago=4, hospital=HOSPITAL_NAME)
-        hospital = make_partner(s, kind=PartnerKind.HOSPITAL)
+        hospital = make_partner(s, kind=PartnerKind.HOSPITAL, name=HOSPITAL_NAME)
         _key, account = make_key(s, hospital)
         assignment = make_assignment(s, hospital, kind=AssignmentKind.HOSPITAL_BILL, case_reference=policy.number)
         hospital_id = hospital.id
@@ -166,7 +166,7 @@ def _direct_bill(gql: Any, s_factory: Any) -> int:
     out = gql(Role.PARTNER, partner_id=hospital_id)(
         "mutation($input: DirectBillInput!) { submitDirectBill(input: $input) { claim { id state duplicateSuspected }"
         " errors { code message } } }",
-        {"input": {"typedData": typed, "signature": signature, "hospitalName": HOSPITAL_NAME,
+        {"input": {"typedData": typed, "signature": signature,
                    "admissionDate": day.isoformat(), "dischargeDate": (day + dt.timedelta(days=3)).isoformat(),
                    "diagnosisCode": "J18.9",
                    "items": [{"itemCode": i.item_code, "category": i.category, "amount": str(i.amount),
