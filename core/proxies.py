@@ -18,7 +18,7 @@ from __future__ import annotations
 import ipaddress
 from collections.abc import Iterable, Sequence
 
-__all__ = ["IPNetwork", "client_address", "parse_networks", "throttle_key"]
+__all__ = ["IPNetwork", "client_address", "in_networks", "parse_networks", "throttle_key"]
 
 IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
@@ -54,6 +54,11 @@ def _address(text: str) -> IPAddress | None:
 
 def _trusted(ip: IPAddress | None, trusted: Sequence[IPNetwork]) -> bool:
     return ip is not None and any(ip.version == n.version and ip in n for n in trusted)
+
+
+def in_networks(address: str, networks: Sequence[IPNetwork]) -> bool:
+    """Whether ``address`` (as :func:`client_address` gives it) lies in one of ``networks``."""
+    return _trusted(_address(address), networks)
 
 
 def client_address(peer: str | None, forwarded_for: Sequence[str], trusted: Sequence[IPNetwork]) -> str:

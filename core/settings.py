@@ -67,6 +67,7 @@ class Settings:
     rpc_rate_per_minute: int = 600  # JSON-RPC requests per client and minute
     rpc_read_processes: int = 1  # processes answering heavy JSON-RPC reads (0: API process threads)
     cors_origins: tuple[str, ...] = ()  # browser origins allowed to call the API
+    metrics_allow: tuple[str, ...] = ("127.0.0.1/32", "::1/128")  # networks that may scrape /metrics
     egress_allow: tuple[str, ...] = ()  # non-public addresses webhooks may reach (CIDR, addr:port, [v6]:port)
     extra: dict[str, str] = field(default_factory=dict)
 
@@ -118,6 +119,7 @@ class Settings:
             rpc_rate_per_minute=_int("OPSURE_RPC_RATE_PER_MINUTE", 600),
             rpc_read_processes=_int("OPSURE_RPC_READ_PROCESSES", 1),
             cors_origins=_list("OPSURE_CORS_ORIGINS"),
+            metrics_allow=_list("OPSURE_METRICS_ALLOW") or ("127.0.0.1/32", "::1/128"),
             egress_allow=_list("OPSURE_EGRESS_ALLOW"),
         )
 

@@ -47,6 +47,7 @@ from strawberry.types.unset import UnsetType
 
 from core.auth import ANONYMOUS, Principal
 from core.errors import AuthError
+from core.proxies import client_address, in_networks, parse_networks
 from core.settings import Settings, get_settings
 from opsure.downloads import download_route
 from opsure.graphql_http import MAX_NESTING, GraphQLEndpoint, HttpError, check_document_size, nesting_depth
@@ -330,7 +331,16 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
             return JSONResponse({"status": "unavailable"}, status_code=503)
         return JSONResponse({"status": "ok"})
 
-    async def metrics_view(_request: Request) -> Response:
+    scrapers = parse_networks(settings.metrics_allow)
+    proxies = parse_networks(settings.trusted_proxies)
+
+    async def metrics_view(request: Request) -> Response:
+        caller = client_address(request.client.host if request.client else None,
+                                request.headers.getlist("x-forwarded-for"), proxies)
+        if not in_networks(caller, scrapers):  # operational detail is for our own scrapers only
+            return JSONResponse({"errors": [{"field": None, "code": "FORBIDDEN",
+                                             "message": "metrics are served to OPSURE_METRICS_ALLOW only"}]},
+                                status_code=403)
         return Response(metrics.render(), media_type=CONTENT_TYPE_LATEST)
 
     ledger = LedgerHost(runtime)

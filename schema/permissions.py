@@ -193,7 +193,8 @@ ROUTE_ACCESS: dict[tuple[str, str], RouteAccess] = {
     ("POST", "/rpc"): _RPC,
     ("POST", "/oauth/token"): RouteAccess(PUBLIC, "the login itself (OAuth2 client credentials of partners)"),
     ("GET", "/healthz"): RouteAccess(PUBLIC, "health for load balancers: a status, nothing else"),
-    ("GET", "/metrics"): RouteAccess(PUBLIC, "Prometheus scrape: request counters by route, no personal data"),
+    ("GET", "/metrics"): RouteAccess(
+        PUBLIC, "Prometheus scrape without a token: answered only to the networks in OPSURE_METRICS_ALLOW"),
     ("POST", "/claims/{claim_id}/documents"): RouteAccess(DOCUMENT_UPLOADERS),
     ("GET", "/claims/{claim_id}/documents/{document_id}"): RouteAccess(DOCUMENT_READERS),
 }
