@@ -24,7 +24,9 @@ from partners.models import Assignment, AssignmentKind, Partner, PartnerKind, Pa
 from partners.scoping import owned_by_caller, require_own
 from partners.service import Page, keyset_page
 
-__all__ = ["PARTNER_KIND_FOR", "create_assignment", "get_assignment", "is_assigned", "list_assignments"]
+# AssignmentKind is part of this service's API (is_assigned takes one): other domains import it from here.
+__all__ = ["PARTNER_KIND_FOR", "AssignmentKind", "create_assignment", "get_assignment", "is_assigned",
+           "list_assignments"]
 
 PARTNER_KIND_FOR: dict[AssignmentKind, PartnerKind] = {
     AssignmentKind.SURVEY: PartnerKind.ASSESSOR_FIRM,

@@ -40,13 +40,14 @@ from core.auth import Principal
 from core.errors import ConflictError, NotFoundError, ValidationError
 from core.events import emit
 from core.keyfiles import secret_file
+from core.roles import INTERNAL
 from ledger import service as ledger
 from ledger.commitments import commit, current_tenant_key, parse_kind
 from ledger.contract import RecordKind
 from partners import ledger_seam, webhooks
 from partners.errors import RecordRejected, RejectCode
 from partners.models import Partner, PartnerKind, PartnerStatus, RiskFlag
-from partners.scoping import STAFF_READERS, is_partner, require_own
+from partners.scoping import is_partner, require_own
 
 __all__ = [
     "LEVELS",
@@ -179,7 +180,7 @@ def publish_flag(
 
 def find_flags(session: Session, *, principal: Principal, blinded_id: str) -> list[RiskFlag]:
     """Every flag on a blinded id (partner insurers and staff), newest first."""
-    if principal.role not in STAFF_READERS:
+    if principal.role not in INTERNAL:
         _insurer(session, principal)
     return list(session.scalars(
         select(RiskFlag).where(RiskFlag.blinded_id == _blinded(blinded_id))

@@ -20,30 +20,13 @@ from strawberry.extensions import (
     QueryDepthLimiter,
 )
 from strawberry.tools import merge_types
-from strawberry.types import Info
 
 from core.errors import DomainError
 from core.settings import Settings
-from resolvers.policies import service as policy_service
-from schema.audit import AuditQuery
-from schema.claims import ClaimsMutation, ClaimsQuery
-from schema.context import Context
+from schema import audit, claims, ledger, partners, policies
 from schema.documents import DocumentStore
 from schema.extensions import AccessControl, CachedDocuments, cost_limit_rule
-from schema.ledger import LedgerMutation, LedgerQuery
-from schema.partners import PartnersMutation, PartnersQuery
-from schema.permissions import AUTHENTICATED, allow
-from schema.policies import (
-    Customer,
-    Node,
-    PoliciesMutation,
-    PoliciesQuery,
-    PoliciesSubscription,
-    Policy,
-    Product,
-    Quote,
-)
-from schema.relay import parse_global_id
+from schema.node import node_query, node_registry
 
 __all__ = ["build_schema"]
 
@@ -67,34 +50,12 @@ class SafeQueryDepthLimiter(QueryDepthLimiter):
         self.validation_rules = [_skip_unknown_fragments(r) for r in self.validation_rules]
 
 
-@strawberry.type
-class NodeQuery:
-    @strawberry.field(
-        description="Any object by its global id (null when absent or not visible).",
-        metadata=allow(AUTHENTICATED),
-    )
-    def node(self, info: Info[Context, Any], id: strawberry.ID) -> Node | None:
-        ctx: Context = info.context
-        type_name, pk = parse_global_id(id)
-        try:
-            if type_name == "Policy":
-                return Policy.from_row(
-                    policy_service.get_policy(ctx.session, principal=ctx.principal, policy_id=pk)
-                )
-            if type_name == "Customer":  # get_customer applies the row scoping
-                return Customer.from_row(
-                    policy_service.get_customer(ctx.session, principal=ctx.principal, customer_id=pk)
-                )
-            if type_name == "Product":
-                return Product.from_row(policy_service.get_product(ctx.session, product_id=pk))
-        except DomainError:
-            return None
-        return None
-
-
-Query = merge_types("Query", (NodeQuery, PoliciesQuery, AuditQuery, LedgerQuery, PartnersQuery, ClaimsQuery))
-Mutation = merge_types("Mutation", (PoliciesMutation, LedgerMutation, PartnersMutation, ClaimsMutation))
-Subscription = merge_types("Subscription", (PoliciesSubscription,))
+NodeQuery = node_query(node_registry(policies.NODES, claims.NODES))
+Query = merge_types("Query", (NodeQuery, policies.PoliciesQuery, audit.AuditQuery, ledger.LedgerQuery,
+                              partners.PartnersQuery, claims.ClaimsQuery))
+Mutation = merge_types("Mutation", (policies.PoliciesMutation, ledger.LedgerMutation, partners.PartnersMutation,
+                                    claims.ClaimsMutation))
+Subscription = merge_types("Subscription", (policies.PoliciesSubscription,))
 
 
 class OpsureSchema(strawberry.Schema):
@@ -141,7 +102,7 @@ def build_schema(settings: Settings) -> strawberry.Schema:
         query=Query,
         mutation=Mutation,
         subscription=Subscription,
-        types=[Policy, Customer, Product, Quote],
+        types=[policies.Policy, policies.Customer, policies.Product, policies.Quote],
         extensions=extensions,
     )
     schema.documents = store

@@ -21,6 +21,7 @@ from strawberry.types import Info
 from core.auth import Role
 from core.egress import EgressPolicy
 from core.errors import DomainError, NotFoundError, ValidationError
+from core.roles import STAFF
 from ledger import service as ledger_service
 from partners import assignments as assignment_service
 from partners import credentials, eip712, keys, ledger_seam, review, risk, signed_records, webhooks
@@ -32,7 +33,7 @@ from partners.scoping import is_partner, require_own
 from schema.context import Context
 from schema.errors import UserError, run_mutation
 from schema.loaders import BatchLoader
-from schema.permissions import PUBLIC, STAFF, access, allow
+from schema.permissions import PUBLIC, access, allow
 from schema.relay import (
     Edge,
     PageInfo,

@@ -7,12 +7,13 @@ never runs and costs nothing per row; the result is cached with the document.
 Example::
 
     @strawberry.type(directives=[])
-    @access(Role.ADJUSTER, Role.MANAGER)            # default for every field of the type
+    @access(ADJUSTERS)                              # default for every field of the type
     class Claim:
         amount: Decimal
         notes: str = strawberry.field(metadata=allow(Role.MANAGER))   # narrower
 
-``PUBLIC`` marks a field anyone (even anonymous) may select; ``AUTHENTICATED`` any role.
+``PUBLIC`` marks a field anyone (even anonymous) may select; the named role sets
+(``AUTHENTICATED``, ``STAFF``, ``CLAIM_READERS`` ...) are defined once in ``core.roles``.
 
 HTTP routes are declared here too, method by method (``ROUTE_ACCESS``): a role set, or
 ``PUBLIC`` with a note saying why the route is open. ``opsure.route_guard`` wraps every route
@@ -37,15 +38,11 @@ from graphql import (
 )
 
 from core.auth import Role
+from core.roles import DOCUMENT_READERS, DOCUMENT_UPLOADERS
 
 __all__ = [
-    "ALL_ROLES",
-    "AUTHENTICATED",
-    "DOCUMENT_READERS",
-    "DOCUMENT_UPLOADERS",
     "PUBLIC",
     "ROUTE_ACCESS",
-    "STAFF",
     "RouteAccess",
     "access",
     "access_rule_for",
@@ -57,12 +54,8 @@ __all__ = [
 
 T = TypeVar("T")
 
+#: Anyone, even anonymous: the wildcard, not a set of roles (the named role sets are in ``core.roles``).
 PUBLIC: frozenset[str] = frozenset({"*"})
-ALL_ROLES: frozenset[str] = frozenset(r.value for r in Role)
-AUTHENTICATED: frozenset[str] = ALL_ROLES
-STAFF: frozenset[str] = frozenset(
-    r.value for r in (Role.AGENT, Role.ADJUSTER, Role.QA, Role.ANALYST, Role.MANAGER, Role.ADMIN)
-)
 _META_KEY = "opsure_roles"
 _TYPE_ATTR = "__opsure_roles__"
 
@@ -171,16 +164,6 @@ class RouteAccess:
     note: str = ""
 
 
-#: Who may add documents to a claim: its reporters (``schema.claims.REPORTERS``) and data
-#: holders (``DATA_HOLDERS``: the customer, the hospital that billed it); row scoping narrows
-#: a customer to own claims and a hospital to the claims it direct-billed. Never a read-only role.
-DOCUMENT_UPLOADERS: frozenset[str] = frozenset(
-    r.value for r in (Role.CUSTOMER, Role.AGENT, Role.ADJUSTER, Role.MANAGER, Role.ADMIN, Role.PARTNER))
-#: Who may read a document's content (medical data): the customer it is about (own claims)
-#: and the roles that decide claims (``schema.claims.ADJUSTERS``). Everyone else sees the
-#: document's metadata through GraphQL at most.
-DOCUMENT_READERS: frozenset[str] = frozenset(r.value for r in (Role.CUSTOMER, Role.ADJUSTER, Role.MANAGER, Role.ADMIN))
-
 _GRAPHQL = RouteAccess(PUBLIC, "GraphQL over HTTP: every field declares its roles (FieldAccessRule)")
 _RPC = RouteAccess(PUBLIC, "Ethereum JSON-RPC of the ledger: auditors verify without a login; reads are bounded")
 
@@ -197,6 +180,8 @@ ROUTE_ACCESS: dict[tuple[str, str], RouteAccess] = {
         PUBLIC, "Prometheus scrape without a token: answered only to the networks in OPSURE_METRICS_ALLOW"),
     ("POST", "/claims/{claim_id}/documents"): RouteAccess(DOCUMENT_UPLOADERS),
     ("GET", "/claims/{claim_id}/documents/{document_id}"): RouteAccess(DOCUMENT_READERS),
+    ("GET", "/graphiql/static/{asset}"): RouteAccess(
+        PUBLIC, "GraphiQL's script and style files (public npm builds, vendored); only with OPSURE_GRAPHIQL on"),
 }
 
 

@@ -1,4 +1,4 @@
-"""Relay plumbing: global ids, page info, connection arguments with a max page size."""
+"""Relay plumbing: the ``Node`` interface, global ids, page info, connection arguments with a max page size."""
 
 from __future__ import annotations
 
@@ -14,8 +14,8 @@ from core.pagination import Page, encode_cursor
 from core.settings import Settings
 from schema.permissions import PUBLIC, access
 
-__all__ = ["Edge", "PageInfo", "decode_global_id", "encode_global_id", "keyset_edges", "page_info", "page_size",
-           "parse_global_id"]
+__all__ = ["Edge", "Node", "PageInfo", "decode_global_id", "encode_global_id", "keyset_edges", "page_info",
+           "page_size", "parse_global_id"]
 
 T = TypeVar("T")
 MAX_ROW_ID = 2**63 - 1
@@ -55,6 +55,12 @@ def page_size(first: int | None, settings: Settings) -> int:
             f"first must be between 0 and {settings.max_page_size}", field="first", code="PAGE_SIZE"
         )
     return first
+
+
+@strawberry.interface(description="An object with a global id (Relay).")
+@access(PUBLIC)
+class Node:
+    id: strawberry.ID
 
 
 @strawberry.type(description="Relay page information.")

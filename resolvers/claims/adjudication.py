@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 
 from resolvers.claims.models import Claim, ClaimLineItem, ClaimState
 from resolvers.policies import loaders as policy_loaders
-from resolvers.policies.models import Policy, PolicyStatus, Product
+from resolvers.policies.service import PolicyStatus
 
 __all__ = ["Assessment", "CoverageContext", "LineResult", "assess", "coverage_context"]
 
@@ -186,8 +186,8 @@ def assess(ctx: CoverageContext, *, event_date: dt.date, diagnosis: str, lines: 
 
 def coverage_context(session: Session, *, claim: Claim) -> CoverageContext:
     """Gather policy, product and this policy year's earlier approvals for ``claim`` (4 queries)."""
-    policy: Policy = policy_loaders.policies_by_id(session, [claim.policy_id])[claim.policy_id]
-    product: Product = policy_loaders.products_by_id(session, [policy.product_id])[policy.product_id]
+    policy = policy_loaders.policies_by_id(session, [claim.policy_id])[claim.policy_id]
+    product = policy_loaders.products_by_id(session, [policy.product_id])[policy.product_id]
     items = policy_loaders.coverage_items_by_product(session, [product.id])[product.id]
     others = (Claim.policy_id == policy.id, Claim.id != claim.id, Claim.state.in_(_USING))
     used_total, used_ded = session.execute(

@@ -16,8 +16,9 @@ import puremagic
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from core.auth import Principal, Role
+from core.auth import Principal
 from core.errors import InvalidTransitionError, NotFoundError, ValidationError
+from core.roles import ORIGINAL_RECEIVERS
 from ledger import service as ledger
 from ledger.contract import RecordKind
 from resolvers.claims.models import Claim, ClaimDocument, DocumentKind, DocumentRequest
@@ -156,7 +157,7 @@ def record_original(
     today: dt.date,
 ) -> ClaimDocument:
     """Note that the paper original of a document arrived by post."""
-    if principal.role not in (Role.ADJUSTER, Role.AGENT, Role.MANAGER, Role.ADMIN):
+    if principal.role not in ORIGINAL_RECEIVERS:
         raise ValidationError("only staff record originals", field="documentId", code="FORBIDDEN")
     doc = session.get(ClaimDocument, document_id)
     if doc is None:

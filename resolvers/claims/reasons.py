@@ -29,7 +29,7 @@ from decimal import Decimal
 from functools import lru_cache
 from typing import Any, Literal
 
-from resolvers.claims.readers import CLAIM_READERS, RISK_READERS, SIGNED_RECORD_READERS, STAFF
+from core.roles import CLAIM_READERS, RISK_READERS, SIGNED_RECORD_READERS, STAFF
 
 __all__ = [
     "BENEFIT_CODES",

@@ -5,16 +5,15 @@ from __future__ import annotations
 from sqlalchemy import ColumnElement, false, true
 
 from core.auth import Principal, Role
+from core.roles import INTERNAL
 from resolvers.claims.models import Claim
 
 __all__ = ["claim_visible", "may_see_claim"]
 
-_ALL = {Role.AGENT, Role.ADJUSTER, Role.QA, Role.ANALYST, Role.MANAGER, Role.ADMIN, Role.AUDITOR}
-
 
 def claim_visible(principal: Principal) -> ColumnElement[bool]:
     """SQL condition: the claims ``principal`` may read (customer: own; hospital: billed by it)."""
-    if principal.role in _ALL:
+    if principal.role in INTERNAL:
         return true()
     if principal.role is Role.CUSTOMER and principal.customer_id is not None:
         return Claim.customer_id == principal.customer_id
@@ -25,7 +24,7 @@ def claim_visible(principal: Principal) -> ColumnElement[bool]:
 
 def may_see_claim(principal: Principal, claim: Claim) -> bool:
     """Python twin of :func:`claim_visible` for a loaded row."""
-    if principal.role in _ALL:
+    if principal.role in INTERNAL:
         return True
     if principal.role is Role.CUSTOMER:
         return principal.customer_id is not None and claim.customer_id == principal.customer_id

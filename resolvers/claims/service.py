@@ -31,8 +31,8 @@ from core.errors import (
 from core.events import emit
 from partners import assignments
 from partners import loaders as partner_loaders
+from partners.assignments import AssignmentKind
 from partners.errors import RecordRejected, RejectCode
-from partners.models import AssignmentKind
 from resolvers.claims import adjudication, documents, payments
 from resolvers.claims.fastclaim import FastClaimConfig, ineligibility
 from resolvers.claims.models import (
@@ -52,7 +52,6 @@ from resolvers.claims.risk.scoring import ClaimFacts, RiskThresholds, assess_ris
 from resolvers.claims.scoping import claim_visible
 from resolvers.claims.states import record_event, transition
 from resolvers.policies import service as policy_service
-from resolvers.policies.models import Policy, PolicyStatus
 from resolvers.policies.underwriting import validate_icd10
 
 __all__ = [
@@ -145,15 +144,6 @@ def _validate_items(items: Sequence[LineItemSpec], claimed: Decimal) -> list[Lin
     return out
 
 
-def _policy_in_force(policy: Policy, day: dt.date) -> bool:
-    if policy.status is PolicyStatus.CANCELLED:
-        return False
-    last = policy.period_end
-    if policy.ended_on is not None and policy.status is not PolicyStatus.EXPIRED:
-        last = min(last, policy.ended_on - dt.timedelta(days=1))
-    return policy.period_start <= day <= last
-
-
 def _find_duplicate(session: Session, *, customer_id: int, hospital: str, start: dt.date, end: dt.date,
                     event_date: dt.date) -> Claim | None:
     return session.scalar(
@@ -183,7 +173,7 @@ def report_claim(
     if event_date < today - dt.timedelta(days=3 * 365):
         raise ValidationError("claims must be reported within 3 years of the event", field="eventDate",
                               code="TIME_BARRED")
-    if not _policy_in_force(policy, event_date):
+    if not policy_service.covered_on(policy, event_date):
         raise InvalidTransitionError(f"the policy was not in force on {event_date.isoformat()}",
                                      field="policyId", code="POLICY_NOT_IN_FORCE")
     hospital = hospital.strip()
@@ -273,9 +263,8 @@ def _shared_flags(session: Session, customer_id: int, consortium: Any) -> list[A
     if consortium is None:
         return []
     from partners import risk as shared  # the partners domain's public look-up
-    from resolvers.policies.models import Customer
 
-    id_number = session.scalar(select(Customer.id_number).where(Customer.id == customer_id))
+    id_number = policy_service.customer_id_number(session, customer_id=customer_id)
     if not id_number:
         return []
     try:
@@ -518,7 +507,7 @@ def direct_bill(
     if not assignments.is_assigned(session, partner_id=principal.partner_id, kind=AssignmentKind.HOSPITAL_BILL,
                                    case_reference=pre.case_reference):
         raise _not_authorised()
-    policy = session.scalar(select(Policy).where(Policy.number == pre.case_reference))
+    policy = policy_service.policy_by_number(session, number=pre.case_reference)
     if policy is None:
         raise _not_authorised()
     if items_commitment(items) != pre.items_commitment:
@@ -530,7 +519,7 @@ def direct_bill(
     if discharge_date > today or admission_date > discharge_date:
         raise ValidationError("admission/discharge dates are not plausible", field="dischargeDate",
                               code="DATE_IN_FUTURE" if discharge_date > today else "INVALID")
-    if not _policy_in_force(policy, admission_date):
+    if not policy_service.covered_on(policy, admission_date):
         raise _not_authorised()
     bill = verified_bill(verify())
     if bill.partner_id != principal.partner_id or bill.items_commitment != pre.items_commitment \

@@ -1,12 +1,19 @@
-"""Batch fetches for the policies domain's relations (used by the schema's DataLoaders)."""
+"""Batch fetches of the policies domain's relations (used by the schema's DataLoaders and other domains).
+
+Customers and policies by id come as read-only :class:`core.sealed_rows.SealedRow` s, which
+decrypt a personal column only when it is read: every page that shows a policy's customer
+or a claim's policy reads a few columns, not every sealed one.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from core.sealed_rows import sealed_rows_by_id
 from resolvers.policies.models import CoverageItem, Customer, Endorsement, Policy, PremiumBand, Product
 
 __all__ = [
@@ -20,9 +27,9 @@ __all__ = [
 ]
 
 
-def customers_by_id(session: Session, ids: Sequence[int]) -> dict[int, Customer]:
-    """Customers keyed by id, one query."""
-    return {c.id: c for c in session.scalars(select(Customer).where(Customer.id.in_(ids)))}
+def customers_by_id(session: Session, ids: Sequence[int]) -> dict[int, Any]:
+    """Customers keyed by id as read-only sealed rows, one query (callers apply visibility)."""
+    return sealed_rows_by_id(session, Customer.__table__, ids)  # type: ignore[arg-type]
 
 
 def products_by_id(session: Session, ids: Sequence[int]) -> dict[int, Product]:
@@ -30,9 +37,9 @@ def products_by_id(session: Session, ids: Sequence[int]) -> dict[int, Product]:
     return {p.id: p for p in session.scalars(select(Product).where(Product.id.in_(ids)))}
 
 
-def policies_by_id(session: Session, ids: Sequence[int]) -> dict[int, Policy]:
-    """Policies keyed by id, one query (callers apply visibility)."""
-    return {p.id: p for p in session.scalars(select(Policy).where(Policy.id.in_(ids)))}
+def policies_by_id(session: Session, ids: Sequence[int]) -> dict[int, Any]:
+    """Policies keyed by id as read-only sealed rows, one query (callers apply visibility)."""
+    return sealed_rows_by_id(session, Policy.__table__, ids)  # type: ignore[arg-type]
 
 
 def endorsements_by_policy(session: Session, ids: Sequence[int]) -> dict[int, list[Endorsement]]:

@@ -51,12 +51,15 @@ from resolvers.policies.underwriting import SMOKER_LOADING, DeclarationAnswer, u
 __all__ = [
     "CoverageItemSpec",
     "Page",
+    "PolicyStatus",
     "PremiumBandSpec",
     "age_on",
     "cancel_in_cooling_off",
+    "covered_on",
     "create_customer",
     "create_product",
     "create_quote",
+    "customer_id_number",
     "endorse_beneficiary",
     "endorse_contact",
     "expire_due_policies",
@@ -69,6 +72,7 @@ __all__ = [
     "list_policies",
     "list_products",
     "normalise_phone",
+    "policy_by_number",
     "renew_policy",
     "surrender_policy",
 ]
@@ -173,6 +177,11 @@ def get_customer(session: Session, *, principal: Principal, customer_id: int) ->
     if row is None:
         raise NotFoundError("customer not found", field="id")
     return row
+
+
+def customer_id_number(session: Session, *, customer_id: int) -> str | None:
+    """A customer's resident ID number (for the system's own checks; callers apply visibility)."""
+    return session.scalar(select(Customer.id_number).where(Customer.id == customer_id))
 
 
 def find_customer_by_id_number(session: Session, *, id_number: str) -> Customer | None:
@@ -431,6 +440,21 @@ def get_policy(session: Session, *, principal: Principal, policy_id: int) -> Pol
     if row is None:
         raise NotFoundError("policy not found", field="policyId")
     return row
+
+
+def policy_by_number(session: Session, *, number: str) -> Policy | None:
+    """The policy with ``number``, if any (for the system's own checks; callers apply visibility)."""
+    return session.scalar(select(Policy).where(Policy.number == number))
+
+
+def covered_on(policy: Policy, day: dt.date) -> bool:
+    """Whether ``policy`` covered ``day``: within its period, up to the day before an early end; never if cancelled."""
+    if policy.status is PolicyStatus.CANCELLED:
+        return False
+    last = policy.period_end
+    if policy.ended_on is not None and policy.status is not PolicyStatus.EXPIRED:
+        last = min(last, policy.ended_on - dt.timedelta(days=1))
+    return policy.period_start <= day <= last
 
 
 def _policy_for_change(

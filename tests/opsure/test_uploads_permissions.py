@@ -15,13 +15,13 @@ from starlette.routing import Route
 from core.auth import Role, issue_token
 from core.clock import business_today
 from core.db import transaction
+from core.roles import ADJUSTERS, DATA_HOLDERS, DOCUMENT_READERS, DOCUMENT_UPLOADERS, REPORTERS
 from ledger.models import LedgerRecord
 from opsure.route_guard import UndeclaredRouteError, guard_routes, route_methods
 from partners.models import PartnerKind
 from resolvers.claims import service
 from resolvers.claims.models import ClaimChannel, ClaimDocument
-from schema.claims import ADJUSTERS, DATA_HOLDERS, REPORTERS
-from schema.permissions import DOCUMENT_READERS, DOCUMENT_UPLOADERS, ROUTE_ACCESS, route_access
+from schema.permissions import ROUTE_ACCESS, route_access
 from schema.relay import encode_global_id
 from tests.claim_factories import ADJUSTER, PDF, make_claim_policy, report, small_items
 from tests.partner_factories import make_partner

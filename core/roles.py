@@ -1,0 +1,137 @@
+"""Every named set of roles, defined once: who may read, write or decide what.
+
+Two kinds of enforcers read these sets. The GraphQL schema declares its types, fields and
+mutations with them (``schema.permissions.access``/``allow``), and so do the HTTP routes
+(``schema.permissions.ROUTE_ACCESS``). Services read them where a rule depends on the
+reader: row scoping lets staff and auditors pass (``INTERNAL``), and the claims reason
+renderer (``resolvers/claims/reasons.py``) withholds a reason parameter from every role
+outside the set of the field the parameter comes from, so a risk score is hidden in
+``Claim.riskScore`` and in every sentence that could quote it.
+
+Sets hold role names (``Role`` is a ``StrEnum``, so ``principal.role in STAFF`` works).
+A new set goes here with a comment saying who and why; ``tests/schema/test_layout.py``
+fails on a role set defined anywhere else.
+
+Example::
+
+    @strawberry.type
+    @access(CLAIM_READERS)
+    class Claim: ...
+
+    if principal.role in INTERNAL:
+        return true()  # staff and auditors read every row
+"""
+
+from __future__ import annotations
+
+from core.auth import Role
+
+__all__ = [
+    "ADJUSTERS",
+    "ASSIGNERS",
+    "AUDIT_READERS",
+    "AUTHENTICATED",
+    "CLAIM_READERS",
+    "DATA_HOLDERS",
+    "DOCUMENT_READERS",
+    "DOCUMENT_UPLOADERS",
+    "FULL_PII",
+    "INTERNAL",
+    "LEDGER_ERASERS",
+    "LEDGER_READERS",
+    "MANAGERS",
+    "ONBOARDERS",
+    "ORIGINAL_RECEIVERS",
+    "PARTNERS",
+    "PARTNER_READERS",
+    "PARTNER_SELF_SERVICE",
+    "POLICY_READERS",
+    "REPORTERS",
+    "REVIEWERS",
+    "RISK_FLAG_READERS",
+    "RISK_FLAG_STAFF",
+    "RISK_READERS",
+    "SELF_SERVICE",
+    "SIGNED_RECORD_READERS",
+    "STAFF",
+]
+
+
+def _names(*roles: Role) -> frozenset[str]:
+    return frozenset(r.value for r in roles)
+
+
+# --- who the callers are ---------------------------------------------------------------------
+
+#: Every role: any authenticated caller.
+AUTHENTICATED: frozenset[str] = _names(*Role)
+#: Insurer staff (the names of ``core.auth.STAFF_ROLES``): not customers, partners or auditors.
+STAFF: frozenset[str] = _names(Role.AGENT, Role.ADJUSTER, Role.QA, Role.ANALYST, Role.MANAGER, Role.ADMIN)
+#: Staff and auditors: they read every row of every domain (row scoping lets them pass).
+INTERNAL: frozenset[str] = STAFF | _names(Role.AUDITOR)
+#: A partner institution's users (always scoped to their partner by row scoping).
+PARTNERS: frozenset[str] = _names(Role.PARTNER)
+#: Who configures the business: products, lapses, partner suspension and client credentials.
+MANAGERS: frozenset[str] = _names(Role.MANAGER, Role.ADMIN)
+#: Who registers customers and partners (front-office onboarding; a manager or admin may too).
+ONBOARDERS: frozenset[str] = _names(Role.AGENT, Role.MANAGER, Role.ADMIN)
+
+# --- policies --------------------------------------------------------------------------------
+
+#: Who sees personal fields (name, ID number, phone, email, beneficiary) in full; a customer
+#: sees only their own in full (``resolvers.policies.scoping.may_see_personal_fields``).
+FULL_PII: frozenset[str] = _names(Role.AGENT, Role.ADJUSTER, Role.MANAGER, Role.ADMIN)
+#: Readers of customers, policies, quotes and endorsements: staff, and a customer (own rows only).
+POLICY_READERS: frozenset[str] = STAFF | _names(Role.CUSTOMER)
+#: Who quotes, issues, renews, ends and endorses a policy: the customer themself or a front-office role.
+SELF_SERVICE: frozenset[str] = _names(Role.CUSTOMER, Role.AGENT, Role.MANAGER, Role.ADMIN)
+
+# --- claims ----------------------------------------------------------------------------------
+
+#: Everyone who may read a claim they can see (row scoping narrows customers and partners).
+CLAIM_READERS: frozenset[str] = STAFF | _names(Role.CUSTOMER, Role.PARTNER, Role.AUDITOR)
+#: Risk scores, levels, hints, rule versions, SLA due times, event actors, duplicate links:
+#: staff and auditors, never the customer or the hospital the claim is about.
+RISK_READERS: frozenset[str] = INTERNAL
+#: Who decides claims: adjudication, transitions, payments, document requests.
+ADJUSTERS: frozenset[str] = _names(Role.ADJUSTER, Role.MANAGER, Role.ADMIN)
+#: Who reports and submits claims: the customer, or staff on their behalf.
+REPORTERS: frozenset[str] = _names(Role.CUSTOMER, Role.AGENT, Role.ADJUSTER, Role.MANAGER, Role.ADMIN)
+#: Who enters structured invoice data once, as its holder: the customer app or the hospital.
+DATA_HOLDERS: frozenset[str] = _names(Role.CUSTOMER, Role.PARTNER)
+#: Who records that a document's paper original arrived by post (the back office).
+ORIGINAL_RECEIVERS: frozenset[str] = _names(Role.ADJUSTER, Role.AGENT, Role.MANAGER, Role.ADMIN)
+#: Who may add documents to a claim: its reporters and data holders (the customer, the hospital
+#: that billed it); row scoping narrows a customer to own claims and a hospital to the claims it
+#: direct-billed. Never a read-only role.
+DOCUMENT_UPLOADERS: frozenset[str] = REPORTERS | DATA_HOLDERS
+#: Who may read a document's content (medical data): the customer it is about (own claims)
+#: and the roles that decide claims. Everyone else sees the document's metadata at most.
+DOCUMENT_READERS: frozenset[str] = ADJUSTERS | _names(Role.CUSTOMER)
+
+# --- partners --------------------------------------------------------------------------------
+
+#: Readers of the partner registry, assignments and signed records: staff, auditors, and a
+#: partner (its own rows only).
+PARTNER_READERS: frozenset[str] = INTERNAL | PARTNERS
+#: Readers of partners' signed records, also inside claim reasons (``SignedRecord.message``).
+SIGNED_RECORD_READERS: frozenset[str] = PARTNER_READERS
+#: Who reviews a partner's qualification (never the one who submitted it: maker-checker).
+REVIEWERS: frozenset[str] = _names(Role.QA, Role.MANAGER, Role.ADMIN)
+#: Who manages a partner's signer keys and webhook endpoints: managers, and the partner itself.
+PARTNER_SELF_SERVICE: frozenset[str] = MANAGERS | PARTNERS
+#: Who assigns partners to cases (surveys, hospital bills): those who decide claims.
+ASSIGNERS: frozenset[str] = ADJUSTERS
+#: Staff who query shared risk flags by person: claims, analytics and quality assurance.
+RISK_FLAG_STAFF: frozenset[str] = _names(Role.ADJUSTER, Role.ANALYST, Role.QA, Role.MANAGER, Role.ADMIN)
+#: Readers of shared risk flags and disclosures: risk staff and partner insurers.
+RISK_FLAG_READERS: frozenset[str] = RISK_FLAG_STAFF | PARTNERS
+
+# --- ledger and audit ------------------------------------------------------------------------
+
+#: Who reads anchoring status, batches, records and proofs: auditors and the managers who answer to them.
+LEDGER_READERS: frozenset[str] = _names(Role.AUDITOR, Role.ADMIN, Role.MANAGER)
+#: Who erases a ledger record's body and salt (right to be forgotten).
+LEDGER_ERASERS: frozenset[str] = _names(Role.ADMIN)
+#: Who reads and verifies the hash-chained audit log.
+AUDIT_READERS: frozenset[str] = _names(Role.AUDITOR, Role.ADMIN)
