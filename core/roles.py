@@ -46,6 +46,7 @@ __all__ = [
     "PARTNER_READERS",
     "PARTNER_SELF_SERVICE",
     "POLICY_READERS",
+    "QUALIFICATION_SUBMITTERS",
     "REPORTERS",
     "REVIEWERS",
     "RISK_FLAG_READERS",
@@ -116,6 +117,8 @@ DOCUMENT_READERS: frozenset[str] = ADJUSTERS | _names(Role.CUSTOMER)
 PARTNER_READERS: frozenset[str] = INTERNAL | PARTNERS
 #: Readers of partners' signed records, also inside claim reasons (``SignedRecord.message``).
 SIGNED_RECORD_READERS: frozenset[str] = PARTNER_READERS
+#: Who adds a qualification document: the onboarders, and the partner itself (its own).
+QUALIFICATION_SUBMITTERS: frozenset[str] = ONBOARDERS | PARTNERS
 #: Who reviews a partner's qualification (never the one who submitted it: maker-checker).
 REVIEWERS: frozenset[str] = _names(Role.QA, Role.MANAGER, Role.ADMIN)
 #: Who manages a partner's signer keys and webhook endpoints: managers, and the partner itself.

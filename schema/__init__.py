@@ -50,7 +50,7 @@ class SafeQueryDepthLimiter(QueryDepthLimiter):
         self.validation_rules = [_skip_unknown_fragments(r) for r in self.validation_rules]
 
 
-NodeQuery = node_query(node_registry(policies.NODES, claims.NODES))
+NodeQuery = node_query(node_registry(policies.NODES, audit.NODES, ledger.NODES, partners.NODES, claims.NODES))
 Query = merge_types("Query", (NodeQuery, policies.PoliciesQuery, audit.AuditQuery, ledger.LedgerQuery,
                               partners.PartnersQuery, claims.ClaimsQuery))
 Mutation = merge_types("Mutation", (policies.PoliciesMutation, ledger.LedgerMutation, partners.PartnersMutation,

@@ -1,8 +1,7 @@
-"""GraphQL view of the hash-chained audit log (auditors and admins)."""
+"""Root query fields of the hash-chained audit log, and how its types are fetched by global id (``NODES``)."""
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any
 
 import strawberry
@@ -11,35 +10,17 @@ from strawberry.types import Info
 
 from core.audit import AuditEntry as AuditRow
 from core.audit import verify_chain
-from core.auth import Role
+from core.roles import AUDIT_READERS
+from schema.audit.types import AuditChainStatus, AuditEntry
 from schema.context import Context
-from schema.permissions import access, allow
+from schema.node import NodeFetcher
+from schema.permissions import allow
 from schema.relay import page_size
 
-AUDIT_READERS = frozenset({Role.AUDITOR.value, Role.ADMIN.value})
+__all__ = ["NODES", "AuditQuery"]
 
-
-@strawberry.type(description="One audited mutation.")
-@access(AUDIT_READERS)
-class AuditEntry:
-    seq: int
-    at: dt.datetime
-    actor: str
-    role: str | None
-    action: str
-    target: str | None
-    outcome: str
-    input_digest: str
-    prev_hash: str
-    hash: str
-
-
-@strawberry.type(description="Result of walking the whole audit chain.")
-@access(AUDIT_READERS)
-class AuditChainStatus:
-    intact: bool
-    broken_at_seq: int | None
-    reason: str | None
+#: How ``node(id:)`` fetches this domain's types (``schema.node``): none (entries are addressed by seq).
+NODES: dict[str, NodeFetcher] = {}
 
 
 @strawberry.type
