@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import sys
 
 import click
@@ -65,31 +64,34 @@ def migrate() -> None:
 
 
 @main.command()
-@click.option("--customers", default=500, show_default=True, type=int)
-@click.option("--years", default=2, show_default=True, type=int)
-@click.option("--seed", default=7, show_default=True, type=int)
-def demo(customers: int, years: int, seed: int) -> None:
-    """Load a realistic synthetic data set (customers, products, two years of policies)."""
-    from opsure.demo import load_demo
-    from opsure.ledger_host import LedgerHost
+@click.option("--customers", default=500, show_default=True, type=int, help="Customers of the policy history.")
+@click.option("--years", default=2, show_default=True, type=int, help="Years of policy history.")
+@click.option("--seed", default=7, show_default=True, type=int,
+              help="Same seed, same data set (and the same partner signer keys).")
+@click.option("--wait", default=120.0, show_default=True, type=float,
+              help="Seconds to wait for a running server to anchor what the demo wrote.")
+def demo(customers: int, years: int, seed: int, wait: float) -> None:
+    """Load the whole platform once: policies, partners, claims in every state, documents, risk flags.
+
+    Everything is anchored on the ledger (by this process, or by a running server, which the
+    demo waits for). Demo credentials go to <data_dir>/demo/partners.json (mode 0600). A data
+    directory takes the demo once: a second run refuses and changes nothing.
+    """
+    from core.errors import DomainError
+    from opsure.demo import run_demo
+    from opsure.demo.summary import render_summary
     from opsure.migrate import upgrade
     from opsure.runtime import open_runtime
 
     runtime = open_runtime(get_settings())
-    upgrade(runtime.engine)
-    summary: dict[str, object] = dict(load_demo(runtime, customers=customers, years=years, seed=seed))
-    host = LedgerHost(runtime)
     try:
-        host.start()
-        if host.mode != "off" and (host.mode == "external" or host.node is not None):
-            result = host.anchor_now()
-            summary["anchored_records"] = result.records
-            summary["anchor_batches"] = result.batches
-        else:
-            summary["anchored_records"] = "pending: the running server's ledger anchors them"
+        upgrade(runtime.engine)
+        result = run_demo(runtime, customers=customers, years=years, seed=seed, wait=wait)
+    except DomainError as exc:  # loaded already; no ledger to sign for
+        raise click.ClickException(exc.message) from exc
     finally:
-        host.close()
-    click.echo(json.dumps(summary, indent=2, default=str))
+        runtime.close()
+    click.echo(render_summary(result.summary))
 
 
 @main.command()

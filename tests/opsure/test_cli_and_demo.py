@@ -1,17 +1,56 @@
-"""The CLI: tokens verify against the server's key; demo data loads and is consistent."""
+"""The CLI and the demo: tokens verify against the server's key; the policy history is consistent;
+``opsure demo`` loads every capability, anchored, once per data directory."""
 
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import json
+import stat
+from typing import Any
 
+import pytest
 from click.testing import CliRunner
 from sqlalchemy import func, select
 
+from core.audit import AuditEntry, verify_chain
 from core.auth import Role, TokenKeys, verify_token
 from core.settings import override_settings
+from ledger.models import LedgerCursor, LedgerRecord, RecordStatus
+from ledger.service import AUDIT_CURSOR
 from opsure.cli import main
-from opsure.demo import load_demo
+from opsure.demo import DemoAlreadyLoaded, DemoResult, load_demo, run_demo
+from opsure.demo.signing import demo_signer
+from opsure.runtime import Runtime
+from partners import credentials
+from partners.models import (
+    Assignment,
+    AssignmentKind,
+    ChainRoleSync,
+    Partner,
+    PartnerKind,
+    PartnerStatus,
+    RiskFlag,
+    SignedRecord,
+    SignerKey,
+)
+from partners.signed_records import reverify
+from resolvers.claims.envelope import open_object
+from resolvers.claims.models import (
+    Claim,
+    ClaimChannel,
+    ClaimDocument,
+    ClaimEvent,
+    ClaimState,
+    DocumentKind,
+    PayeeKind,
+    Payment,
+)
+from resolvers.claims.storage import document_storage
 from resolvers.policies.models import Customer, Policy, PolicyStatus
+from schema.relay import decode_global_id
+
+pytestmark = pytest.mark.timeout(240)
 
 
 def test_token_command_mints_a_verifiable_token(settings) -> None:  # type: ignore[no-untyped-def]
@@ -27,7 +66,7 @@ def test_token_command_mints_a_verifiable_token(settings) -> None:  # type: igno
         override_settings(None)
 
 
-def test_demo_loads_two_years_of_policies(runtime, session_factory) -> None:  # type: ignore[no-untyped-def]
+def test_policy_history_spans_two_years(runtime, session_factory) -> None:  # type: ignore[no-untyped-def]
     today = dt.date(2026, 6, 1)
     counts = load_demo(runtime, customers=40, years=2, seed=3, today=today)
     assert counts["customers"] == 40 and counts["products"] == 3 and counts["policies"] >= 40
@@ -39,3 +78,147 @@ def test_demo_loads_two_years_of_policies(runtime, session_factory) -> None:  # 
         assert {PolicyStatus.ACTIVE, PolicyStatus.EXPIRED} <= statuses
     again = load_demo(runtime, customers=5, years=2, seed=4, today=today)
     assert again["products"] == 0  # products are not duplicated
+
+
+# --- the whole platform ---------------------------------------------------------------------------
+
+
+def _rows(runtime: Runtime, entity: Any, *where: Any) -> list[Any]:
+    with runtime.session_factory() as s:
+        stmt = select(entity).where(*where) if where else select(entity)
+        return list(s.scalars(stmt))
+
+
+def _every_claim_state_is_present(runtime: Runtime, result: DemoResult) -> None:
+    states = {c.state for c in _rows(runtime, Claim)}
+    # submission routes a claim on at once: `submitted` is a state every submitted claim passes
+    assert states == set(ClaimState) - {ClaimState.SUBMITTED}
+    assert _rows(runtime, ClaimEvent, ClaimEvent.to_state == ClaimState.SUBMITTED.value)
+    table = result.summary.sections["claims by state"]
+    assert all(table[s.value] for s in ClaimState if s is not ClaimState.SUBMITTED)
+    assert "passing state" in str(table[ClaimState.SUBMITTED.value])
+
+
+def _every_partner_kind_is_approved_with_a_key_on_chain(runtime: Runtime, result: DemoResult) -> None:
+    partners = _rows(runtime, Partner)
+    approved = {p.kind for p in partners if p.status is PartnerStatus.APPROVED}
+    assert approved == set(PartnerKind)
+    assert {p.status for p in partners} == {PartnerStatus.APPROVED, PartnerStatus.REJECTED, PartnerStatus.SUSPENDED}
+    keys = {k.partner_id: k.address for k in _rows(runtime, SignerKey)}
+    roles = {r.address: r.granted for r in _rows(runtime, ChainRoleSync)}
+    for p in partners:
+        if p.status is PartnerStatus.APPROVED:
+            assert keys[p.id] == demo_signer(11, p.code).address.lower()  # derived from the seed
+            assert roles[keys[p.id]] is True  # the role sync ran: granted on chain
+        if p.status is PartnerStatus.SUSPENDED:
+            assert roles[keys[p.id]] is False
+
+
+def _direct_billed_claim_carries_a_verified_hospital_bill(runtime: Runtime, result: DemoResult) -> None:
+    [claim] = _rows(runtime, Claim, Claim.channel == ClaimChannel.DIRECT_BILLING)
+    assert claim.state is ClaimState.PAID and claim.signed_record_id is not None
+    [payment] = _rows(runtime, Payment, Payment.claim_id == claim.id)
+    assert payment.payee_kind is PayeeKind.HOSPITAL and payment.amount == claim.approved_amount
+    with runtime.session_factory() as s:
+        bill = s.get_one(SignedRecord, claim.signed_record_id)
+        assert bill.primary_type == "HospitalBill"
+        assert claim.hospital == s.get_one(Partner, bill.partner_id).name  # the hospital as registered
+        assert reverify(s, record_id=bill.id, now=dt.datetime.now(dt.UTC)).signature_valid
+
+
+def _investigated_claim_matched_a_shared_flag_and_has_a_signed_survey(runtime: Runtime, result: DemoResult) -> None:
+    [claim] = _rows(runtime, Claim, Claim.state == ClaimState.INVESTIGATING)
+    assert {("rule", "SHARED_RISK_FLAG"), ("shared", "STAGED_ACCIDENT")} <= {
+        (h["source"], h["code"]) for h in claim.risk_hints}
+    [survey] = _rows(runtime, SignedRecord, SignedRecord.primary_type == "SurveyReport")
+    [assignment] = _rows(runtime, Assignment, Assignment.id == survey.assignment_id)
+    assert assignment.kind is AssignmentKind.SURVEY and assignment.case_reference == claim.number
+    assert assignment.investigation_id == claim.id
+    assert {r.primary_type for r in _rows(runtime, SignedRecord)} == {"SurveyReport", "HospitalBill", "CreditReport"}
+    assert len(_rows(runtime, RiskFlag)) >= 2  # the matched one and flags on customers without claims
+
+
+def _partial_approval_explains_its_benefits(runtime: Runtime, result: DemoResult) -> None:
+    [claim] = _rows(runtime, Claim, Claim.state == ClaimState.PARTIALLY_APPROVED)
+    assert claim.eob is not None and claim.eob["outcome"] == "partially_approved"
+    assert any("NOT_COVERED" in line["codes"] for line in claim.eob["lines"])
+
+
+def _documents_are_sealed_files_and_medical_ones_on_the_ledger(runtime: Runtime, result: DemoResult) -> None:
+    docs = _rows(runtime, ClaimDocument)
+    assert {d.content_type for d in docs} == {"application/pdf", "image/png"}
+    store = document_storage(runtime.settings.data_dir)
+    for doc in docs:
+        assert doc.data_key is not None  # envelope-encrypted, as an upload is
+        data = b"".join(open_object(store, doc.storage_key, doc.data_key).read(0, doc.size))
+        assert hashlib.sha256(data).hexdigest() == doc.sha256
+        assert (doc.ledger_record_id is not None) == (doc.kind is not DocumentKind.ID_CARD)
+
+
+def _everything_is_anchored_and_the_audit_chain_intact(runtime: Runtime, result: DemoResult) -> None:
+    with runtime.session_factory() as s:
+        assert s.scalar(select(func.count()).select_from(LedgerRecord)
+                        .where(LedgerRecord.status != RecordStatus.ANCHORED)) == 0
+        last_seq = s.scalar(select(func.max(AuditEntry.seq)))
+        assert s.get_one(LedgerCursor, AUDIT_CURSOR).position == last_seq
+        assert verify_chain(s) is None
+        actions = set(s.scalars(select(AuditEntry.action).distinct()))
+    assert {"registerPartner", "partner.status", "submitClaim", "adjudicateClaim", "submitDirectBill",
+            "submitSignedRecord", "publishRiskFlag", "uploadClaimDocument"} <= actions
+    assert result.summary.sections["ledger"]["records pending"] == 0
+    assert "anchored by this process" in "\n".join(result.summary.notes)
+
+
+def _handouts_hold_working_credentials_and_name_the_showcase(runtime: Runtime, result: DemoResult) -> None:
+    assert stat.S_IMODE(result.partners_file.stat().st_mode) == 0o600
+    handout = json.loads(result.partners_file.read_text())
+    hospital = handout["partners"]["hospital"]
+    with runtime.session_factory() as s:
+        client = credentials.authenticate(s, client_id=hospital["clientId"], client_secret=hospital["clientSecret"],
+                                          now=dt.datetime.now(dt.UTC))
+        assert client.partner_id == decode_global_id(hospital["id"], "Partner")
+    assert handout["partners"]["rejectedHospital"]["clientId"] is None
+    showcase = json.loads(result.showcase_file.read_text())
+    with runtime.session_factory() as s:
+        for entry in showcase["claims"].values():
+            claim = s.get_one(Claim, decode_global_id(entry["id"], "Claim"))
+            assert claim.state.value == entry["state"] and claim.customer_id == entry["customerId"]
+    assert showcase["claims"]["directBilled"]["channel"] == "direct_billing"
+
+
+def _a_second_run_refuses_and_changes_nothing(runtime: Runtime, result: DemoResult) -> None:
+    before = len(_rows(runtime, Claim)), len(_rows(runtime, AuditEntry))
+    with pytest.raises(DemoAlreadyLoaded, match="loads once"):
+        run_demo(runtime, customers=5, years=1, seed=11)
+    override_settings(runtime.settings)
+    try:
+        refused = CliRunner().invoke(main, ["demo", "--customers", "5"])
+    finally:
+        override_settings(None)
+    assert refused.exit_code == 1 and "loaded into this data directory already" in refused.output
+    assert (len(_rows(runtime, Claim)), len(_rows(runtime, AuditEntry))) == before
+
+
+def test_the_demo_loads_every_capability_once(runtime: Runtime) -> None:
+    """One small ``run_demo`` on this data directory's embedded ledger, read back aspect by aspect."""
+    runtime.settings = runtime.settings.with_(ledger_mode="embedded", anchoring_in_process=False)
+    result = run_demo(runtime, customers=30, years=1, seed=11)
+    _every_claim_state_is_present(runtime, result)
+    _every_partner_kind_is_approved_with_a_key_on_chain(runtime, result)
+    _direct_billed_claim_carries_a_verified_hospital_bill(runtime, result)
+    _investigated_claim_matched_a_shared_flag_and_has_a_signed_survey(runtime, result)
+    _partial_approval_explains_its_benefits(runtime, result)
+    _documents_are_sealed_files_and_medical_ones_on_the_ledger(runtime, result)
+    _everything_is_anchored_and_the_audit_chain_intact(runtime, result)
+    _handouts_hold_working_credentials_and_name_the_showcase(runtime, result)
+    _a_second_run_refuses_and_changes_nothing(runtime, result)
+
+
+def test_without_a_ledger_the_demo_refuses_before_writing_anything(runtime: Runtime) -> None:
+    """Partners sign for the deployed registry's domain: with the ledger off there is none to sign for."""
+    from core.errors import DomainError
+
+    with pytest.raises(DomainError) as refused:
+        run_demo(runtime, customers=3, years=1, seed=11)
+    assert refused.value.code == "LEDGER_NOT_READY"
+    assert not _rows(runtime, Customer) and not (runtime.settings.data_dir / "demo").exists()
