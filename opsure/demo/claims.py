@@ -56,6 +56,9 @@ DIAGNOSES = ("J18.9", "K35.8", "S52.5", "A09.9", "N39.0", "J20.9", "K80.2")
 #: The covered category background claims use, per demo product.
 CATEGORY = {"MEDI-BASIC": "inpatient", "OUTPATIENT-PLUS": "outpatient", "CRITICAL-CARE": "inpatient"}
 SIGNATURE_VALIDITY = dt.timedelta(days=30)
+#: Minute past 10:00 each kind of document is uploaded on its day (after the report at 10:05, before
+#: the submission at 10:30), so a timeline lists them in a readable order.
+UPLOAD_MINUTE = {DocumentKind.ID_CARD: 12, DocumentKind.INVOICE: 20, DocumentKind.DISCHARGE_SUMMARY: 22}
 
 
 @dataclass
@@ -103,7 +106,7 @@ class DemoDesk:
         stored = seal(self.storage, data)
         doc = documents.attach_document(self.session, principal=who, claim_id=claim.id, kind=kind, filename=filename,
                                         content_type=content_type, stored=stored,
-                                        now=self.clock.at(days_ago, 10, 20))
+                                        now=self.clock.at(days_ago, 10, UPLOAD_MINUTE.get(kind, 25)))
         audit(self.session, who, "uploadClaimDocument", {"claimId": claim.id, "sha256": stored.sha256},
               target=encode_global_id("ClaimDocument", doc.id))
         return doc
