@@ -18,6 +18,7 @@ from faker import Faker
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from core.clock import now as current_instant
 from core.db import transaction
 from core.errors import DomainError
 from opsure.demo.anchoring import settle_ledger
@@ -72,7 +73,7 @@ def load_platform_demo(
 ) -> Handouts:
     """Everything the demo shows, in one transaction; returns the handouts to write."""
     settings = runtime.settings
-    clock = DemoClock(now or dt.datetime.now(dt.UTC))
+    clock = DemoClock(now or current_instant())
     rng = random.Random(seed)
     fake = Faker("zh_CN")
     fake.seed_instance(seed)
