@@ -1,4 +1,4 @@
-# Two commands set up everything on a fresh machine (Python >= 3.11, make, Node.js):
+# Two commands set up everything on a fresh machine (Python >= 3.11, make, Node.js; Chromium for make test):
 #   make serve   install, migrate and run the API on the embedded defaults
 #   make test    install (Python + npm tooling) and run the whole test suite
 #   make fuzz    schemathesis against the GraphQL API, every role, >= 10,000 cases
@@ -24,6 +24,7 @@ install-dev: $(BIN)/python
 
 npm:
 	@if [ -f contracts/package-lock.json ]; then npm ci --prefix contracts --no-audit --no-fund --loglevel=error; fi
+	@if [ -f web/package-lock.json ]; then npm ci --prefix web --no-audit --no-fund --loglevel=error; fi
 
 serve: install
 	$(BIN)/opsure serve --host $(HOST) --port $(PORT)
@@ -45,4 +46,4 @@ bench: install-dev
 	$(BIN)/python bench/bench_policies_page.py
 
 clean:
-	rm -rf $(VENV) contracts/node_modules .pytest_cache .mypy_cache
+	rm -rf $(VENV) contracts/node_modules web/node_modules .pytest_cache .mypy_cache

@@ -1,5 +1,8 @@
 """The ASGI application: /graphql (HTTP + graphql-transport-ws), /healthz, /metrics.
 
+Browsers: CORS per route (:mod:`opsure.cors`, origins from ``OPSURE_CORS_ORIGINS``) and
+GraphiQL with its files served from here (:mod:`opsure.graphiql`, ``OPSURE_GRAPHIQL``).
+
 HTTP requests to /graphql are served by :mod:`opsure.graphql_http` (status codes are
 documented there). Websockets speak graphql-transport-ws and carry subscriptions only;
 the caller authenticates with the handshake's ``Authorization`` header or the
@@ -49,7 +52,9 @@ from core.auth import ANONYMOUS, Principal
 from core.errors import AuthError
 from core.proxies import client_address, in_networks, parse_networks
 from core.settings import Settings, get_settings
+from opsure.cors import CorsMiddleware, api_policies
 from opsure.downloads import download_route
+from opsure.graphiql import GraphiQLPage
 from opsure.graphql_http import MAX_NESTING, GraphQLEndpoint, HttpError, check_document_size, nesting_depth
 from opsure.ledger_host import LedgerHost
 from opsure.logs import request_id_var
@@ -313,9 +318,10 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     runtime = runtime or open_runtime(settings)
     schema = build_schema(settings)
     metrics = Metrics()
-    graphiql = _graphiql_html() if settings.graphiql else None
+    cors_policies = api_policies(settings.cors_origins)  # a bad origin stops the start here
+    graphiql = GraphiQLPage.load() if settings.graphiql else None
     trusted = TrustedDocuments(settings.data_dir, enforce=settings.trusted_documents_only)
-    endpoint = GraphQLEndpoint(runtime, schema, metrics, graphiql, trusted)
+    endpoint = GraphQLEndpoint(runtime, schema, metrics, None, trusted)  # GraphiQL's page is served below
     ws_app = SubscriptionApp(runtime, schema, trusted)
 
     def database_answers() -> None:
@@ -354,8 +360,14 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
         ledger.close()
         runtime.close()
 
+    async def graphql_or_ide(request: Request) -> Response:
+        if graphiql is not None and graphiql.wants_page(request):
+            return graphiql.page()
+        return await endpoint.handle(request)
+
     routes = guard_routes([  # each route behind its declaration in schema.permissions.ROUTE_ACCESS
-        Route("/graphql", endpoint.handle, methods=["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]),
+        Route("/graphql", endpoint.handle if graphiql is None else graphql_or_ide,
+              methods=["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]),
         WebSocketRoute("/graphql", ws_app),
         Route("/healthz", healthz),
         Route("/metrics", metrics_view),
@@ -363,6 +375,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
         Route("/oauth/token", token_endpoint(runtime), methods=["POST"]),
         upload_route(runtime),
         download_route(runtime),
+        *([graphiql.route()] if graphiql is not None else []),
     ])
     app = Starlette(routes=routes, lifespan=lifespan)
     app.state.runtime = runtime
@@ -371,6 +384,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     app.state.trusted_documents = trusted
     app.state.ledger = ledger
     app.add_middleware(AuthMiddleware, runtime=runtime)  # type: ignore[arg-type]
+    app.add_middleware(CorsMiddleware, policies=cors_policies)  # type: ignore[arg-type]  # preflights skip auth
     app.add_middleware(RequestContextMiddleware, metrics=metrics)  # type: ignore[arg-type]
     return app
 
@@ -385,8 +399,3 @@ class _RpcRoute:
         inner = "/" if scope.get("method") == "POST" else "/health"
         await self.ledger.rpc({**scope, "path": inner, "raw_path": inner.encode()}, receive, send)
 
-
-def _graphiql_html() -> str:
-    from strawberry.http.ides import get_graphql_ide_html
-
-    return get_graphql_ide_html(graphql_ide="graphiql")
