@@ -8,7 +8,7 @@ services:
 * :mod:`~opsure.demo.partners` — partners of every kind through maker-checker review, signer
   keys (from the seed) and client credentials;
 * :mod:`~opsure.demo.claims` — claims in every state, documents, signed survey and hospital
-  bill, a credit report;
+  bill, a credit report, each step taken at the claims desk (:mod:`~opsure.demo.desk`);
 * :mod:`~opsure.demo.risk` — shared risk flags;
 * :mod:`~opsure.demo.run` — one transaction for all of it, the handouts
   (:mod:`~opsure.demo.handouts`), anchoring (:mod:`~opsure.demo.anchoring`) and the summary

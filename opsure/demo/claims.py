@@ -10,8 +10,8 @@ is a passing state: submission routes a claim on at once, so it shows in every s
 claim's timeline.) Background claims on the policy history fill the adjuster's queue.
 
 Customers upload real small PDFs and PNGs, sealed into the document store as an upload
-is; medical ones become ledger records. Every step goes through the claims, partners and
-documents services and leaves the audit entry its mutation would.
+is; medical ones become ledger records. Every step is taken at the claims desk
+(:mod:`opsure.demo.desk`), through the services, with its audit entry.
 """
 
 from __future__ import annotations
@@ -19,7 +19,6 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import random
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 
@@ -27,28 +26,22 @@ from faker import Faker
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from core.auth import Principal
-from core.clock import business_date
 from core.settings import Settings
-from opsure.demo.actors import ADJUSTER, audit, customer_principal
 from opsure.demo.clock import DemoClock
-from opsure.demo.files import pdf, png, seal
+from opsure.demo.desk import DemoDesk
+from opsure.demo.files import pdf, png
 from opsure.demo.partners import DemoPartner
 from opsure.demo.policies import sell_policy
 from opsure.demo.risk import publish
-from opsure.demo.signing import sign
-from partners import assignments, ledger_seam, signed_records
-from partners.eip712 import Domain
 from partners.models import AssignmentKind, SignedRecord
 from partners.risk import ConsortiumKey
-from resolvers.claims import documents, payments, service
-from resolvers.claims.models import Claim, ClaimChannel, ClaimDocument, ClaimState, DocumentKind
+from resolvers.claims import service
+from resolvers.claims.models import Claim, ClaimState, DocumentKind
 from resolvers.claims.service import LineItemSpec
 from resolvers.claims.storage import Storage
 from resolvers.policies.models import Policy, PolicyStatus, Product
-from schema.relay import encode_global_id
 
-__all__ = ["ClaimsLoaded", "DemoDesk", "load_claims"]
+__all__ = ["ClaimsLoaded", "load_claims"]
 
 HOSPITALS = ("浙江大学医学院附属第一医院", "北京协和医院", "四川大学华西医院", "复旦大学附属中山医院",
              "中山大学附属第一医院", "华中科技大学同济医学院附属协和医院")
@@ -56,9 +49,6 @@ DIAGNOSES = ("J18.9", "K35.8", "S52.5", "A09.9", "N39.0", "J20.9", "K80.2")
 #: The covered category background claims use, per demo product.
 CATEGORY = {"MEDI-BASIC": "inpatient", "OUTPATIENT-PLUS": "outpatient", "CRITICAL-CARE": "inpatient"}
 SIGNATURE_VALIDITY = dt.timedelta(days=30)
-#: Minute past 10:00 each kind of document is uploaded on its day (after the report at 10:05, before
-#: the submission at 10:30), so a timeline lists them in a readable order.
-UPLOAD_MINUTE = {DocumentKind.ID_CARD: 12, DocumentKind.INVOICE: 20, DocumentKind.DISCHARGE_SUMMARY: 22}
 
 
 @dataclass
@@ -68,109 +58,6 @@ class ClaimsLoaded:
     showcase: dict[str, Claim] = field(default_factory=dict)
     signed: dict[str, SignedRecord] = field(default_factory=dict)
     background: int = 0
-
-
-@dataclass
-class DemoDesk:
-    """Runs claim steps as their actors, at demo-clock instants, each with its audit entry."""
-
-    session: Session
-    clock: DemoClock
-    settings: Settings
-    storage: Storage
-    consortium: ConsortiumKey
-
-    def _gid(self, claim: Claim) -> str:
-        return encode_global_id("Claim", claim.id)
-
-    def report(self, policy: Policy, *, event_days_ago: int, stay_days: int, reported_days_ago: int, hospital: str,
-               diagnosis: str, items: Sequence[LineItemSpec]) -> Claim:
-        """The policy's customer reports a claim in the app, with the invoice lines."""
-        principal = customer_principal(policy.customer_id)
-        admission = self.clock.day(event_days_ago)
-        at = self.clock.at(reported_days_ago, 10, 5)
-        claim = service.report_claim(
-            self.session, principal=principal, policy_id=policy.id, event_date=admission, admission_date=admission,
-            discharge_date=admission + dt.timedelta(days=stay_days), hospital=hospital, diagnosis_code=diagnosis,
-            claimed_amount=sum((i.amount for i in items), Decimal(0)), channel=ClaimChannel.APP, items=items,
-            today=business_date(at), now=at)
-        audit(self.session, principal, "reportClaim", {"policyId": encode_global_id("Policy", policy.id),
-                                                       "items": len(items)}, target=self._gid(claim))
-        return claim
-
-    def upload(self, claim: Claim, kind: DocumentKind, filename: str, data: bytes, *, days_ago: int,
-               principal: Principal | None = None) -> ClaimDocument:
-        """Upload a document as the upload route does: sniffed, sealed, attached (medical: a ledger record)."""
-        who = principal or customer_principal(claim.customer_id)
-        content_type = documents.sniff(data[: documents.SNIFF_BYTES], documents.UploadLimits())
-        stored = seal(self.storage, data)
-        doc = documents.attach_document(self.session, principal=who, claim_id=claim.id, kind=kind, filename=filename,
-                                        content_type=content_type, stored=stored,
-                                        now=self.clock.at(days_ago, 10, UPLOAD_MINUTE.get(kind, 25)))
-        audit(self.session, who, "uploadClaimDocument", {"claimId": claim.id, "sha256": stored.sha256},
-              target=encode_global_id("ClaimDocument", doc.id))
-        return doc
-
-    def submit(self, claim: Claim, *, days_ago: int) -> Claim:
-        """The customer submits: risk control (shared flags included), then fast claim or a queue."""
-        principal = customer_principal(claim.customer_id)
-        at = self.clock.at(days_ago, 10, 30)
-        claim = service.submit_claim(self.session, principal=principal, claim_id=claim.id, expected_version=None,
-                                     today=business_date(at), now=at, extra=self.settings.extra,
-                                     consortium=self.consortium)
-        audit(self.session, principal, "submitClaim", {"claimId": self._gid(claim)}, target=self._gid(claim))
-        return claim
-
-    def adjudicate(self, claim: Claim, *, days_ago: int, note: str) -> Claim:
-        """The adjuster runs the benefit calculation and decides."""
-        claim = service.adjudicate_claim(self.session, principal=ADJUSTER, claim_id=claim.id, expected_version=None,
-                                         now=self.clock.at(days_ago, 14), note=note)
-        audit(self.session, ADJUSTER, "adjudicateClaim", {"claimId": self._gid(claim), "note": note},
-              target=self._gid(claim))
-        return claim
-
-    def move(self, claim: Claim, to: ClaimState, *, days_ago: int, reason: str) -> Claim:
-        """The adjuster moves the claim by hand, with a reason."""
-        claim = service.transition_claim(self.session, principal=ADJUSTER, claim_id=claim.id, to=to, reason=reason,
-                                         expected_version=None, now=self.clock.at(days_ago, 15))
-        audit(self.session, ADJUSTER, "transitionClaim", {"claimId": self._gid(claim), "to": to.value,
-                                                          "reason": reason}, target=self._gid(claim))
-        return claim
-
-    def pay(self, claim: Claim, *, days_ago: int) -> None:
-        """The adjuster pays an approved claim (idempotency key named after the claim)."""
-        key = f"demo-pay-{claim.number}"
-        payments.pay_claim(self.session, principal=ADJUSTER, claim_id=claim.id, idempotency_key=key,
-                           now=self.clock.at(days_ago, 16))
-        audit(self.session, ADJUSTER, "payClaim", {"claimId": self._gid(claim), "idempotencyKey": key},
-              target=self._gid(claim))
-
-    def assign(self, partner: DemoPartner, kind: AssignmentKind, case_reference: str, *, days_ago: int,
-               investigation_id: int | None = None) -> None:
-        """The adjuster assigns a partner to a case."""
-        row = assignments.create_assignment(
-            self.session, principal=ADJUSTER, partner_id=partner.partner.id, kind=kind, case_reference=case_reference,
-            investigation_id=investigation_id, now=self.clock.at(days_ago, 11))
-        audit(self.session, ADJUSTER, "createAssignment", {"partnerId": encode_global_id("Partner", row.partner_id),
-                                                           "kind": kind.value, "caseReference": case_reference},
-              target=encode_global_id("Assignment", row.id))
-
-    def signed(self, partner: DemoPartner, primary_type: str, message: dict[str, object], *,
-               at: dt.datetime) -> SignedRecord:
-        """The partner signs ``message`` with its key and submits it (verified, stored, committed)."""
-        assert partner.signer is not None
-        domain = self.domain()
-        payload, signature = sign(partner.signer, primary_type, message, domain)
-        row = signed_records.submit_signed_record(self.session, principal=partner.principal, domain=domain,
-                                                  typed_data=payload, signature=signature, now=at)
-        audit(self.session, partner.principal, "submitSignedRecord", {"primaryType": primary_type,
-                                                                      "digest": row.digest},
-              target=encode_global_id("SignedRecord", row.id))
-        return row
-
-    def domain(self) -> Domain:
-        """The EIP-712 domain partners sign for (the deployed AnchorRegistry's)."""
-        return ledger_seam.signing_domain(self.session, self.settings)
 
 
 def _invoice(claim: Claim) -> bytes:
@@ -300,23 +187,16 @@ class _Showcase:
         self._credit_report(policy, days_ago=8)
         items = _lines(("BED-01", "inpatient", "1200.00"), ("SURG-04", "inpatient", "2400.00"),
                        ("NURSE-02", "inpatient", "600.00"))
-        admission, discharge, at = d.clock.day(8), d.clock.day(5), d.clock.at(4, 11)
+        discharge, at = d.clock.day(5), d.clock.at(4, 11)
         message: dict[str, object] = {
             "caseReference": policy.number, "billNumber": f"XH-{discharge:%Y%m%d}-0001", "amountFen": 420000,
             "itemsCommitment": service.items_commitment(items), "issuedOn": discharge.isoformat(),
             "hospital": hospital.signer.address, "nonce": 1, "deadline": _deadline(at)}
 
-        def verify() -> SignedRecord:
-            row = d.signed(hospital, "HospitalBill", message, at=at)
-            self.loaded.signed["hospitalBill"] = row
-            return row
-
-        claim = service.direct_bill(d.session, principal=hospital.principal, message=message, verify=verify,
-                                    admission_date=admission, discharge_date=discharge, diagnosis_code="K35.8",
-                                    items=items, today=business_date(at), now=at, extra=d.settings.extra,
-                                    consortium=d.consortium)
-        audit(d.session, hospital.principal, "submitDirectBill", {"caseReference": policy.number},
-              target=encode_global_id("Claim", claim.id))
+        claim = d.direct_bill(hospital, message, items, admission=d.clock.day(8), discharge=discharge,
+                              diagnosis="K35.8", at=at)
+        assert claim.signed_record_id is not None
+        self.loaded.signed["hospitalBill"] = d.session.get_one(SignedRecord, claim.signed_record_id)
         return claim
 
     def _credit_report(self, policy: Policy, *, days_ago: int) -> None:

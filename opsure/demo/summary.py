@@ -35,10 +35,8 @@ class DemoSummary:
         return self.sections.get(section, {}).get(row, 0)
 
 
-def _grouped(session: Session, column: object, *where: object) -> dict[str, int | str]:
+def _grouped(session: Session, column: object) -> dict[str, int | str]:
     stmt = select(column, func.count()).group_by(column)  # type: ignore[call-overload]
-    if where:
-        stmt = stmt.where(*where)
     return {str(getattr(k, "value", k)): int(n) for k, n in session.execute(stmt).all()}
 
 
