@@ -28,8 +28,9 @@
 
   var ide = React.createElement(GraphiQL, {
     fetcher: fetcher,
-    defaultQuery: "# Opsure GraphQL API. Put your token in Headers:\n" +
-      '# {"Authorization": "Bearer <token>"}  (opsure token --role admin)\n\n' +
+    defaultQuery: "# Opsure GraphQL API. Sign in in the Headers tab:\n" +
+      '# {"Authorization": "Bearer <token>"}\n' +
+      "# (a token: opsure token --role admin)\n\n" +
       "{\n  products {\n    code\n    name\n  }\n}\n",
     query: params.get("q") || undefined,
     variables: params.get("variables") || undefined,
