@@ -116,6 +116,7 @@ def generate_claims(env: BenchEnv, *, claims: int, seed: int = 11) -> dict[str, 
     from core.db import transaction
     from resolvers.claims import documents, service
     from resolvers.claims.models import ClaimChannel, DocumentKind
+    from resolvers.claims.envelope import SealedWriter
     from resolvers.claims.storage import LocalStorage
     from resolvers.policies.models import Policy, PolicyStatus, Product
 
@@ -152,7 +153,7 @@ def generate_claims(env: BenchEnv, *, claims: int, seed: int = 11) -> dict[str, 
                 hospital=HOSPITALS[(i + lap) % len(HOSPITALS)], diagnosis_code=diagnosis,
                 claimed_amount=Decimal(amount_cents) / 100, channel=ClaimChannel.APP, items=items, today=today,
                 now=now)
-            writer = storage.begin()
+            writer = SealedWriter(storage)
             writer.write(PDF + f"% claim {claim.number}\n".encode())
             stored = writer.commit()
             documents.attach_document(s, principal=customer, claim_id=claim.id, kind=DocumentKind.INVOICE,
