@@ -46,6 +46,7 @@ __all__ = [
     "PARTNER_READERS",
     "PARTNER_SELF_SERVICE",
     "POLICY_READERS",
+    "PROOF_READERS",
     "QUALIFICATION_SUBMITTERS",
     "REPORTERS",
     "REVIEWERS",
@@ -134,6 +135,10 @@ RISK_FLAG_READERS: frozenset[str] = RISK_FLAG_STAFF | PARTNERS
 
 #: Who reads anchoring status, batches, records and proofs: auditors and the managers who answer to them.
 LEDGER_READERS: frozenset[str] = _names(Role.AUDITOR, Role.ADMIN, Role.MANAGER)
+#: Who reads a proof bundle (``ProofBundle``: a commitment, its Merkle proof and anchoring, no body
+#: and no person): everyone who reaches one through a field: ledger readers, and the readers of
+#: signed records and risk flags (partners included, scoped by those fields' rows).
+PROOF_READERS: frozenset[str] = LEDGER_READERS | SIGNED_RECORD_READERS | RISK_FLAG_READERS
 #: Who erases a ledger record's body and salt (right to be forgotten).
 LEDGER_ERASERS: frozenset[str] = _names(Role.ADMIN)
 #: Who reads and verifies the hash-chained audit log.

@@ -17,6 +17,7 @@ Example (anchored)::
 from __future__ import annotations
 
 import datetime as dt
+import json
 from typing import Any
 
 from ledger.commitments import LEAF_ENCODING, leaf_value
@@ -25,6 +26,7 @@ from ledger.contract import RecordKind
 __all__ = [
     "BUNDLE_FORMAT",
     "anchored_bundle",
+    "bundle_document",
     "erased_bundle",
     "pack_proof",
     "pending_bundle",
@@ -32,6 +34,11 @@ __all__ = [
 ]
 
 BUNDLE_FORMAT = "opsure-proof-v1"
+
+
+def bundle_document(bundle: dict[str, Any]) -> str:
+    """A bundle as the JSON text ``export-proofs`` writes and ``opsure verify`` reads (one per file)."""
+    return json.dumps(bundle, indent=2) + "\n"
 
 
 def pack_proof(nodes: list[bytes]) -> bytes:

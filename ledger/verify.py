@@ -18,7 +18,6 @@ Example::
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -32,7 +31,7 @@ from ledger.chain_client import ChainClient, ChainError, make_web3
 from ledger.commitments import LEAF_ENCODING
 from ledger.contract import RecordKind, deployed_bytecode
 from ledger.merkle import StandardMerkleTree, leaf_hash
-from ledger.proofs import BUNDLE_FORMAT
+from ledger.proofs import BUNDLE_FORMAT, bundle_document
 
 __all__ = ["Check", "Verdict", "export_proofs", "verify_bundle", "verify_offline"]
 
@@ -276,7 +275,7 @@ def export_proofs(bundles: Iterable[dict[str, Any]], out_dir: Path) -> int:
     for bundle in bundles:
         path = out_dir / f"{bundle['commitment']}.json"
         tmp = path.with_suffix(".json.tmp")
-        tmp.write_text(json.dumps(bundle, indent=2) + "\n", encoding="utf-8")
+        tmp.write_text(bundle_document(bundle), encoding="utf-8")
         tmp.replace(path)
         n += 1
     return n

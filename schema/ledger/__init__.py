@@ -2,12 +2,16 @@
 proof bundle, erasure.
 
 The domain's parts for ``schema.build_schema``: its root query and mutation fields and the
-node fetchers of its global ids.
+node fetchers of its global ids; and for other domains, the typed ``ProofBundle`` with
+``load_proof_bundle`` (batched through ``ProofBundleByRecordIdLoader``).
 """
 
 from __future__ import annotations
 
+from schema.ledger.loaders import ProofBundleByRecordIdLoader
 from schema.ledger.mutations import LedgerMutation
 from schema.ledger.queries import NODES, LedgerQuery
+from schema.ledger.types import ProofBundle, load_proof_bundle
 
-__all__ = ["NODES", "LedgerMutation", "LedgerQuery"]
+__all__ = ["NODES", "LedgerMutation", "LedgerQuery", "ProofBundle", "ProofBundleByRecordIdLoader",
+           "load_proof_bundle"]

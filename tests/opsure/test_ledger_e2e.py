@@ -66,15 +66,18 @@ def test_demo_records_are_anchored_and_verifiable(served, runtime: Runtime, tmp_
         app.state.ledger.anchor_now()
     assert w3.eth.get_block("latest")["timestamp"] <= time.time()
     token = issue_token(runtime.token_keys, runtime.settings, subject="aud", role=Role.AUDITOR)
-    query = "{ ledgerStatus { outbox records } ledgerRecords(first: 5) { id status proofBundle } }"
+    query = ("{ ledgerStatus { outbox records } ledgerRecords(first: 5) { id status "
+             "proofBundle { status contract root blockNumber document } } }")
     resp = httpx.post(f"{base}/graphql", json={"query": query}, headers={"authorization": f"Bearer {token}"})
     data = resp.json()["data"]
     assert data["ledgerStatus"]["outbox"] == 0
-    bundle = data["ledgerRecords"][0]["proofBundle"]
-    assert data["ledgerRecords"][0]["status"] == "ANCHORED" and bundle["anchored"] is True
+    typed = data["ledgerRecords"][0]["proofBundle"]
+    assert data["ledgerRecords"][0]["status"] == "ANCHORED" and typed["status"] == "ANCHORED"
+    bundle = json.loads(typed["document"])
+    assert (bundle["root"], str(bundle["blockNumber"])) == (typed["root"], typed["blockNumber"])
 
-    registry = w3.eth.contract(address=Web3.to_checksum_address(bundle["contract"]), abi=abi())
-    assert registry.functions.anchoredAt(bytes.fromhex(bundle["root"][2:])).call() == bundle["blockNumber"]
+    registry = w3.eth.contract(address=Web3.to_checksum_address(typed["contract"]), abi=abi())
+    assert registry.functions.anchoredAt(bytes.fromhex(typed["root"][2:])).call() == int(typed["blockNumber"])
     verdict = verify_bundle(bundle, f"{base}/rpc")
     assert verdict.ok, verdict
 
@@ -90,6 +93,8 @@ def test_demo_records_are_anchored_and_verifiable(served, runtime: Runtime, tmp_
         assert exported.exit_code == 0, exported.output
         files = sorted(out.glob("*.json"))
         assert len(files) >= 12
+        # the bundle's document is byte for byte the file an auditor exports
+        assert (out / f"{bundle['commitment']}.json").read_text(encoding="utf-8") == typed["document"]
         checked = CliRunner().invoke(main, ["verify", str(files[0]), "--rpc", f"{base}/rpc"])
         assert checked.exit_code == 0, checked.output
     finally:
