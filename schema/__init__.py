@@ -19,6 +19,7 @@ from strawberry.extensions import (
     MaxAliasesLimiter,
     QueryDepthLimiter,
 )
+from strawberry.schema.config import StrawberryConfig
 from strawberry.tools import merge_types
 
 from core.errors import DomainError
@@ -27,6 +28,7 @@ from schema import audit, claims, ledger, partners, policies
 from schema.documents import DocumentStore
 from schema.extensions import AccessControl, CachedDocuments, cost_limit_rule
 from schema.node import node_query, node_registry
+from schema.scalars import SCALARS
 
 __all__ = ["build_schema"]
 
@@ -104,6 +106,7 @@ def build_schema(settings: Settings) -> strawberry.Schema:
         subscription=Subscription,
         types=[policies.Policy, policies.Customer, policies.Product, policies.Quote],
         extensions=extensions,
+        config=StrawberryConfig(scalar_map=SCALARS),
     )
     schema.documents = store
     return schema
