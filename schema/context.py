@@ -44,10 +44,14 @@ class Context:
         return inst
 
     def forget_loaded(self) -> None:
-        """Drop cached loader results (after a mutation changed rows)."""
+        """Forget what this request read (after a mutation changed rows): loader caches and the read session.
+
+        Ending the read session matters, not only expiring it: on SQLite a read transaction
+        is a snapshot taken at its first read, so it would keep showing the rows as they were
+        before the mutation. The next read opens a fresh session and a fresh snapshot.
+        """
         self._loaders.clear()
-        if self._session is not None:
-            self._session.expire_all()
+        self.close()
 
     def now(self) -> dt.datetime:
         """Current aware UTC time (tests move the process clock, core.clock)."""

@@ -34,6 +34,8 @@ TENANT_KEY = TenantKey.generate()
 TOKEN_KEYS = TokenKeys.generate()
 AUDIT_KEY = AuditKey.generate()
 install_audit_key(AUDIT_KEY)  # every audit digest of the suite is keyed, as in a deployment
+# A mutation refusing with a code its error enum does not list fails the test (schema/errors.py).
+os.environ.setdefault("OPSURE_STRICT_ERROR_CODES", "1")
 
 
 @pytest.fixture(scope="session")
