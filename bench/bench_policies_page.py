@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import sys
 import tempfile
 import time
@@ -37,6 +38,7 @@ from bench.common import (
     report_ratio,
     serve_in_thread,
 )
+from opsure.serving import tune_gc_for_serving
 
 PATHS = {"baseline": "/baseline", "graphql": "/graphql"}
 
@@ -91,14 +93,17 @@ def statement_counts(env: BenchEnv) -> dict[tuple[str, int], int]:
         with TestClient(bench_app(env)) as client:
             for first in (10, 50):
                 bodies = {}
-                for name, path in PATHS.items():
+                for name, path in {**PATHS, "baseline-orjson": "/baseline-orjson"}.items():
                     client.post(path, json=_body(first), headers=env.headers)  # plan warm
                     counter.reset()
                     resp = client.post(path, json=_body(first), headers=env.headers)
                     out[(name, first)] = counter.count
                     bodies[name] = resp.content
-                same = "identical" if bodies["graphql"] == bodies["baseline"] else "DIFFERENT"
-                print(f"  first={first}: JSON of graphql and baseline {same} ({len(bodies['graphql'])} bytes)")
+                # /baseline encodes with json.dumps (ASCII escapes, spaces): same JSON, other bytes
+                same = "identical" if json.loads(bodies["graphql"]) == json.loads(bodies["baseline"]) else "DIFFERENT"
+                exact = "identical" if bodies["graphql"] == bodies["baseline-orjson"] else "DIFFERENT"
+                print(f"  first={first}: JSON of graphql and baseline {same}; bytes of graphql and "
+                      f"baseline-orjson {exact} ({len(bodies['graphql'])} bytes)")
     finally:
         counter.close()
     return out
@@ -123,6 +128,7 @@ def main(argv: list[str] | None = None) -> None:
               f"({args.customers} customers, ready in {time.perf_counter() - t0:.1f} s)")
         print("SQL statements per request:")
         counts = statement_counts(env)
+        tune_gc_for_serving()  # as opsure serve runs
         for name in PATHS:
             c10, c50 = counts[(name, 10)], counts[(name, 50)]
             flag = "equal" if c10 == c50 else "NOT EQUAL"

@@ -4,12 +4,14 @@ The baseline is a hand-written Starlette endpoint answering the same JSON as the
 query below from the same database, with hand-written SQL (SQLAlchemy Core over the same
 tables, so encrypted columns are decrypted by the same ``core.crypto`` column type). It is
 mounted inside the real Opsure app, so both go through the same ASGI stack and middleware
-(bearer-token auth, request id, metrics).
+(bearer-token auth, request id, metrics). ``POST /baseline`` encodes with the stdlib's
+``json.dumps`` (the yardstick the figures in ``bench/README.md`` use); ``POST
+/baseline-orjson`` is the same endpoint encoding as ``/graphql`` does (byte-identical body).
 
 Example::
 
     env = build_data(Path(tmp), customers=300)
-    app = bench_app(env)              # Opsure app + POST /baseline
+    app = bench_app(env)              # Opsure app + POST /baseline, /baseline-orjson
 """
 
 from __future__ import annotations
@@ -193,8 +195,13 @@ def baseline_page(engine: Engine, first: int, today: dt.date) -> dict[str, Any]:
     }}}
 
 
-def baseline_route(runtime: Runtime) -> Route:
-    """POST /baseline: the same JSON as the GraphQL query, for admins, by hand."""
+def _stdlib_json(body: Any) -> bytes:
+    return json.dumps(body, default=str).encode()
+
+
+def baseline_route(runtime: Runtime, path: str = "/baseline",
+                   encode: Callable[[Any], bytes] = _stdlib_json) -> Route:
+    """POST ``path``: the same JSON as the GraphQL query, for admins, by hand, encoded by ``encode``."""
 
     async def endpoint(request: Request) -> Response:
         principal: Principal = request.scope["principal"]
@@ -204,25 +211,31 @@ def baseline_route(runtime: Runtime) -> Route:
         first = int((params.get("variables") or {}).get("first", 20))
         today = dt.datetime.now(dt.UTC).date()
         body = await anyio.to_thread.run_sync(baseline_page, runtime.engine, first, today)
-        return Response(json.dumps(body, default=str), media_type="application/graphql-response+json")
+        return Response(encode(body), media_type="application/graphql-response+json")
 
-    return Route("/baseline", endpoint, methods=["POST"])
+    return Route(path, endpoint, methods=["POST"])
 
 
 def bench_app(env: BenchEnv) -> Starlette:
-    """The real Opsure app with the baseline endpoint mounted next to /graphql."""
+    """The real Opsure app with the baseline endpoints mounted next to /graphql."""
     from opsure.app import create_app
+    from opsure.graphql_http import encode_json
 
     app = create_app(env.runtime.settings, env.runtime)
     app.router.routes.insert(0, baseline_route(env.runtime))
+    app.router.routes.insert(0, baseline_route(env.runtime, "/baseline-orjson", encode_json))
     return app
 
 
 def create_bench_app() -> Starlette:
-    """uvicorn factory: the bench app over ``BENCH_DATA_DIR`` (already filled)."""
+    """uvicorn factory: the bench app over ``BENCH_DATA_DIR`` (already filled), tuned as ``opsure serve``."""
+    from opsure.serving import tune_gc_for_serving
+
     data_dir = Path(os.environ["BENCH_DATA_DIR"])
     env = build_data(data_dir, load=False)
-    return bench_app(env)
+    app = bench_app(env)
+    tune_gc_for_serving()
+    return app
 
 
 # --- measuring helpers -----------------------------------------------------------------------

@@ -42,21 +42,26 @@ Refusals made here, before GraphQL, carry ``{"errors": [{"message", "extensions"
 ``PAYLOAD_TOO_LARGE``, ``DOCUMENT_TOO_LARGE``, ``UNSUPPORTED_MEDIA_TYPE``,
 ``PERSISTED_QUERY_NOT_FOUND``, ...).
 
-Execution runs on a worker thread with its own event loop, so blocking database calls
-never stall the server's loop.
+Execution runs on a worker thread, so blocking database calls never stall the server's
+loop. A request a compiled plan answers (``schema.fastexec.try_plan``) runs there without
+any event loop; everything else runs on the thread's own loop. Responses are encoded by
+orjson (the stdlib encoder for what orjson refuses, e.g. integers beyond 64 bits).
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import json
 import logging
 import threading
 import weakref
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVarTuple
 
 import anyio
 import anyio.to_thread
+import orjson
 from graphql import GraphQLError
 from starlette.requests import Request
 from starlette.responses import Response
@@ -106,10 +111,31 @@ def _execution_limiter() -> anyio.CapacityLimiter:
     return limiter
 
 
-def _thread_loop() -> asyncio.AbstractEventLoop:
-    loop: asyncio.AbstractEventLoop | None = getattr(_local, "loop", None)
+_Ts = TypeVarTuple("_Ts")
+
+
+class _ThreadLoop(asyncio.SelectorEventLoop):
+    """A worker thread's event loop that notes whether anything was scheduled on it."""
+
+    scheduled = False
+
+    def call_soon(self, callback: Callable[[*_Ts], object], *args: *_Ts,
+                  context: contextvars.Context | None = None) -> asyncio.Handle:
+        self.scheduled = True
+        return super().call_soon(callback, *args, context=context)
+
+    def call_at(self, when: float, callback: Callable[[*_Ts], object], *args: *_Ts,
+                context: contextvars.Context | None = None) -> asyncio.TimerHandle:
+        self.scheduled = True
+        return super().call_at(when, callback, *args, context=context)
+
+
+def _thread_loop() -> _ThreadLoop:
+    loop: _ThreadLoop | None = getattr(_local, "loop", None)
     if loop is None:
-        loop = _local.loop = asyncio.new_event_loop()
+        loop = _local.loop = _ThreadLoop()
+        # DataLoaders made while no loop runs (a plan's prefetch) bind to this one.
+        asyncio.set_event_loop(loop)
     return loop
 
 
@@ -263,25 +289,29 @@ class GraphQLEndpoint:
         allowed = ({OperationType.QUERY} if request.method == "GET"
                    else {OperationType.QUERY, OperationType.MUTATION})
 
+        options: dict[str, Any] = {
+            "variable_values": params.get("variables"),
+            "context_value": ctx,
+            "operation_name": params.get("operationName"),
+            "allowed_operation_types": allowed,
+            "operation_extensions": params.get("extensions"),
+        }
+
         def run() -> ExecutionResult:
             loop = _thread_loop()
+            loop.scheduled = False
             try:
-                result: ExecutionResult = loop.run_until_complete(
-                    # schema.fastexec: a compiled plan per (document, role) once the document
-                    # ran normally; otherwise exactly self.schema.execute(query, ...).
-                    fastexec.execute(
-                        self.schema,
-                        query,
-                        variable_values=params.get("variables"),
-                        context_value=ctx,
-                        operation_name=params.get("operationName"),
-                        allowed_operation_types=allowed,
-                        operation_extensions=params.get("extensions"),
-                    )
-                )
+                # schema.fastexec: a compiled plan per (document, role) once the document ran
+                # normally, answered here without a loop when it can; otherwise exactly
+                # self.schema.execute(query, ...) on the thread's loop.
+                result: ExecutionResult | None = fastexec.try_plan(self.schema, query, **options)
+                if result is None:
+                    result = loop.run_until_complete(
+                        fastexec.execute(self.schema, query, plan_tried=True, **options))
                 return result
             finally:
-                _drop_leftovers(loop)
+                if loop.scheduled:
+                    _drop_leftovers(loop)
                 ctx.close()
 
         try:
@@ -435,7 +465,19 @@ def _graphql_response(result: ExecutionResult, media: str) -> Response:
             headers["WWW-Authenticate"] = 'Bearer realm="opsure"'
         else:
             status = 400
-    return Response(json.dumps(body, default=str), status_code=status, media_type=media, headers=headers)
+    return Response(encode_json(body), status_code=status, media_type=media, headers=headers)
+
+
+def encode_json(body: Any) -> bytes:
+    """UTF-8 JSON of a response body: orjson, else the stdlib encoder (what orjson refuses)."""
+    try:
+        # Datetimes and dataclasses go through ``str`` as with the stdlib encoder.
+        return orjson.dumps(body, default=str, option=_PASSTHROUGH)
+    except orjson.JSONEncodeError:  # e.g. an integer beyond 64 bits, a lone surrogate
+        return json.dumps(body, default=str).encode()
+
+
+_PASSTHROUGH = orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_PASSTHROUGH_DATACLASS
 
 
 def _error_response(status: int, message: str, code: str, media: str, headers: dict[str, str]) -> Response:

@@ -28,10 +28,18 @@ the schema has an extension other than the known parse/validation-only ones, or 
 directives, since a plan skips schema extension hooks. The strawberry and graphql-core
 internals used here are pinned and checked by ``tests/schema/test_pinned_internals.py``.
 
+A plan whose root resolvers return plain values runs without any event loop
+(:func:`try_plan`): a worker thread answers it without a loop iteration, each of which
+would release the GIL and, under load, hand it to another thread.
+
 Example::
 
     result = await execute(schema, query, variable_values=variables, context_value=ctx,
                            operation_name=name, allowed_operation_types={OperationType.QUERY})
+
+    # in a worker thread: the plan now, else everything else on the thread's loop
+    result = try_plan(schema, query, **kwargs) or loop.run_until_complete(
+        execute(schema, query, plan_tried=True, **kwargs))
 """
 
 from __future__ import annotations
@@ -94,7 +102,7 @@ from schema.cache import BoundedCache, CacheStats
 from schema.documents import document_too_large
 from schema.extensions import AccessControl, CachedDocuments
 
-__all__ = ["FAST_KEY", "FastResolver", "execute", "fast", "plan_cache_stats", "plan_stats"]
+__all__ = ["FAST_KEY", "FastResolver", "execute", "fast", "plan_cache_stats", "plan_stats", "try_plan"]
 
 log = logging.getLogger("opsure.fastexec")
 
@@ -142,6 +150,10 @@ class _Bail(Exception):
 
 class _Disable(_Bail):
     """The plan can never answer this document fast (e.g. a resolver awaits): forget it."""
+
+
+class _NeedsLoop(Exception):
+    """A root resolver returned an awaitable: this plan runs on an event loop (:func:`execute`)."""
 
 
 Column = Callable[[list[Any], "list[Path] | None", "_Run"], list[Any]]
@@ -565,6 +577,7 @@ class _Plan:
     document: DocumentNode
     root: _ObjectPlan
     cost: int  # estimated bytes it keeps alive
+    needs_loop: bool = False  # a root resolver awaits: never answered by try_plan
 
 
 def compile_plan(schema: Any, query: str, operation_name: str | None,
@@ -670,29 +683,112 @@ def _role_of(context: Any) -> str | None:
     return None if role is None else str(getattr(role, "value", role))
 
 
-async def _run_plan(schema: Any, plan: _Plan, query_variables: dict[str, Any] | None, context: Any,
-                    operation_name: str | None, operation_extensions: dict[str, Any] | None) -> dict[str, Any]:
+def _start(schema: Any, plan: _Plan, query_variables: dict[str, Any] | None, context: Any,
+           operation_name: str | None, operation_extensions: dict[str, Any] | None) -> _Run:
     executor = schema.execution_context_class.build(
         schema._schema, plan.document, None, context, query_variables, operation_name,
         is_awaitable=optimized_is_awaitable, operation_extensions=operation_extensions,
     )
     if isinstance(executor, list):
         raise _Bail("variables")
-    run = _Run(executor, context)
-    root = plan.root
+    return _Run(executor, context)
+
+
+def _resolve_root(f: _FieldPlan, root: GraphQLObjectType, run: _Run) -> tuple[Any, Path]:
+    path = Path(None, f.key, root.name)
+    if f.mode == "typename":
+        return root.name, path
+    assert f.field_def is not None and f.field_def.resolve is not None
+    info = run.executor.build_resolve_info(f.field_def, f.nodes, root, path)
+    return f.field_def.resolve(None, info, **f.arguments(run)), path
+
+
+def _complete_root(f: _FieldPlan, value: Any, path: Path, run: _Run) -> Any:
+    return f.complete([value], [path] if f.needs_paths else None, run)[0]
+
+
+async def _run_plan(schema: Any, plan: _Plan, query_variables: dict[str, Any] | None, context: Any,
+                    operation_name: str | None, operation_extensions: dict[str, Any] | None) -> dict[str, Any]:
+    run = _start(schema, plan, query_variables, context, operation_name, operation_extensions)
     data: dict[str, Any] = {}
-    for f in root.fields:
-        path = Path(None, f.key, root.type.name)
-        if f.mode == "typename":
-            value: Any = root.type.name
-        else:
-            assert f.field_def is not None and f.field_def.resolve is not None
-            info = executor.build_resolve_info(f.field_def, f.nodes, root.type, path)
-            value = f.field_def.resolve(None, info, **f.arguments(run))
-            if optimized_is_awaitable(value):
-                value = await value
-        data[f.key] = f.complete([value], [path] if f.needs_paths else None, run)[0]
+    for f in plan.root.fields:
+        value, path = _resolve_root(f, plan.root.type, run)
+        if optimized_is_awaitable(value):
+            value = await value
+        data[f.key] = _complete_root(f, value, path, run)
     return data
+
+
+def _run_plan_now(schema: Any, plan: _Plan, query_variables: dict[str, Any] | None, context: Any,
+                  operation_name: str | None, operation_extensions: dict[str, Any] | None) -> dict[str, Any]:
+    """:func:`_run_plan` without a loop: raises ``_NeedsLoop`` when a root resolver awaits."""
+    run = _start(schema, plan, query_variables, context, operation_name, operation_extensions)
+    data: dict[str, Any] = {}
+    for f in plan.root.fields:
+        value, path = _resolve_root(f, plan.root.type, run)
+        if optimized_is_awaitable(value):
+            _close([value])
+            raise _NeedsLoop
+        data[f.key] = _complete_root(f, value, path, run)
+    return data
+
+
+def _plan_key_for(plans: _SchemaPlans, query: Any, context_value: Any, operation_name: str | None,
+                  allowed_operation_types: frozenset[StrawberryOperationType] | None) -> bytes | None:
+    """The plan cache key of a request a plan may answer, or None (it always runs normally)."""
+    if not plans.enabled or not isinstance(query, str) or (
+        allowed_operation_types is not None and StrawberryOperationType.QUERY not in allowed_operation_types
+    ) or (plans.max_bytes is not None and document_too_large(query, plans.max_bytes)):
+        return None
+    return _plan_key(query, operation_name, _role_of(context_value))
+
+
+def _gave_up(plans: _SchemaPlans, key: bytes, exc: Exception) -> None:
+    if isinstance(exc, _Disable):
+        plans.plans.put(key, _NOT_COMPILABLE, cost=_NOT_COMPILABLE_COST)
+    plans.stats["bail"] += 1
+
+
+def _answered(plans: _SchemaPlans, data: dict[str, Any]) -> StrawberryExecutionResult:
+    plans.stats["fast"] += 1
+    return StrawberryExecutionResult(data=data, errors=None, extensions={})
+
+
+def _by_plan_now(schema: Any, plans: _SchemaPlans, key: bytes, plan: _Plan, *args: Any) -> StrawberryExecutionResult | None:
+    try:
+        data = _run_plan_now(schema, plan, *args)
+    except _NeedsLoop:
+        plan.needs_loop = True
+        return None
+    except Exception as exc:  # any error: normal execution reports it exactly as always
+        _gave_up(plans, key, exc)
+        return None
+    return _answered(plans, data)
+
+
+def try_plan(
+    schema: Any,
+    query: str,
+    *,
+    variable_values: dict[str, Any] | None = None,
+    context_value: Any = None,
+    operation_name: str | None = None,
+    allowed_operation_types: Iterable[StrawberryOperationType] | None = None,
+    operation_extensions: dict[str, Any] | None = None,
+) -> StrawberryExecutionResult | None:
+    """The result by a compiled plan, computed now without an event loop, or None.
+
+    None when there is no plan, the plan gave up, or a root resolver awaits: then run
+    ``execute(..., plan_tried=True)``, which serves the request without trying again.
+    """
+    plans = _plans_of(schema)
+    allowed = None if allowed_operation_types is None else frozenset(allowed_operation_types)
+    key = _plan_key_for(plans, query, context_value, operation_name, allowed)
+    plan = None if key is None else plans.plans.get(key)
+    if key is None or not isinstance(plan, _Plan) or plan.needs_loop:
+        return None
+    return _by_plan_now(schema, plans, key, plan, variable_values, context_value, operation_name,
+                        operation_extensions)
 
 
 async def execute(
@@ -704,8 +800,12 @@ async def execute(
     operation_name: str | None = None,
     allowed_operation_types: Iterable[StrawberryOperationType] | None = None,
     operation_extensions: dict[str, Any] | None = None,
+    plan_tried: bool = False,
 ) -> StrawberryExecutionResult:
-    """Execute like ``schema.execute`` (same arguments), by a compiled plan when there is one."""
+    """Execute like ``schema.execute`` (same arguments), by a compiled plan when there is one.
+
+    ``plan_tried``: :func:`try_plan` already had its go at this request.
+    """
     plans = _plans_of(schema)
 
     async def normal() -> StrawberryExecutionResult:
@@ -718,24 +818,23 @@ async def execute(
 
     if allowed_operation_types is not None:
         allowed_operation_types = frozenset(allowed_operation_types)
-    if not plans.enabled or not isinstance(query, str) or (
-        allowed_operation_types is not None and StrawberryOperationType.QUERY not in allowed_operation_types
-    ) or (plans.max_bytes is not None and document_too_large(query, plans.max_bytes)):
+    key = _plan_key_for(plans, query, context_value, operation_name, allowed_operation_types)
+    if key is None:
         return await normal()
-    key = _plan_key(query, operation_name, _role_of(context_value))
     plan = plans.plans.get(key)
     if isinstance(plan, _Plan):
-        try:
-            data = await _run_plan(schema, plan, variable_values, context_value, operation_name,
-                                   operation_extensions)
-        except _Disable:
-            plans.plans.put(key, _NOT_COMPILABLE, cost=_NOT_COMPILABLE_COST)
-            plans.stats["bail"] += 1
-        except Exception:  # any error: normal execution reports it exactly as always
-            plans.stats["bail"] += 1
-        else:
-            plans.stats["fast"] += 1
-            return StrawberryExecutionResult(data=data, errors=None, extensions={})
+        args = (variable_values, context_value, operation_name, operation_extensions)
+        if not plan.needs_loop and not plan_tried:
+            answered = _by_plan_now(schema, plans, key, plan, *args)
+            if answered is not None:
+                return answered
+        if plan.needs_loop:
+            try:
+                data = await _run_plan(schema, plan, *args)
+            except Exception as exc:  # any error: normal execution reports it exactly as always
+                _gave_up(plans, key, exc)
+            else:
+                return _answered(plans, data)
     result = await normal()
     plans.stats["normal"] += 1
     if plan is None and all(e.path for e in result.errors or ()):

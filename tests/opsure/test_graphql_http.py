@@ -467,3 +467,40 @@ def test_nesting_depth_ignores_brackets_inside_strings() -> None:
 
     assert nesting_depth('{ a(b: "' + "[" * 500 + '") }') == 1 or nesting_depth('{ a(b: "' + "[" * 500 + '") }') <= 2
     assert nesting_depth("[" * (MAX_NESTING + 1) + "]" * (MAX_NESTING + 1)) > MAX_NESTING
+
+
+# --- response encoding ------------------------------------------------------------------------------
+
+_json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False, allow_infinity=False) | st.text(),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner, max_size=4),
+    max_leaves=20,
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(value=_json_values)
+def test_responses_encode_the_same_json_as_the_stdlib(value: Any) -> None:
+    """orjson, or json.dumps where orjson refuses (integers beyond 64 bits, lone surrogates)."""
+    from opsure.graphql_http import encode_json
+
+    assert json.loads(encode_json({"data": value})) == json.loads(json.dumps({"data": value}, default=str))
+
+
+def test_unusual_values_encode_as_before() -> None:
+    import datetime as dt
+    from decimal import Decimal
+
+    from opsure.graphql_http import encode_json
+
+    values = {"big": 10**24, "when": dt.datetime(2026, 6, 1, 8, 30, tzinfo=dt.UTC), "day": dt.date(2026, 6, 1),
+              "amount": Decimal("12.50"), "name": "张三", "lone": "\ud800"}
+    assert json.loads(encode_json(values)) == json.loads(json.dumps(values, default=str))
+    assert "张三".encode() in encode_json({"name": "张三"})  # UTF-8, not \\u escapes
+
+
+def test_a_non_ascii_response_is_utf8_json(http: httpx.Client, runtime: Runtime) -> None:
+    resp = http.post("/graphql", json={"query": '{ __type(name: "Policy") { name } }'},
+                     headers={**GR, **_auth_headers(runtime, "admin")})
+    assert resp.status_code == 200 and resp.headers["content-type"].startswith(GRAPHQL_RESPONSE)
+    assert resp.json() == json.loads(resp.content.decode("utf-8"))
