@@ -69,6 +69,10 @@ class Settings:
     cors_origins: tuple[str, ...] = ()  # browser origins allowed to call the API
     metrics_allow: tuple[str, ...] = ("127.0.0.1/32", "::1/128")  # networks that may scrape /metrics
     egress_allow: tuple[str, ...] = ()  # non-public addresses webhooks may reach (CIDR, addr:port, [v6]:port)
+    event_retention_days: int = 30  # domain events older than this are pruned (0: keep every event)
+    event_prune_past_consumers: bool = False  # prune even events a consumer has not read yet
+    event_consumers_in_process: bool = True  # `opsure serve` also runs the durable event consumers
+    event_poll_seconds: float = 1.0  # how often event readers poll when no wake-up arrives
     extra: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -121,6 +125,10 @@ class Settings:
             cors_origins=_list("OPSURE_CORS_ORIGINS"),
             metrics_allow=_list("OPSURE_METRICS_ALLOW") or ("127.0.0.1/32", "::1/128"),
             egress_allow=_list("OPSURE_EGRESS_ALLOW"),
+            event_retention_days=_int("OPSURE_EVENT_RETENTION_DAYS", 30),
+            event_prune_past_consumers=_flag("OPSURE_EVENT_PRUNE_PAST_CONSUMERS", False),
+            event_consumers_in_process=_flag("OPSURE_EVENT_CONSUMERS_IN_PROCESS", True),
+            event_poll_seconds=_float("OPSURE_EVENT_POLL_SECONDS", 1.0),
         )
 
     def with_(self, **changes: object) -> Settings:

@@ -54,6 +54,7 @@ from core.proxies import client_address, in_networks, parse_networks
 from core.settings import Settings, get_settings
 from opsure.cors import CorsMiddleware, api_policies
 from opsure.downloads import download_route
+from opsure.event_stream_host import EventStreamHost
 from opsure.graphiql import GraphiQLPage
 from opsure.graphql_http import MAX_NESTING, GraphQLEndpoint, HttpError, check_document_size, nesting_depth
 from opsure.ledger_host import LedgerHost
@@ -352,11 +353,15 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     ledger = LedgerHost(runtime)
     ledger.start()
 
+    events = EventStreamHost(runtime, run_consumers=settings.event_consumers_in_process)
+
     @contextlib.asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
         if settings.anchoring_in_process:
             ledger.start_anchoring()
+        events.start()
         yield
+        events.close()
         ledger.close()
         runtime.close()
 
@@ -383,6 +388,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     app.state.metrics = metrics
     app.state.trusted_documents = trusted
     app.state.ledger = ledger
+    app.state.events = events
     app.add_middleware(AuthMiddleware, runtime=runtime)  # type: ignore[arg-type]
     app.add_middleware(CorsMiddleware, policies=cors_policies)  # type: ignore[arg-type]  # preflights skip auth
     app.add_middleware(RequestContextMiddleware, metrics=metrics)  # type: ignore[arg-type]

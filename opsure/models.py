@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from core import audit as _audit  # noqa: F401
+from core import event_stream as _event_stream  # noqa: F401
 from core import ratelimit as _ratelimit  # noqa: F401
 from core.db import Base
 from ledger import models as _ledger  # noqa: F401

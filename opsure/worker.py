@@ -1,4 +1,4 @@
-"""Background jobs: expire ended policies (and, with the ledger, anchor batches)."""
+"""Background jobs: expire ended policies, run the event consumers (and, with the ledger, anchor batches)."""
 
 from __future__ import annotations
 
@@ -8,10 +8,13 @@ import time
 
 from core.clock import business_today
 from core.db import transaction
+from core.event_stream import drain, prune_events, registered_consumers
+from core.leadership import leadership
+from opsure.event_stream_host import EventStreamHost, load_event_modules
 from opsure.runtime import Runtime
 from resolvers.policies import service as policy_service
 
-__all__ = ["run_jobs_once", "run_worker"]
+__all__ = ["drain_consumers_once", "run_jobs_once", "run_worker"]
 
 log = logging.getLogger("opsure.worker")
 
@@ -24,12 +27,27 @@ def run_jobs_once(runtime: Runtime, *, today: dt.date | None = None) -> dict[str
     return {"policies_expired": expired}
 
 
+def drain_consumers_once(runtime: Runtime) -> dict[str, int]:
+    """Bring every registered consumer this process can lead up to date, then prune; returns the counts."""
+    load_event_modules()
+    done: dict[str, int] = {}
+    for consumer in registered_consumers():
+        with leadership(runtime.engine, runtime.settings.data_dir, f"consumer:{consumer.name}") as lead:
+            if lead is not None:  # else a running process consumes it
+                done[consumer.name] = drain(runtime.session_factory, consumer)
+    settings = runtime.settings
+    done["events_pruned"] = prune_events(runtime.session_factory, retention_days=settings.event_retention_days,
+                                         past_consumers=settings.event_prune_past_consumers)
+    return done
+
+
 def run_worker(runtime: Runtime, *, once: bool = False, interval: float = 30.0) -> None:
-    """Loop over the jobs until interrupted (or once); anchoring runs beside them."""
+    """Loop over the jobs until interrupted (or once); anchoring and event consumers run beside them."""
     from opsure.ledger_host import LedgerHost
 
     host = LedgerHost(runtime)
     host.start()
+    events = EventStreamHost(runtime, run_consumers=not once)
     try:
         if once:
             if host.mode != "off":
@@ -37,10 +55,13 @@ def run_worker(runtime: Runtime, *, once: bool = False, interval: float = 30.0) 
                     log.info("anchoring round", extra={"records": host.anchor_now().records})
                 except Exception:
                     log.exception("anchoring round failed")
+            log.info("event consumers ran", extra={"consumed": drain_consumers_once(runtime)})
         else:
             host.start_anchoring()
+            events.start()
         _job_loop(runtime, once=once, interval=interval)
     finally:
+        events.close()
         host.close()
 
 
