@@ -28,6 +28,7 @@ from schema import audit, claims, ledger, partners, policies
 from schema.documents import DocumentStore
 from schema.extensions import AccessControl, CachedDocuments, cost_limit_rule
 from schema.node import node_query, node_registry
+from schema.permissions import Allow, show_permissions
 from schema.scalars import SCALARS
 
 __all__ = ["build_schema"]
@@ -104,9 +105,10 @@ def build_schema(settings: Settings) -> strawberry.Schema:
         query=Query,
         mutation=Mutation,
         subscription=Subscription,
-        types=[policies.Policy, policies.Customer, policies.Product, policies.Quote],
+        types=[policies.Policy, policies.Customer, policies.Product, policies.Quote, Allow],
         extensions=extensions,
         config=StrawberryConfig(scalar_map=SCALARS),
     )
     schema.documents = store
+    show_permissions(schema)  # each field's declared roles as @allow in the SDL
     return schema

@@ -15,6 +15,10 @@ Example::
 ``PUBLIC`` marks a field anyone (even anonymous) may select; the named role sets
 (``AUTHENTICATED``, ``STAFF``, ``CLAIM_READERS`` ...) are defined once in ``core.roles``.
 
+The declarations are visible in the SDL: ``build_schema`` prints them on every field as the
+schema directive ``@allow(roles: [ADJUSTER, ADMIN])`` (:func:`show_permissions`); a field
+anyone may select, even without a token, reads ``@allow(roles: [], public: true)``.
+
 HTTP routes are declared here too, method by method (``ROUTE_ACCESS``): a role set, or
 ``PUBLIC`` with a note saying why the route is open. ``opsure.route_guard`` wraps every route
 in one check and refuses to build an app with an undeclared route.
@@ -22,20 +26,25 @@ in one check and refuses to build an app with an undeclared route.
 
 from __future__ import annotations
 
+import copy
+import enum
 from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cache
 from typing import Any, TypeVar
 
+import strawberry
 from graphql import (
     FieldNode,
     GraphQLError,
+    GraphQLInterfaceType,
     GraphQLNamedType,
     GraphQLObjectType,
     ValidationContext,
     ValidationRule,
     get_named_type,
 )
+from strawberry.schema_directive import Location
 
 from core.auth import Role
 from core.roles import DOCUMENT_READERS, DOCUMENT_UPLOADERS
@@ -43,6 +52,8 @@ from core.roles import DOCUMENT_READERS, DOCUMENT_UPLOADERS
 __all__ = [
     "PUBLIC",
     "ROUTE_ACCESS",
+    "Allow",
+    "RoleName",
     "RouteAccess",
     "access",
     "access_rule_for",
@@ -50,6 +61,7 @@ __all__ = [
     "declared_roles",
     "route_access",
     "route_refusal",
+    "show_permissions",
 ]
 
 T = TypeVar("T")
@@ -118,6 +130,9 @@ def access_rule_for(role: str | None) -> type[ValidationRule]:
                 return
             named = get_named_type(parent)
             name = node.name.value
+            if isinstance(named, GraphQLObjectType | GraphQLInterfaceType) and name not in named.fields \
+                    and not name.startswith("__"):
+                return  # no such field: FieldsOnCorrectTypeRule reports it, once
             roles = declared_roles(named, name)
             if roles is None:
                 self.report_error(
@@ -151,6 +166,69 @@ def access_rule_for(role: str | None) -> type[ValidationRule]:
 
     FieldAccessRule.__name__ = f"FieldAccessRule_{role or 'anonymous'}"
     return FieldAccessRule
+
+
+# --- the declarations in the SDL -------------------------------------------------------------
+
+_ROLE_DOCS: dict[Role, str] = {
+    Role.CUSTOMER: "An insured person, scoped to their own customer record, policies and claims.",
+    Role.AGENT: "Front-office staff: onboarding, quotes, policy service.",
+    Role.ADJUSTER: "Claims staff who decide claims.",
+    Role.QA: "Quality assurance staff (reviews, maker-checker).",
+    Role.ANALYST: "Analytics staff: reads with personal fields masked.",
+    Role.MANAGER: "A manager: configures the business and decides claims.",
+    Role.ADMIN: "An administrator: every staff permission.",
+    Role.PARTNER: "A partner institution's user (insurer, assessor, hospital, credit provider), scoped to its partner.",
+    Role.AUDITOR: "An external or internal auditor: reads the ledger, proofs and audit log.",
+}
+
+#: The roles as a GraphQL enum (``Role``): the names used by ``@allow``.
+_ROLE_ENUM: Any = enum.Enum("Role", {r.name: strawberry.enum_value(r.value, description=_ROLE_DOCS[r])  # type: ignore[misc]
+                                     for r in Role})
+RoleName: Any = strawberry.enum(_ROLE_ENUM, name="Role",
+                                description="Who a caller is to Opsure: the role named by the caller's token.")
+
+
+@strawberry.schema_directive(
+    locations=[Location.FIELD_DEFINITION], name="allow",
+    description="Who may select this field: the roles listed, or anyone, even without a token, when public is "
+    "true. Enforced before execution: a document selecting a field the caller's role may not select is refused "
+    "whole (FORBIDDEN, or UNAUTHENTICATED without a token).")
+class Allow:
+    roles: list[RoleName] = strawberry.field(  # type: ignore[valid-type]
+        description="The roles that may select the field (empty when public).")
+    public: bool | None = strawberry.field(
+        default=strawberry.UNSET, description="True when anyone may select the field, even without a token.")
+
+
+def allow_directive(roles: frozenset[str]) -> Allow:
+    """The ``@allow`` application showing ``roles`` (``PUBLIC``: no roles, public)."""
+    if "*" in roles:
+        return Allow(roles=[], public=True)
+    return Allow(roles=[RoleName[r.name] for r in Role if r.value in roles])
+
+
+def show_permissions(schema: Any) -> None:
+    """Print each field's declared roles as ``@allow`` in the SDL of a built strawberry ``schema``.
+
+    The declarations stay the single source (:func:`declared_roles`); this only shows them.
+    A field object shared by several types (an interface's ``id``) gets a copy per type, so
+    each type shows its own roles. Undeclared fields show nothing (they are closed).
+    """
+    owners: dict[int, str] = {}
+    for gql_type in schema._schema.type_map.values():
+        if not isinstance(gql_type, GraphQLObjectType | GraphQLInterfaceType) or gql_type.name.startswith("__"):
+            continue
+        for name, gql_field in gql_type.fields.items():
+            sfield = (gql_field.extensions or {}).get("strawberry-definition")
+            if sfield is None:
+                continue
+            if owners.setdefault(id(sfield), gql_type.name) != gql_type.name:
+                sfield = copy.copy(sfield)
+                gql_field.extensions = {**gql_field.extensions, "strawberry-definition": sfield}
+            others = [d for d in sfield.directives if not isinstance(d, Allow)]
+            roles = declared_roles(gql_type, name)
+            sfield.directives = others if roles is None else [*others, allow_directive(roles)]
 
 
 # --- HTTP routes ------------------------------------------------------------------------------
