@@ -31,7 +31,7 @@ from schema.node import node_query, node_registry
 from schema.permissions import Allow, show_permissions
 from schema.scalars import SCALARS
 
-__all__ = ["build_schema"]
+__all__ = ["NODES", "build_schema"]
 
 
 def _skip_unknown_fragments(rule: type[ASTValidationRule]) -> type[ASTValidationRule]:
@@ -53,12 +53,18 @@ class SafeQueryDepthLimiter(QueryDepthLimiter):
         self.validation_rules = [_skip_unknown_fragments(r) for r in self.validation_rules]
 
 
-NodeQuery = node_query(node_registry(policies.NODES, audit.NODES, ledger.NODES, partners.NODES, claims.NODES))
+#: How ``node(id:)`` fetches each Node type, from every domain (tests check it covers every Node type).
+NODES = node_registry(policies.NODES, audit.NODES, ledger.NODES, partners.NODES, claims.NODES)
+NodeQuery = node_query(NODES)
 Query = merge_types("Query", (NodeQuery, policies.PoliciesQuery, audit.AuditQuery, ledger.LedgerQuery,
                               partners.PartnersQuery, claims.ClaimsQuery))
 Mutation = merge_types("Mutation", (policies.PoliciesMutation, ledger.LedgerMutation, partners.PartnersMutation,
                                     claims.ClaimsMutation))
 Subscription = merge_types("Subscription", (policies.PoliciesSubscription,))
+Query.__strawberry_definition__.description = "Reads: every entity by its global id (`node`) and each domain's lists."
+Mutation.__strawberry_definition__.description = (
+    "Changes: each returns a payload whose `errors` lists every refusal (empty on success).")
+Subscription.__strawberry_definition__.description = "Live events over graphql-transport-ws."
 
 
 class OpsureSchema(strawberry.Schema):

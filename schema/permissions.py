@@ -191,9 +191,9 @@ RoleName: Any = strawberry.enum(_ROLE_ENUM, name="Role",
 
 @strawberry.schema_directive(
     locations=[Location.FIELD_DEFINITION], name="allow",
-    description="Who may select this field: the roles listed, or anyone, even without a token, when public is "
-    "true. Enforced before execution: a document selecting a field the caller's role may not select is refused "
-    "whole (FORBIDDEN, or UNAUTHENTICATED without a token).")
+    description="Who may select this field: `roles` lists the roles that may; `public: true` (with no roles) "
+    "means anyone, even without a token. Enforced before execution: a document selecting a field the caller's "
+    "role may not select is refused whole (FORBIDDEN, or UNAUTHENTICATED without a token).")
 class Allow:
     roles: list[RoleName] = strawberry.field(  # type: ignore[valid-type]
         description="The roles that may select the field (empty when public).")
