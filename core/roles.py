@@ -38,6 +38,7 @@ __all__ = [
     "FULL_PII",
     "INTERNAL",
     "LEDGER_ERASERS",
+    "LEDGER_OPERATORS",
     "LEDGER_READERS",
     "MANAGERS",
     "ONBOARDERS",
@@ -141,5 +142,8 @@ LEDGER_READERS: frozenset[str] = _names(Role.AUDITOR, Role.ADMIN, Role.MANAGER)
 PROOF_READERS: frozenset[str] = LEDGER_READERS | SIGNED_RECORD_READERS | RISK_FLAG_READERS
 #: Who erases a ledger record's body and salt (right to be forgotten).
 LEDGER_ERASERS: frozenset[str] = _names(Role.ADMIN)
+#: Who sees the anchoring worker's operational detail (a batch's last error: node and RPC
+#: messages that may name endpoints): whoever runs the ledger node, not auditors or managers.
+LEDGER_OPERATORS: frozenset[str] = _names(Role.ADMIN)
 #: Who reads and verifies the hash-chained audit log.
 AUDIT_READERS: frozenset[str] = _names(Role.AUDITOR, Role.ADMIN)

@@ -64,7 +64,7 @@ def status_cmd() -> None:
     from ledger.service import ledger_status
 
     with _sessions() as factory, factory() as session:
-        click.echo(json.dumps(ledger_status(session), indent=2))
+        click.echo(json.dumps(ledger_status(session).as_dict(), indent=2))
 
 
 @ledger_cli.command("anchor")

@@ -6,6 +6,8 @@
 * :func:`erase` — right to be forgotten: body and salt are deleted; the commitment stays
   (it is on chain, and without the salt it links to no one); proofs answer "erased".
 * :func:`proof_bundle` — the self-contained proof JSON of a record (see ledger.proofs).
+* :func:`ledger_status`, :func:`records_query`, :func:`batches_query`, :func:`get_batch`,
+  :func:`batches_by_id` — what the auditor's API reads.
 * :func:`anchor_audit_log` — commit new entries of the hash-chained audit log
   (kind AUDIT_LOG) so they are anchored like every other record.
 
@@ -26,9 +28,10 @@ import json
 import secrets
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import Any, cast
 
-from sqlalchemy import Table, func, insert, select
+from sqlalchemy import Select, Table, func, insert, select
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -59,10 +62,14 @@ from ledger.proofs import anchored_bundle, erased_bundle, pending_bundle
 
 __all__ = [
     "AUDIT_CURSOR",
+    "LedgerStatus",
     "anchor_audit_log",
     "anchored_bundles",
     "batch_tree",
+    "batches_by_id",
+    "batches_query",
     "erase",
+    "get_batch",
     "get_record",
     "ledger_status",
     "proof_bundle",
@@ -70,6 +77,7 @@ __all__ = [
     "record",
     "record_body",
     "record_many",
+    "records_query",
     "verify_record",
 ]
 
@@ -342,8 +350,36 @@ def anchor_audit_log(
     return len(entries)
 
 
-def ledger_status(session: Session) -> dict[str, Any]:
-    """Counts of records by status and batches by status, and the last confirmed batch."""
+@dataclass(frozen=True)
+class LedgerStatus:
+    """The ledger at a glance: records and batches by status, the outbox, the last confirmed batch."""
+
+    records: dict[RecordStatus, int]
+    outbox: int
+    batches: dict[BatchStatus, int]
+    last_batch: AnchorBatch | None
+
+    def as_dict(self) -> dict[str, Any]:
+        """JSON form (``opsure ledger status``)."""
+        last = self.last_batch
+        return {
+            "records": {s.value: n for s, n in self.records.items()},
+            "outbox": self.outbox,
+            "batches": {s.value: n for s, n in self.batches.items()},
+            "lastBatch": None if last is None else {
+                "root": last.root,
+                "count": last.count,
+                "kind": RecordKind(last.kind).name,
+                "txHash": last.tx_hash,
+                "blockNumber": last.block_number,
+                "chainId": last.chain_id,
+                "contract": last.contract,
+            },
+        }
+
+
+def ledger_status(session: Session) -> LedgerStatus:
+    """Counts of records and batches by status, the outbox, and the last confirmed batch."""
     records = dict(
         session.execute(select(LedgerRecord.status, func.count()).group_by(LedgerRecord.status)).tuples().all()
     )
@@ -359,20 +395,49 @@ def ledger_status(session: Session) -> dict[str, Any]:
         .order_by(AnchorBatch.id.desc())
         .limit(1)
     ).scalar_one_or_none()
-    return {
-        "records": {s.value: int(records.get(s, 0)) for s in RecordStatus},
-        "outbox": int(outbox or 0),
-        "batches": {s.value: int(batches.get(s, 0)) for s in BatchStatus},
-        "lastBatch": None
-        if last is None
-        else {
-            "root": last.root,
-            "count": last.count,
-            "kind": RecordKind(last.kind).name if last.kind in RecordKind._value2member_map_ else last.kind,
-            "txHash": last.tx_hash,
-            "blockNumber": last.block_number,
-            "chainId": last.chain_id,
-            "contract": last.contract,
-        },
-    }
+    return LedgerStatus(
+        records={s: int(records.get(s, 0)) for s in RecordStatus},
+        outbox=int(outbox or 0),
+        batches={s: int(batches.get(s, 0)) for s in BatchStatus},
+        last_batch=last,
+    )
 
+
+def records_query(
+    *, status: RecordStatus | None = None, kind: RecordKind | None = None
+) -> Select[LedgerRecord]:
+    """Ledger records, optionally of one status and kind (unordered: the pager orders by id)."""
+    stmt = select(LedgerRecord)
+    if status is not None:
+        stmt = stmt.where(LedgerRecord.status == status)
+    if kind is not None:
+        stmt = stmt.where(LedgerRecord.kind == int(kind))
+    return stmt
+
+
+def batches_query(
+    *, status: BatchStatus | None = None, kind: RecordKind | None = None
+) -> Select[AnchorBatch]:
+    """Anchor batches, optionally of one status and kind (unordered: the pager orders by id)."""
+    stmt = select(AnchorBatch)
+    if status is not None:
+        stmt = stmt.where(AnchorBatch.status == status)
+    if kind is not None:
+        stmt = stmt.where(AnchorBatch.kind == int(kind))
+    return stmt
+
+
+def get_batch(session: Session, *, batch_id: int) -> AnchorBatch:
+    """The anchor batch ``batch_id``; NotFoundError if there is none."""
+    row = session.get(AnchorBatch, batch_id)
+    if row is None:
+        raise NotFoundError(f"anchor batch {batch_id} not found", field="batchId")
+    return row
+
+
+def batches_by_id(session: Session, *, batch_ids: Sequence[int]) -> dict[int, AnchorBatch]:
+    """Anchor batches by id in one query (for DataLoaders); unknown ids are absent."""
+    ids = sorted(set(batch_ids))
+    if not ids:
+        return {}
+    return {b.id: b for b in session.scalars(select(AnchorBatch).where(AnchorBatch.id.in_(ids)))}

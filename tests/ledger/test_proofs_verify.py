@@ -5,59 +5,26 @@ from __future__ import annotations
 import copy
 import json
 import subprocess
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
 from click.testing import CliRunner
-from eth_account import Account
-from eth_account.signers.local import LocalAccount
-from eth_tester import EthereumTester, PyEVMBackend
-from web3 import EthereumTesterProvider, Web3
 
 from core.db import transaction
 from core.errors import NotFoundError
 from core.settings import override_settings
 from ledger import service
-from ledger.anchoring import anchor_pending, open_chain
 from ledger.chain_client import ChainClient
 from ledger.cli import ledger_cli, verify_cli
-from ledger.commitments import TenantKey, install_tenant_key
-from ledger.contract import RecordKind
 from ledger.merkle import StandardMerkleTree
 from ledger.verify import Verdict, export_proofs, verify_bundle, verify_offline
 from tests import npm_tools
 
 REPO = Path(__file__).resolve().parents[2]
 JS_VERIFY = REPO / "tests" / "ledger" / "js" / "verify_bundles.mjs"
-
-
-@pytest.fixture(autouse=True)
-def _tenant_key() -> Iterator[None]:
-    install_tenant_key(TenantKey.generate())
-    yield
-    install_tenant_key(None)
-
-
-@pytest.fixture
-def anchored(settings: Any, session_factory: Any) -> tuple[ChainClient, list[int]]:
-    """A chain with two anchored batches (surveys, medical) and one pending record."""
-    w3 = Web3(EthereumTesterProvider(EthereumTester(PyEVMBackend())))
-    acct: LocalAccount = Account.create()
-    w3.eth.wait_for_transaction_receipt(
-        w3.eth.send_transaction({"from": w3.eth.accounts[0], "to": acct.address, "value": Web3.to_wei(1000, "ether")}))
-    chain = open_chain(settings, session_factory, target=w3, account=acct)
-    with transaction(session_factory) as s:
-        ids = service.record_many(s, kind=RecordKind.SURVEY, bodies=[
-            {"assessor": f"A-{i}", "conclusion": "ok", "surveyedOn": "2026-05-02"} for i in range(9)])
-        ids += service.record_many(s, kind=RecordKind.MEDICAL, bodies=[
-            {"documentType": "invoice", "provider": f"H-{i}", "issuedOn": "2026-05-01"} for i in range(3)])
-    assert anchor_pending(session_factory, chain, max_age=0).records == 12
-    with transaction(session_factory) as s:
-        ids.append(service.record(s, kind=RecordKind.CREDIT,
-                                  body={"bureau": "B", "reportRef": "R", "issuedOn": "2026-01-01"}).id)
-    return chain, ids
+pytestmark = pytest.mark.usefixtures("tenant_key")
 
 
 def _bundle(session_factory: Any, record_id: int) -> dict[str, Any]:

@@ -66,13 +66,14 @@ def test_demo_records_are_anchored_and_verifiable(served, runtime: Runtime, tmp_
         app.state.ledger.anchor_now()
     assert w3.eth.get_block("latest")["timestamp"] <= time.time()
     token = issue_token(runtime.token_keys, runtime.settings, subject="aud", role=Role.AUDITOR)
-    query = ("{ ledgerStatus { outbox records } ledgerRecords(first: 5) { id status "
-             "proofBundle { status contract root blockNumber document } } }")
+    query = ("{ ledgerStatus { outbox records { pending anchored } } ledgerRecords(first: 5) { edges { node { "
+             "id status proofBundle { status contract root blockNumber document } } } } }")
     resp = httpx.post(f"{base}/graphql", json={"query": query}, headers={"authorization": f"Bearer {token}"})
     data = resp.json()["data"]
-    assert data["ledgerStatus"]["outbox"] == 0
-    typed = data["ledgerRecords"][0]["proofBundle"]
-    assert data["ledgerRecords"][0]["status"] == "ANCHORED" and typed["status"] == "ANCHORED"
+    assert data["ledgerStatus"]["outbox"] == 0 and data["ledgerStatus"]["records"]["pending"] == 0
+    first = data["ledgerRecords"]["edges"][0]["node"]
+    typed = first["proofBundle"]
+    assert first["status"] == "ANCHORED" and typed["status"] == "ANCHORED"
     bundle = json.loads(typed["document"])
     assert (bundle["root"], str(bundle["blockNumber"])) == (typed["root"], typed["blockNumber"])
 
