@@ -63,8 +63,7 @@ def _decimal(value: object, scalar: str, places: int) -> Decimal:
     if isinstance(value, bool) or not isinstance(value, str | int | float | Decimal):
         raise _refuse(f"{scalar} must be a decimal string such as \"12.50\" or a number, not {value!r}.")
     try:
-        # str() of a float is its shortest repr (0.1 -> "0.1"), never its binary expansion.
-        number = Decimal(value.strip() if isinstance(value, str) else str(value))
+        number = Decimal(value.strip()) if isinstance(value, str) else _exact(value)
     except InvalidOperation:
         raise _refuse(f"{scalar} must be a decimal such as \"12.50\", not {value!r}.") from None
     if not number.is_finite():
@@ -83,9 +82,14 @@ def parse_money(value: object) -> Decimal:
     return number.quantize(_CENT)
 
 
+def _exact(value: Any) -> Decimal:
+    # A float's shortest repr (0.1 -> "0.1"), never its binary expansion.
+    return Decimal(str(value)) if isinstance(value, float) else Decimal(value)
+
+
 def serialize_money(value: Any) -> str:
     """A ``Money`` output: a string with exactly 2 decimals (half-up below a cent)."""
-    return str(Decimal(value).quantize(_CENT, rounding=ROUND_HALF_UP))
+    return str(_exact(value).quantize(_CENT, rounding=ROUND_HALF_UP))
 
 
 def _parse_rate(value: object) -> Decimal:
@@ -96,7 +100,7 @@ def _parse_rate(value: object) -> Decimal:
 
 
 def _serialize_rate(value: Any) -> str:
-    return str(Decimal(value).quantize(_BASIS, rounding=ROUND_HALF_UP))
+    return str(_exact(value).quantize(_BASIS, rounding=ROUND_HALF_UP))
 
 
 def serialize_datetime(value: dt.datetime) -> str:

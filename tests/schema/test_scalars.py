@@ -125,3 +125,7 @@ def test_parse_errors_are_input_coercion_errors() -> None:
         parse_money("1.234")
     with pytest.raises(StrawberryInputCoercionError):
         parse_datetime("2026-06-01T00:00:00")
+
+
+def test_money_output_from_a_float_uses_its_decimal_repr() -> None:
+    assert serialize_money(0.1) == "0.10" and serialize_money(1.005) == "1.01" and serialize_money(7) == "7.00"
