@@ -18,7 +18,7 @@ Example::
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import Annotated, Any
 
 import strawberry
 from strawberry.types import Info
@@ -67,7 +67,8 @@ def node_query(nodes: Mapping[str, NodeFetcher]) -> type:
             description="Any object by its global id (null when absent or not visible).",
             metadata=allow(AUTHENTICATED),
         )
-        def node(self, info: Info[Context, Any], id: strawberry.ID) -> Node | None:
+        def node(self, info: Info[Context, Any], id: Annotated[strawberry.ID, strawberry.argument(
+                description="A global id as returned in an object's `id` (malformed: BAD_ID).")]) -> Node | None:
             return resolve_node(nodes, info.context, id)
 
     return NodeQuery
