@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 
 from core.audit import AuditEntry
 from ledger import service as ledger
-from ledger.models import LedgerCursor
+from ledger.models import LedgerCursor, RecordStatus
 from opsure.ledger_host import LedgerHost
 from opsure.runtime import Runtime
 from partners.jobs import run_partner_jobs
@@ -41,7 +41,7 @@ def _settled(runtime: Runtime, audit_seq: int) -> bool:
         status = ledger.ledger_status(s)
         cursor = s.get(LedgerCursor, ledger.AUDIT_CURSOR)
         roles_due = s.scalar(select(func.count()).select_from(ChainRoleSync).where(ChainRoleSync.synced_at.is_(None)))
-    return status["records"]["pending"] == 0 and cursor is not None and cursor.position >= audit_seq \
+    return status.records[RecordStatus.PENDING] == 0 and cursor is not None and cursor.position >= audit_seq \
         and not roles_due
 
 

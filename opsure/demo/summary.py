@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from core.audit import AuditEntry, verify_chain
 from ledger import service as ledger
+from ledger.models import RecordStatus
 from partners.models import Partner, PartnerClient, RiskFlag, SignedRecord, SignerKey
 from resolvers.claims.models import Claim, ClaimChannel, ClaimDocument, ClaimEvent, ClaimState, Payment
 from resolvers.policies.models import Customer, Policy
@@ -75,9 +76,9 @@ def collect_summary(session: Session) -> DemoSummary:
     s.sections["audit log"] = {"entries": _count(session, AuditEntry),
                                "hash chain": "intact" if chain_break is None else f"broken at {chain_break.seq}"}
     status = ledger.ledger_status(session)
-    s.sections["ledger"] = {"records anchored": status["records"]["anchored"],
-                            "records pending": status["records"]["pending"],
-                            "anchor batches": sum(status["batches"].values())}
+    s.sections["ledger"] = {"records anchored": status.records[RecordStatus.ANCHORED],
+                            "records pending": status.records[RecordStatus.PENDING],
+                            "anchor batches": sum(status.batches.values())}
     return s
 
 
