@@ -21,6 +21,7 @@ from strawberry.extensions import (
 )
 from strawberry.schema.config import StrawberryConfig
 from strawberry.tools import merge_types
+from strawberry.types.base import get_object_definition
 
 from core.errors import DomainError
 from core.settings import Settings
@@ -61,10 +62,10 @@ Query = merge_types("Query", (NodeQuery, policies.PoliciesQuery, audit.AuditQuer
 Mutation = merge_types("Mutation", (policies.PoliciesMutation, ledger.LedgerMutation, partners.PartnersMutation,
                                     claims.ClaimsMutation))
 Subscription = merge_types("Subscription", (policies.PoliciesSubscription,))
-Query.__strawberry_definition__.description = "Reads: every entity by its global id (`node`) and each domain's lists."
-Mutation.__strawberry_definition__.description = (
-    "Changes: each returns a payload whose `errors` lists every refusal (empty on success).")
-Subscription.__strawberry_definition__.description = "Live events over graphql-transport-ws."
+for _root, _doc in ((Query, "Reads: every entity by its global id (`node`) and each domain's lists."),
+                    (Mutation, "Changes: each returns a payload whose `errors` lists every refusal (empty on success)."),
+                    (Subscription, "Live events over graphql-transport-ws.")):
+    get_object_definition(_root, strict=True).description = _doc
 
 
 class OpsureSchema(strawberry.Schema):
