@@ -404,14 +404,16 @@ def ledger_status(session: Session) -> LedgerStatus:
 
 
 def records_query(
-    *, status: RecordStatus | None = None, kind: RecordKind | None = None
+    *, status: RecordStatus | None = None, kind: RecordKind | None = None, commitment: str | None = None
 ) -> Select[LedgerRecord]:
-    """Ledger records, optionally of one status and kind (unordered: the pager orders by id)."""
+    """Ledger records, optionally of one status, kind and commitment (unordered: the pager orders by id)."""
     stmt = select(LedgerRecord)
     if status is not None:
         stmt = stmt.where(LedgerRecord.status == status)
     if kind is not None:
         stmt = stmt.where(LedgerRecord.kind == int(kind))
+    if commitment is not None:
+        stmt = stmt.where(LedgerRecord.commitment == commitment.lower())
     return stmt
 
 

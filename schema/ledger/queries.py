@@ -60,7 +60,7 @@ class LedgerQuery:
         row = info.context.session.get(RecordRow, decode_global_id(id, "LedgerRecord"))
         return LedgerRecord.from_row(row) if row else None
 
-    @strawberry.field(description="Ledger records, oldest first, optionally of one status and kind "
+    @strawberry.field(description="Ledger records, oldest first, optionally of one status, kind or commitment "
                       f"(auditors, managers, admins). {PAGING}", metadata=allow(LEDGER_READERS))
     def ledger_records(
         self, info: Info[Context, Any],
@@ -69,10 +69,14 @@ class LedgerQuery:
                           strawberry.argument(description="Only records in this status.")] = None,
         kind: Annotated[LedgerRecordKind | None,  # type: ignore[valid-type]
                         strawberry.argument(description="Only records of this kind.")] = None,
+        commitment: Annotated[str | None, strawberry.argument(
+            description="Only the record with this commitment (0x + 64 hex, any case): e.g. a signed "
+                        "record's `commitment`, to read its proof bundle.")] = None,
     ) -> Connection[LedgerRecord]:
         ctx = info.context
+        stmt = ledger_service.records_query(status=status, kind=kind, commitment=commitment)
         return keyset_connection(
-            ctx.session, ledger_service.records_query(status=status, kind=kind), wrap=LedgerRecord.from_row,
+            ctx.session, stmt, wrap=LedgerRecord.from_row,
             settings=ctx.settings, first=first, after=after, last=last, before=before,
             key_columns=[KeyColumn(RecordRow.id)], prefetch=lambda rows: prefetch_records(ctx, info, rows))
 

@@ -151,8 +151,11 @@ def _walk(client: Any, query: str, field: str, variables: dict[str, Any], *, bac
         cursor = info["startCursor"] if backward else info["endCursor"]
 
 
-def test_ledger_records_page_both_ways_with_filters_and_total(anchored: Anchored, gql: Any) -> None:
+def test_ledger_records_page_both_ways_with_filters_and_total(anchored: Anchored, gql: Any,
+                                                              session_factory: Any) -> None:
     _, ids = anchored
+    with session_factory() as s:
+        commitment = s.get(LedgerRecord, ids[4]).commitment
     auditor = gql(Role.AUDITOR)
     every = [gid("LedgerRecord", i) for i in sorted(ids)]
     forward = _walk(auditor, RECORDS, "ledgerRecords", {}, backward=False)
@@ -169,6 +172,9 @@ def test_ledger_records_page_both_ways_with_filters_and_total(anchored: Anchored
     assert surveys["totalCount"] == 9 and {e["node"]["kind"] for e in surveys["edges"]} == {"SURVEY"}
     pending = auditor(RECORDS, {"status": "PENDING"})["ledgerRecords"]
     assert pending["totalCount"] == 1 and pending["edges"][0]["node"]["id"] == gid("LedgerRecord", ids[-1])
+    by_commitment = auditor("query($c: String) { ledgerRecords(commitment: $c) { edges { node { id commitment } } } }",
+                            {"c": commitment.upper().replace("0X", "0x")})["ledgerRecords"]["edges"]
+    assert by_commitment == [{"node": {"id": gid("LedgerRecord", ids[4]), "commitment": commitment}}]
     none = auditor(RECORDS, {"status": "ANCHORED", "kind": "CREDIT"})["ledgerRecords"]
     assert none["totalCount"] == 0 and none["edges"] == [] and none["pageInfo"]["startCursor"] is None
 

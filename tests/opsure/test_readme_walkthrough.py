@@ -104,5 +104,6 @@ def test_the_walkthrough_runs_as_written(tmp_path: Path) -> None:
     assert "理赔已审核" in customer and "demo:adjuster" not in customer  # the customer's wording does not
     assert "NOT_COVERED" in customer and "200 application/pdf" in customer
     assert (tmp_path / "invoice.pdf").read_bytes().startswith(b"%PDF-")
-    assert '"HospitalBill"' in hospital and '"status": "anchored"' in hospital
-    assert "VERIFIED" in auditor
+    assert '"primaryType": "HOSPITAL_BILL"' in hospital and '"status": "ANCHORED"' in hospital
+    assert '"kind": "HOSPITAL_BILL"' in auditor and '"status": "ANCHORED"' in auditor
+    assert "bundle.json is the exported file" in auditor and "VERIFIED" in auditor
