@@ -73,6 +73,10 @@ OPEN_STRINGS: dict[tuple[str, str], str] = {
     ("CreateProductInput", "code"): "a product's own identifier, chosen when the product is defined",
     ("CoverageItem", "code"): "a benefit's identifier, defined per product",
     ("CoverageItemInput", "code"): "a benefit's identifier, defined per product",
+    ("CoverageItem", "category"): "a product's own grouping of its benefits, free text chosen per product",
+    ("CoverageItemInput", "category"): "a product's own grouping of its benefits, free text chosen per product",
+    ("HealthQuestion", "code"): "the questionnaire is data a client renders as served: questions may be added "
+                                "without a schema change (DeclarationAnswerInput.question takes the code back)",
     ("Partner", "code"): "a partner's own identifier, chosen at registration",
     ("RegisterPartnerInput", "code"): "a partner's own identifier, chosen at registration",
     ("Claim", "diagnosisCode"): "an ICD-10 code: tens of thousands, validated, not an API enum",
@@ -83,12 +87,25 @@ OPEN_STRINGS: dict[tuple[str, str], str] = {
     ("ExplanationOfBenefitsLine", "itemCode"): "a hospital's billing item code: open",
     ("RiskHint", "code"): "a rule or feature of the versioned decision table and model: changes with them",
     ("Eip712Field", "type"): "a Solidity type name of EIP-712 (uint256, string, bytes32 …): open",
+    ("RiskFlag", "flagCode"): "what an insurer flags: a vocabulary the consortium's insurers coin, not the API's",
+    ("PublishRiskFlagInput", "flagCode"): "what an insurer flags: a vocabulary the consortium's insurers coin",
+    ("FlagMatchedData", "flagCode"): "what an insurer flags: a vocabulary the consortium's insurers coin",
+    ("RiskFlagPublisher", "code"): "a partner's own identifier, chosen at registration (Partner.code)",
     ("ClaimDocument", "contentType"): "a MIME type sniffed from the upload",
+    ("ClaimLineItem", "category"): "a coverage category: each product defines its own (CoverageItem.category)",
+    ("LineItemInput", "category"): "a coverage category: each product defines its own (CoverageItem.category)",
+    ("ExplanationOfBenefitsLine", "category"): "a coverage category: each product defines its own",
 }
 #: Convention 3: fields whose names look like money but are not amounts.
 NOT_MONEY: dict[tuple[str, str], str] = {}
-#: Convention 4: JSON fields that are free-form by nature (their description must say "free-form").
-FREE_FORM_JSON: dict[tuple[str, str], str] = {}
+#: Convention 4: JSON fields, input fields and arguments (owner "Type.field") that are free-form by nature
+#: (their description must say "free-form").
+FREE_FORM_JSON: dict[tuple[str, str], str] = {
+    ("SignedRecordInput", "typedData"): "EIP-712 typed data exactly as signed: hashed as given, checked after",
+    ("DirectBillInput", "typedData"): "the hospital's EIP-712 bill exactly as signed: hashed as given, checked after",
+    ("RecordDisclosure", "body"): "a committed record's body: must travel byte-faithful to recompute the commitment",
+    ("Query.verifyDisclosure", "body"): "the disclosed record body exactly as received, hashed as given",
+}
 
 # --- where things come from ----------------------------------------------------------------------
 
@@ -258,7 +275,7 @@ def test_3_values_closed_sets_are_enums_money_is_money_instants_have_zones() -> 
     values = [(t.name, name, field.type, field_domain(t.name, field)) for t, name, field in object_fields()]
     for owner, name, type_, domain in [*values, *input_values()]:
         named = get_named_type(type_).name
-        key = (owner.split(".")[0], name)
+        key = (owner, name)  # owner: a type, or "Type.field" for an argument
         if named == "Decimal":
             offenders.append((domain, f"{owner}.{name}: Decimal (use Money for amounts, Rate for fractions)"))
         elif MONEY.search(name) and named != "Money" and key not in NOT_MONEY:
@@ -289,11 +306,15 @@ def test_3_the_value_scalars_say_their_format() -> None:
 def test_4_no_untyped_json_for_domain_data() -> None:
     offenders = []
     described = {(t.name, name): field.description for t, name, field in object_fields()}
+    described |= {(t.name, name): f.description for t in GQL.type_map.values()
+                  if isinstance(t, GraphQLInputObjectType) for name, f in t.fields.items()}
+    described |= {(f"{t.name}.{field_name}", name): arg.description for t, field_name, field in object_fields()
+                  for name, arg in field.args.items()}
     values = [(t.name, name, field.type, field_domain(t.name, field)) for t, name, field in object_fields()]
     for owner, name, type_, domain in [*values, *input_values()]:
         if get_named_type(type_).name != "JSON":
             continue
-        key = (owner.split(".")[0], name)
+        key = (owner, name)  # owner: a type, or "Type.field" for an argument
         if key not in FREE_FORM_JSON:
             offenders.append((domain, f"{owner}.{name}: JSON (give the data a type)"))
         elif "free-form" not in (described.get(key) or ""):
