@@ -74,7 +74,7 @@ query AdjusterQueue($first: Int!) {
         riskHints { source code level score message }
         policy { number product { code } }
         customer { name }
-        documents { kind sha256 }
+        documents { edges { node { kind sha256 } } }
       }
     }
     pageInfo { hasNextPage endCursor }
@@ -115,8 +115,8 @@ def generate_claims(env: BenchEnv, *, claims: int, seed: int = 11) -> dict[str, 
     """
     from core.db import transaction
     from resolvers.claims import documents, service
-    from resolvers.claims.models import ClaimChannel, DocumentKind
     from resolvers.claims.envelope import SealedWriter
+    from resolvers.claims.models import ClaimChannel, DocumentKind
     from resolvers.claims.storage import LocalStorage
     from resolvers.policies.models import Policy, PolicyStatus, Product
 
@@ -240,7 +240,11 @@ def _gid(type_name: str, pk: int) -> str:
 
 
 def _cursor(pk: int) -> str:
-    return base64.urlsafe_b64encode(json.dumps([pk, pk]).encode()).decode()
+    return base64.urlsafe_b64encode(json.dumps([pk]).encode()).decode()
+
+
+def _level(value: Any) -> str | None:
+    return str(value).upper() if value in ("low", "medium", "high") else None  # a model feature has none
 
 
 def baseline_queue(engine: Engine, first: int) -> dict[str, Any]:
@@ -279,12 +283,12 @@ def baseline_queue(engine: Engine, first: int) -> dict[str, Any]:
             "approvedAmount": None if r.approved_amount is None else str(r.approved_amount),
             "paidAmount": str(r.paid_amount), "riskLevel": None if r.risk_level is None else r.risk_level.name,
             "riskScore": r.risk_score,
-            "riskHints": [{"source": str(h.get("source", "")), "code": str(h.get("code", "")),
-                           "level": str(h.get("level", "")), "score": float(h.get("score", 0)),
+            "riskHints": [{"source": str(h.get("source", "")).upper(), "code": str(h.get("code", "")),
+                           "level": _level(h.get("level")), "score": float(h.get("score", 0)),
                            "message": str(h.get("message", ""))} for h in (r.risk_hints or [])],
             "policy": {"number": pol.number, "product": {"code": pol.code}},
             "customer": {"name": customers[r.customer_id]},
-            "documents": docs.get(r.id, []),
+            "documents": {"edges": [{"node": doc} for doc in docs.get(r.id, [])[:20]]},
         }})
     return {"data": {"claims": {
         "edges": edges,

@@ -79,3 +79,8 @@ def make_approved_claim(session: Session, *, policy: Policy | None = None, amoun
                                      note=note)
     assert claim.state is ClaimState.APPROVED, claim.state
     return claim
+
+
+def nodes(connection: dict[str, Any]) -> list[Any]:
+    """The nodes of a connection in a GraphQL answer (``{edges {node {...}}}``), in page order."""
+    return [edge["node"] for edge in connection["edges"]]

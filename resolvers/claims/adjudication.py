@@ -14,11 +14,11 @@ import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
-from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from resolvers.claims.eob import REJECTING, BenefitCode, EobLine, ExplanationOfBenefits
 from resolvers.claims.models import Claim, ClaimLineItem, ClaimState
 from resolvers.policies import loaders as policy_loaders
 from resolvers.policies.service import PolicyStatus
@@ -28,9 +28,6 @@ __all__ = ["Assessment", "CoverageContext", "LineResult", "assess", "coverage_co
 CENT = Decimal("0.01")
 ZERO = Decimal(0)
 
-#: Benefit codes that reject (part of) a line; ``reasons.BENEFIT_WORDING`` words every benefit code.
-_REJECTING = frozenset({"POLICY_NOT_IN_FORCE", "WAITING_PERIOD", "EXCLUDED_CONDITION", "NOT_COVERED",
-                        "SUBLIMIT_REACHED", "ANNUAL_LIMIT_REACHED"})
 #: States whose approved amounts count against limits and deductibles.
 _USING = (ClaimState.APPROVED, ClaimState.PARTIALLY_APPROVED, ClaimState.PAID, ClaimState.CLOSED)
 
@@ -80,12 +77,12 @@ class LineResult:
     deductible: Decimal = ZERO
     copay: Decimal = ZERO
     payable: Decimal = ZERO
-    codes: list[str] = field(default_factory=list)
+    codes: list[BenefitCode] = field(default_factory=list)
 
     @property
-    def rejection(self) -> str | None:
+    def rejection(self) -> BenefitCode | None:
         """The code that rejected (part of) the line, if any."""
-        return next((c for c in self.codes if c in _REJECTING), None)
+        return next((c for c in self.codes if c in REJECTING), None)
 
 
 @dataclass
@@ -96,45 +93,42 @@ class Assessment:
     payable: Decimal
     deductible: Decimal
     lines: list[LineResult]
-    claim_codes: list[str]
+    claim_codes: list[BenefitCode]
+    annual_limit: Decimal | None = None
+    annual_limit_used: Decimal | None = None  # this policy year, this claim's payable included
 
-    def eob(self) -> dict[str, Any]:
-        """Explanation of benefits as stored: amounts and codes (``reasons.eob_summary`` words them per locale)."""
-        claimed = sum((ln.claimed for ln in self.lines), ZERO)
-        return {
-            "claimed": str(claimed),
-            "payable": str(self.payable),
-            "deductible": str(self.deductible),
-            "copay": str(sum((ln.copay for ln in self.lines), ZERO)),
-            "outcome": self.state.value,
-            "lines": [
-                {"itemCode": ln.item_code, "category": ln.category, "claimed": str(ln.claimed),
-                 "covered": str(ln.covered), "deductible": str(ln.deductible), "copay": str(ln.copay),
-                 "payable": str(ln.payable), "codes": list(ln.codes)}
-                for ln in self.lines
-            ],
-            "claimCodes": list(self.claim_codes),
-        }
+    def eob(self) -> ExplanationOfBenefits:
+        """The explanation of benefits (``reasons.eob_summary`` words its codes per locale)."""
+        return ExplanationOfBenefits(
+            outcome=self.state, claimed=sum((ln.claimed for ln in self.lines), ZERO), payable=self.payable,
+            deductible=self.deductible, copay=sum((ln.copay for ln in self.lines), ZERO),
+            annual_limit=self.annual_limit, annual_limit_used=self.annual_limit_used,
+            claim_codes=tuple(self.claim_codes),
+            lines=tuple(EobLine(item_code=ln.item_code, category=ln.category, claimed=ln.claimed, covered=ln.covered,
+                                deductible=ln.deductible, copay=ln.copay, payable=ln.payable, codes=tuple(ln.codes))
+                        for ln in self.lines),
+        )
 
 
 def assess(ctx: CoverageContext, *, event_date: dt.date, diagnosis: str, lines: Sequence[LineIn]) -> Assessment:
     """Line-by-line benefit calculation; never touches the store."""
     results = [LineResult(ln.item_code, ln.category, _money(ln.amount)) for ln in lines]
-    claim_codes: list[str] = []
+    claim_codes: list[BenefitCode] = []
     last_day = ctx.ended_on - dt.timedelta(days=1) if ctx.ended_on else ctx.period_end
     in_force = (ctx.policy_status in (PolicyStatus.ACTIVE, PolicyStatus.EXPIRED, PolicyStatus.LAPSED,
                                       PolicyStatus.SURRENDERED)
                 and ctx.period_start <= event_date <= min(ctx.period_end, last_day))
     if ctx.policy_status is PolicyStatus.CANCELLED or not in_force:
-        claim_codes.append("POLICY_NOT_IN_FORCE")
+        claim_codes.append(BenefitCode.POLICY_NOT_IN_FORCE)
     elif not ctx.renewed and event_date < ctx.period_start + dt.timedelta(days=ctx.waiting_period_days):
-        claim_codes.append("WAITING_PERIOD")
+        claim_codes.append(BenefitCode.WAITING_PERIOD)
     elif any(diagnosis.upper().startswith(x.upper()) for x in ctx.exclusions):
-        claim_codes.append("EXCLUDED_CONDITION")
+        claim_codes.append(BenefitCode.EXCLUDED_CONDITION)
     if claim_codes:
         for r in results:
             r.codes.append(claim_codes[0])
-        return Assessment(ClaimState.REJECTED, ZERO, ZERO, results, claim_codes)
+        return Assessment(ClaimState.REJECTED, ZERO, ZERO, results, claim_codes, ctx.annual_limit,
+                          min(ctx.used_total, ctx.annual_limit))
 
     used_cat = dict(ctx.used_by_category)
     deductible_left = max(ctx.deductible - ctx.used_deductible, ZERO)
@@ -143,7 +137,7 @@ def assess(ctx: CoverageContext, *, event_date: dt.date, diagnosis: str, lines: 
     deductible_total = ZERO
     for r in results:
         if r.category not in ctx.sublimits:
-            r.codes.append("NOT_COVERED")
+            r.codes.append(BenefitCode.NOT_COVERED)
             partial = True
             continue
         covered = r.claimed
@@ -152,7 +146,7 @@ def assess(ctx: CoverageContext, *, event_date: dt.date, diagnosis: str, lines: 
             room = max(sub - used_cat.get(r.category, ZERO), ZERO)
             if covered > room:
                 covered = room
-                r.codes.append("SUBLIMIT_REACHED")
+                r.codes.append(BenefitCode.SUBLIMIT_REACHED)
                 partial = True
             used_cat[r.category] = used_cat.get(r.category, ZERO) + covered
         r.covered = covered
@@ -161,15 +155,15 @@ def assess(ctx: CoverageContext, *, event_date: dt.date, diagnosis: str, lines: 
             r.deductible = ded
             deductible_left -= ded
             deductible_total += ded
-            r.codes.append("DEDUCTIBLE")
+            r.codes.append(BenefitCode.DEDUCTIBLE)
         base = covered - ded
         r.copay = _money(base * ctx.copay_rate)
         if r.copay > 0:
-            r.codes.append("COPAY")
+            r.codes.append(BenefitCode.COPAY)
         pay = base - r.copay
         if pay > limit_left:
             pay = limit_left
-            r.codes.append("ANNUAL_LIMIT_REACHED")
+            r.codes.append(BenefitCode.ANNUAL_LIMIT_REACHED)
             partial = True
         limit_left -= pay
         r.payable = _money(pay)
@@ -181,7 +175,8 @@ def assess(ctx: CoverageContext, *, event_date: dt.date, diagnosis: str, lines: 
         state = ClaimState.PARTIALLY_APPROVED
     else:
         state = ClaimState.APPROVED
-    return Assessment(state, payable, deductible_total, results, claim_codes)
+    return Assessment(state, payable, deductible_total, results, claim_codes, ctx.annual_limit,
+                      min(ctx.used_total + payable, ctx.annual_limit))
 
 
 def coverage_context(session: Session, *, claim: Claim) -> CoverageContext:

@@ -21,7 +21,7 @@ from core.errors import InvalidTransitionError, NotFoundError, ValidationError
 from core.roles import ORIGINAL_RECEIVERS
 from ledger import service as ledger
 from ledger.contract import RecordKind
-from resolvers.claims.models import Claim, ClaimDocument, DocumentKind, DocumentRequest
+from resolvers.claims.models import Claim, ClaimDocument, ClaimEventKind, DocumentKind, DocumentRequest
 from resolvers.claims.reasons import Reason, ReasonCode
 from resolvers.claims.scoping import claim_visible
 from resolvers.claims.states import OPEN_FOR_DOCUMENTS, record_event
@@ -118,7 +118,7 @@ def attach_document(
             DocumentRequest.claim_id == claim.id, DocumentRequest.kind == kind,
             DocumentRequest.fulfilled_by_id.is_(None))):
         req.fulfilled_by_id = doc.id
-    record_event(session, claim, actor=principal, kind="document", at=now,
+    record_event(session, claim, actor=principal, kind=ClaimEventKind.DOCUMENT, at=now,
                  reason=Reason(ReasonCode.DOCUMENT_UPLOADED, {"kind": kind, "size": stored.size}))
     claim.updated_at = now  # bumps the version: a stale decision made without this document fails
     session.flush()
@@ -146,7 +146,7 @@ def request_document(
     row = DocumentRequest(claim_id=claim.id, kind=kind, due_on=due_on, note=note.strip()[:500],
                           requested_by=principal.subject)
     session.add(row)
-    record_event(session, claim, actor=principal, kind="document_requested",
+    record_event(session, claim, actor=principal, kind=ClaimEventKind.DOCUMENT_REQUESTED,
                  reason=Reason(ReasonCode.DOCUMENT_REQUESTED, {"kind": kind, "dueOn": due_on}))
     session.flush()
     return row
@@ -167,7 +167,7 @@ def record_original(
     doc.original_received_on = received_on
     doc.original_tracking = (tracking or "").strip()[:64] or None
     claim = session.get_one(Claim, doc.claim_id)
-    record_event(session, claim, actor=principal, kind="original_received",
+    record_event(session, claim, actor=principal, kind=ClaimEventKind.ORIGINAL_RECEIVED,
                  reason=Reason(ReasonCode.ORIGINAL_RECEIVED, {"kind": doc.kind, "receivedOn": received_on}))
     session.flush()
     return doc

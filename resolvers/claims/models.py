@@ -29,6 +29,7 @@ __all__ = [
     "ClaimChannel",
     "ClaimDocument",
     "ClaimEvent",
+    "ClaimEventKind",
     "ClaimLineItem",
     "ClaimState",
     "DocumentKind",
@@ -36,11 +37,12 @@ __all__ = [
     "LineItemSource",
     "PayeeKind",
     "Payment",
+    "PaymentStatus",
+    "RiskHintSource",
     "RiskLevel",
 ]
 
 Money = Numeric(14, 2)
-
 
 
 class ClaimState(enum.StrEnum):
@@ -75,6 +77,34 @@ class RiskLevel(enum.StrEnum):
     LOW = "low"
     MEDIUM = "medium"
     HIGH = "high"
+
+
+class RiskHintSource(enum.StrEnum):
+    """What raised a risk hint."""
+
+    RULE = "rule"
+    MODEL = "model"
+    SHARED = "shared"
+
+
+class ClaimEventKind(enum.StrEnum):
+    """What a timeline entry records (stored as its value; the reason code says why)."""
+
+    REPORTED = "reported"
+    DUPLICATE_SUSPECTED = "duplicate_suspected"
+    INVOICE_DATA = "invoice_data"
+    RISK = "risk"
+    TRANSITION = "transition"
+    DOCUMENT = "document"
+    DOCUMENT_REQUESTED = "document_requested"
+    ORIGINAL_RECEIVED = "original_received"
+    SIGNED_BILL = "signed_bill"
+
+
+class PaymentStatus(enum.StrEnum):
+    """Where a payment instruction stands (instructions settle at once today)."""
+
+    SETTLED = "settled"
 
 
 class DocumentKind(enum.StrEnum):

@@ -25,7 +25,7 @@ from sqlalchemy.orm import Session
 
 from core.auth import Principal
 from core.errors import ConflictError, InvalidTransitionError, NotFoundError, ValidationError
-from resolvers.claims.models import Claim, ClaimState, PayeeKind, Payment
+from resolvers.claims.models import Claim, ClaimState, PayeeKind, Payment, PaymentStatus
 from resolvers.claims.reasons import Reason, ReasonCode
 from resolvers.claims.scoping import claim_visible
 from resolvers.claims.states import transition
@@ -77,7 +77,7 @@ def pay_claim(
         claim_id=claim.id, seq=seq, idempotency_key=idempotency_key, amount=amount,
         payee_kind=PayeeKind.HOSPITAL if hospital else PayeeKind.CUSTOMER,
         payee_ref=f"partner:{claim.partner_id}" if hospital else f"customer:{claim.customer_id}",
-        status="settled", instructed_by=principal.subject,
+        status=PaymentStatus.SETTLED.value, instructed_by=principal.subject,
     )
     try:
         with session.begin_nested():

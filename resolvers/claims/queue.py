@@ -1,4 +1,4 @@
-"""Adjusters' work queue: filter and sort claims, keyset-paginated on (sort value, id)."""
+"""Adjusters' work queue: filter and sort claims, keyset pages (forward and backward) on (sort value, id)."""
 
 from __future__ import annotations
 
@@ -13,12 +13,13 @@ from sqlalchemy import ColumnElement, Select, func, select
 from sqlalchemy.orm import Session
 
 from core.auth import Principal
-from core.errors import ValidationError
-from core.pagination import decode_cursor, encode_cursor
+from core.errors import ForbiddenError, collect_errors
+from core.pagination import KeyColumn, Page, PageRequest, keyset_page
+from core.roles import RISK_READERS
 from resolvers.claims.models import Claim, ClaimState, RiskLevel
 from resolvers.claims.scoping import claim_visible
 
-__all__ = ["QueueFilter", "QueuePage", "QueueSort", "count_queue", "cursor_of", "list_queue"]
+__all__ = ["QueueFilter", "QueueSort", "count_queue", "list_queue", "sort_keys"]
 
 
 class QueueSort(enum.StrEnum):
@@ -43,30 +44,35 @@ class QueueFilter:
     customer_id: int | None = None
 
 
-@dataclass(frozen=True)
-class QueuePage:
-    """One page of the queue."""
-
-    items: list[Claim]
-    has_next: bool
-    start_cursor: str | None
-    end_cursor: str | None
-
-
 _FAR = dt.datetime(9999, 1, 1, tzinfo=dt.UTC)
 
 
-def _sort(sort: QueueSort) -> tuple[Any, bool, Any]:
-    """(expression, descending, python getter) of a sort key."""
+def _sla_value(c: Any) -> str:
+    return str((c.sla_due_at or _FAR).isoformat())
+
+
+def sort_keys(sort: QueueSort) -> list[KeyColumn]:
+    """The keyset sort key of ``sort``: its value (never NULL), then the claim's id."""
     if sort is QueueSort.OLDEST:
-        return Claim.id, False, None
+        return [KeyColumn(Claim.id)]
     if sort is QueueSort.NEWEST:
-        return Claim.id, True, None
+        return [KeyColumn(Claim.id, descending=True)]
     if sort is QueueSort.AMOUNT_DESC:
-        return Claim.claimed_amount, True, lambda c: str(c.claimed_amount)
-    if sort is QueueSort.RISK_DESC:
-        return func.coalesce(Claim.risk_score, -1.0), True, lambda c: c.risk_score if c.risk_score is not None else -1.0
-    return Claim.sla_due_at, False, lambda c: (c.sla_due_at or _FAR).isoformat()
+        key = KeyColumn(Claim.claimed_amount, descending=True, value=lambda c: str(c.claimed_amount),
+                        parse=lambda raw: Decimal(str(raw)))
+    elif sort is QueueSort.RISK_DESC:
+        key = KeyColumn(func.coalesce(Claim.risk_score, -1.0), descending=True,
+                        value=lambda c: c.risk_score if c.risk_score is not None else -1.0, parse=_number)
+    else:
+        key = KeyColumn(func.coalesce(Claim.sla_due_at, _FAR), value=_sla_value,
+                        parse=lambda raw: dt.datetime.fromisoformat(str(raw)))
+    return [key, KeyColumn(Claim.id)]
+
+
+def _number(raw: Any) -> float:
+    if isinstance(raw, bool) or not isinstance(raw, int | float):
+        raise ValueError("not a number")
+    return float(raw)
 
 
 def _where(principal: Principal, f: QueueFilter) -> list[ColumnElement[bool]]:
@@ -86,49 +92,35 @@ def _where(principal: Principal, f: QueueFilter) -> list[ColumnElement[bool]]:
     return conds
 
 
+def _check_risk_reader(principal: Principal, f: QueueFilter, sort: QueueSort) -> None:
+    """Risk levels, scores and SLA times are for risk readers: no filter or order may reveal them to others."""
+    if principal.role in RISK_READERS:
+        return
+    with collect_errors() as errors:
+        if f.risk_levels:
+            errors.add(ForbiddenError("only staff and auditors filter by risk level", field="filter.riskLevels"))
+        if f.sla_breached_at is not None:
+            errors.add(ForbiddenError("only staff and auditors filter by SLA", field="filter.slaBreached"))
+        if sort in (QueueSort.RISK_DESC, QueueSort.SLA_DUE):
+            errors.add(ForbiddenError(f"only staff and auditors sort by {sort.name}", field="sort"))
+
+
 def list_queue(
-    session: Session, *, principal: Principal, first: int, after: str | None = None,
-    filter: QueueFilter = QueueFilter(), sort: QueueSort = QueueSort.OLDEST, plain: bool = False,
-) -> QueuePage:
-    """Claims visible to ``principal`` matching ``filter`` in ``sort`` order (one query).
+    session: Session, *, principal: Principal, page: PageRequest, filter: QueueFilter = QueueFilter(),
+    sort: QueueSort = QueueSort.OLDEST, plain: bool = False,
+) -> Page[Any]:
+    """Claims visible to ``principal`` matching ``filter`` in ``sort`` order: one keyset page (one query).
 
-    ``plain``: the items are read-only rows of the claim table (SQLAlchemy Core, every
-    column, attribute access by column name) instead of ORM entities, for pages only read.
+    Filters and orders by risk level, risk score or SLA are refused (FORBIDDEN) to callers
+    who may not read those fields (customers, hospitals): the page's order would reveal them.
+
+    ``page`` is forward (first/after) or backward (last/before), its size checked by the
+    caller. ``plain``: the items are read-only rows of the claim table (SQLAlchemy Core,
+    every column, attribute access by column name) instead of ORM entities, for pages only read.
     """
-    expr, desc, getter = _sort(sort)
-    if sort is QueueSort.SLA_DUE:
-        expr = func.coalesce(Claim.sla_due_at, _FAR)
+    _check_risk_reader(principal, filter, sort)
     stmt: Select[Any] = select(Claim.__table__ if plain else Claim).where(*_where(principal, filter))
-    if after:
-        values = decode_cursor(after)
-        if len(values) != 2 or not isinstance(values[1], int):
-            raise ValidationError("malformed cursor", field="after", code="BAD_CURSOR")
-        key, last_id = values
-        if getter is None:
-            stmt = stmt.where(Claim.id < last_id if desc else Claim.id > last_id)
-        else:
-            if sort is QueueSort.AMOUNT_DESC:
-                key = Decimal(str(key))
-            elif sort is QueueSort.SLA_DUE:
-                key = dt.datetime.fromisoformat(str(key))
-            stmt = stmt.where((expr < key) | ((expr == key) & (Claim.id > last_id)) if desc
-                              else (expr > key) | ((expr == key) & (Claim.id > last_id)))
-    order = [expr.desc() if desc else expr.asc()]
-    if getter is not None:
-        order.append(Claim.id.asc())
-    stmt = stmt.order_by(*order).limit(first + 1)
-    rows: list[Any] = list(session.execute(stmt).all() if plain else session.scalars(stmt))
-    has_next = len(rows) > first
-    rows = rows[:first]
-
-    return QueuePage(rows, has_next, cursor_of(rows[0], sort) if rows else None,
-                     cursor_of(rows[-1], sort) if rows else None)
-
-
-def cursor_of(claim: Claim, sort: QueueSort) -> str:
-    """The keyset cursor of one claim in ``sort`` order."""
-    getter = _sort(sort)[2]
-    return encode_cursor(getter(claim) if getter else claim.id, claim.id)
+    return keyset_page(session, stmt, sort_keys(sort), request=page, plain=plain)
 
 
 def count_queue(session: Session, *, principal: Principal, filter: QueueFilter = QueueFilter()) -> int:

@@ -30,6 +30,7 @@ from functools import lru_cache
 from typing import Any, Literal
 
 from core.roles import CLAIM_READERS, RISK_READERS, SIGNED_RECORD_READERS, STAFF
+from resolvers.claims.eob import ExplanationOfBenefits
 
 __all__ = [
     "BENEFIT_CODES",
@@ -315,14 +316,12 @@ def render_reason(code: ReasonCode | str, params: Mapping[str, Any], *, role: st
     return "".join(out)
 
 
-def eob_summary(eob: Mapping[str, Any], *, locale: Locale) -> list[str]:
-    """The plain-language sentences of an explanation of benefits, from its stored codes."""
+def eob_summary(eob: ExplanationOfBenefits, *, locale: Locale) -> list[str]:
+    """The plain-language sentences of an explanation of benefits, from its codes."""
     words = BENEFIT_WORDING[locale]
-    sentences = [words[c] for c in eob.get("claimCodes", ()) if c in words]
-    for line in eob.get("lines", ()):
-        for c in line.get("codes", ()):
-            if c in words:
-                sentences.append(f"{line.get('itemCode', '')}: {words[c]}")
+    sentences = [words[c] for c in eob.claim_codes]
+    for line in eob.lines:
+        sentences += [f"{line.item_code}: {words[c]}" for c in line.codes]
     return sentences or [words["COVERED_IN_FULL"]]
 
 

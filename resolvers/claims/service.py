@@ -12,7 +12,7 @@ import secrets
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
-from typing import Any
+from typing import Any, TypeVar
 
 import rfc8785
 from sqlalchemy import func, select
@@ -27,6 +27,7 @@ from core.errors import (
     NotFoundError,
     StaleVersionError,
     ValidationError,
+    collect_errors,
 )
 from core.events import emit
 from partners import assignments
@@ -34,16 +35,21 @@ from partners import loaders as partner_loaders
 from partners.assignments import AssignmentKind
 from partners.errors import RecordRejected, RejectCode
 from resolvers.claims import adjudication, documents, payments
+from resolvers.claims.eob import rejected_after_review
 from resolvers.claims.fastclaim import FastClaimConfig, ineligibility
 from resolvers.claims.models import (
     Claim,
     ClaimChannel,
     ClaimDocument,
     ClaimEvent,
+    ClaimEventKind,
     ClaimLineItem,
     ClaimState,
     DocumentKind,
+    DocumentRequest,
     LineItemSource,
+    Payment,
+    RiskHintSource,
     RiskLevel,
 )
 from resolvers.claims.reasons import Reason, ReasonCode
@@ -62,6 +68,7 @@ __all__ = [
     "bill_from_message",
     "direct_bill",
     "get_claim",
+    "get_part",
     "items_commitment",
     "report_claim",
     "set_line_items",
@@ -78,6 +85,8 @@ MAX_ITEMS = 200
 DOCUMENT_DUE_DAYS = 14
 SLA_DAYS = {ClaimState.UNDER_REVIEW: 5, ClaimState.INVESTIGATING: 20, ClaimState.DOCUMENTS_PENDING: 14}
 _CODE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,39}$")
+#: The rows that belong to one claim and are addressable by id (``get_part``).
+Part = TypeVar("Part", ClaimDocument, DocumentRequest, Payment)
 _OPEN_FOR_DUPLICATES = tuple(s for s in ClaimState if s not in (ClaimState.CLOSED, ClaimState.REJECTED))
 
 
@@ -119,28 +128,49 @@ def get_claim(session: Session, *, principal: Principal, claim_id: int, lock: bo
     return row
 
 
-def _validate_items(items: Sequence[LineItemSpec], claimed: Decimal) -> list[LineItemSpec]:
+def get_part(session: Session, *, principal: Principal, model: type[Part], part_id: int) -> Part:
+    """A document, document request or payment of a claim ``principal`` may see, else NotFoundError."""
+    row = session.scalar(select(model).join(Claim, Claim.id == model.claim_id)
+                         .where(model.id == part_id, claim_visible(principal)))
+    if row is None:
+        raise NotFoundError("not found", field="id")
+    return row
+
+
+def _claimed(value: Decimal) -> Decimal:
+    claimed = _money(value, "claimedAmount")
+    if claimed <= 0 or claimed > MAX_AMOUNT:
+        raise ValidationError(f"claimed amount must be in (0, {MAX_AMOUNT}]", field="claimedAmount")
+    return claimed
+
+
+def _validate_items(items: Sequence[LineItemSpec], claimed: Decimal | None) -> list[LineItemSpec]:
+    """The clean lines; every refusal of every line at once, then whether they add up to ``claimed``."""
     if not items:
         raise ValidationError("at least one line item", field="items")
     if len(items) > MAX_ITEMS:
         raise ValidationError(f"at most {MAX_ITEMS} line items", field="items")
     out = []
-    for i, it in enumerate(items):
-        f = f"items.{i}"
-        if not _CODE.match(it.item_code):
-            raise ValidationError("item code: 1-40 of letters, digits, . _ -", field=f"{f}.itemCode")
-        if not _CODE.match(it.category):
-            raise ValidationError("category: 1-40 of letters, digits, . _ -", field=f"{f}.category")
-        amount = _money(it.amount, f"{f}.amount")
-        if amount <= 0 or amount > MAX_AMOUNT:
-            raise ValidationError("line amount must be positive", field=f"{f}.amount")
-        if not 1 <= it.quantity <= 10_000:
-            raise ValidationError("quantity must be 1..10000", field=f"{f}.quantity")
-        out.append(LineItemSpec(it.item_code, it.category.lower(), amount, it.quantity, it.description[:200]))
-    total = sum((it.amount for it in out), Decimal(0))
-    if total != claimed:
-        raise ValidationError(f"line items add up to {total}, the claim says {claimed}", field="items",
-                              code="AMOUNTS_DO_NOT_ADD_UP")
+    with collect_errors() as errors:
+        for i, it in enumerate(items):
+            f = f"items.{i}"
+            if not _CODE.match(it.item_code):
+                errors.add(ValidationError("item code: 1-40 of letters, digits, . _ -", field=f"{f}.itemCode"))
+            if not _CODE.match(it.category):
+                errors.add(ValidationError("category: 1-40 of letters, digits, . _ -", field=f"{f}.category"))
+            amount = None
+            with errors.check():
+                amount = _money(it.amount, f"{f}.amount")
+                if amount <= 0 or amount > MAX_AMOUNT:
+                    raise ValidationError("line amount must be positive", field=f"{f}.amount")
+            if not 1 <= it.quantity <= 10_000:
+                errors.add(ValidationError("quantity must be 1..10000", field=f"{f}.quantity"))
+            if amount is not None:
+                out.append(LineItemSpec(it.item_code, it.category.lower(), amount, it.quantity, it.description[:200]))
+        total = sum((it.amount for it in out), Decimal(0))
+        if not errors and claimed is not None and total != claimed:
+            errors.add(ValidationError(f"line items add up to {total}, the claim says {claimed}", field="items",
+                                       code="AMOUNTS_DO_NOT_ADD_UP"))
     return out
 
 
@@ -160,32 +190,48 @@ def report_claim(
     discharge_date: dt.date, hospital: str, diagnosis_code: str, claimed_amount: Decimal, channel: ClaimChannel,
     items: Sequence[LineItemSpec] = (), today: dt.date, now: dt.datetime, partner_id: int | None = None,
 ) -> Claim:
-    """First notice of loss: a draft claim against a visible, in-force policy; duplicates are flagged."""
-    policy = policy_service.get_policy(session, principal=principal, policy_id=policy_id)
-    if event_date > today:
-        raise ValidationError("the event date is in the future", field="eventDate", code="DATE_IN_FUTURE")
-    if discharge_date > today:
-        raise ValidationError("the discharge date is in the future", field="dischargeDate", code="DATE_IN_FUTURE")
-    if not admission_date <= discharge_date:
-        raise ValidationError("admission must not be after discharge", field="admissionDate")
-    if event_date > discharge_date:
-        raise ValidationError("the event must not be after the discharge", field="eventDate")
-    if event_date < today - dt.timedelta(days=3 * 365):
-        raise ValidationError("claims must be reported within 3 years of the event", field="eventDate",
-                              code="TIME_BARRED")
-    if not policy_service.covered_on(policy, event_date):
-        raise InvalidTransitionError(f"the policy was not in force on {event_date.isoformat()}",
-                                     field="policyId", code="POLICY_NOT_IN_FORCE")
-    hospital = hospital.strip()
-    if not 2 <= len(hospital) <= 200:
-        raise ValidationError("hospital: 2 to 200 characters", field="hospital")
-    diagnosis = validate_icd10(diagnosis_code)
-    claimed = _money(claimed_amount, "claimedAmount")
-    if claimed <= 0 or claimed > MAX_AMOUNT:
-        raise ValidationError(f"claimed amount must be in (0, {MAX_AMOUNT}]", field="claimedAmount")
-    clean_items = _validate_items(items, claimed) if items else []
-    if channel is ClaimChannel.DIRECT_BILLING and partner_id is None:
-        raise ValidationError("direct billing claims come from a hospital's signed bill", field="channel")
+    """First notice of loss: a draft claim against a visible, in-force policy; duplicates are flagged.
+
+    Every input is checked before refusing, and every refusal is reported (``DomainErrors``);
+    whether the policy was in force is checked only once it is visible to ``principal``.
+    """
+    policy = None
+    with collect_errors() as errors:
+        with errors.check():
+            policy = policy_service.get_policy(session, principal=principal, policy_id=policy_id)
+        if event_date > today:
+            errors.add(ValidationError("the event date is in the future", field="eventDate", code="DATE_IN_FUTURE"))
+        if discharge_date > today:
+            errors.add(ValidationError("the discharge date is in the future", field="dischargeDate",
+                                       code="DATE_IN_FUTURE"))
+        if not admission_date <= discharge_date:
+            errors.add(ValidationError("admission must not be after discharge", field="admissionDate"))
+        if event_date > discharge_date:
+            errors.add(ValidationError("the event must not be after the discharge", field="eventDate"))
+        if event_date < today - dt.timedelta(days=3 * 365):
+            errors.add(ValidationError("claims must be reported within 3 years of the event", field="eventDate",
+                                       code="TIME_BARRED"))
+        if policy is not None and event_date <= today and not policy_service.covered_on(policy, event_date):
+            errors.add(InvalidTransitionError(f"the policy was not in force on {event_date.isoformat()}",
+                                              field="policyId", code="POLICY_NOT_IN_FORCE"))
+        hospital = hospital.strip()
+        if not 2 <= len(hospital) <= 200:
+            errors.add(ValidationError("hospital: 2 to 200 characters", field="hospital"))
+        diagnosis = diagnosis_code
+        with errors.check():
+            diagnosis = validate_icd10(diagnosis_code, field="diagnosisCode")
+        claimed: Decimal | None = None
+        with errors.check():
+            claimed = _claimed(claimed_amount)
+        clean_items: list[LineItemSpec] = []
+        if items:
+            with errors.check():
+                clean_items = _validate_items(items, claimed)
+            with errors.check():
+                source = _source_for(principal, channel)
+        if channel is ClaimChannel.DIRECT_BILLING and partner_id is None:
+            errors.add(ValidationError("direct billing claims come from a hospital's signed bill", field="channel"))
+    assert policy is not None and claimed is not None  # else collect_errors raised
     duplicate = _find_duplicate(session, customer_id=policy.customer_id, hospital=hospital, start=admission_date,
                                 end=discharge_date, event_date=event_date)
     claim = Claim(
@@ -197,13 +243,13 @@ def report_claim(
     )
     session.add(claim)
     session.flush()
-    record_event(session, claim, actor=principal, kind="reported", to_state=ClaimState.DRAFT, at=now,
+    record_event(session, claim, actor=principal, kind=ClaimEventKind.REPORTED, to_state=ClaimState.DRAFT, at=now,
                  reason=Reason(ReasonCode.REPORTED, {"channel": channel}))
     if duplicate is not None:
-        record_event(session, claim, actor=principal, kind="duplicate_suspected", at=now,
+        record_event(session, claim, actor=principal, kind=ClaimEventKind.DUPLICATE_SUSPECTED, at=now,
                      reason=Reason(ReasonCode.POSSIBLE_DUPLICATE, {"duplicateOf": duplicate.number}))
     if clean_items:
-        _store_items(session, claim, clean_items, _source_for(principal, channel))
+        _store_items(session, claim, clean_items, source)
     session.flush()
     emit(session, "claim", {"claimId": claim.id, "kind": "reported", "customerId": claim.customer_id})
     return claim
@@ -232,16 +278,35 @@ def set_line_items(
     session: Session, *, principal: Principal, claim_id: int, items: Sequence[LineItemSpec],
     expected_version: int | None, now: dt.datetime,
 ) -> Claim:
-    """Enter a claim's structured invoice data once (hospital e-invoice or customer app)."""
-    claim = get_claim(session, principal=principal, claim_id=claim_id)
-    _check_version(claim, expected_version)
-    if claim.state not in (ClaimState.DRAFT, ClaimState.DOCUMENTS_PENDING):
-        raise InvalidTransitionError(f"a {claim.state.value} claim takes no invoice data", field="claimId")
-    source = _source_for(principal, claim.channel)
-    if session.scalar(select(func.count(ClaimLineItem.id)).where(ClaimLineItem.claim_id == claim.id)):
-        raise ConflictError("invoice data was entered already", field="items", code="ITEMS_ALREADY_ENTERED")
-    _store_items(session, claim, _validate_items(items, claim.claimed_amount), source)
-    record_event(session, claim, actor=principal, kind="invoice_data", at=now,
+    """Enter a claim's structured invoice data once (hospital e-invoice or customer app).
+
+    Every refusal at once: the lines' own faults, and, once the claim is visible to
+    ``principal``, its version, state, whether data was entered already and whether the
+    lines add up to the claimed amount.
+    """
+    claim = None
+    with collect_errors() as errors:
+        with errors.check():
+            claim = get_claim(session, principal=principal, claim_id=claim_id)
+        if claim is None:
+            with errors.check():
+                _validate_items(items, None)
+        else:
+            with errors.check():
+                _check_version(claim, expected_version)
+            if claim.state not in (ClaimState.DRAFT, ClaimState.DOCUMENTS_PENDING):
+                errors.add(InvalidTransitionError(f"a {claim.state.value} claim takes no invoice data",
+                                                  field="claimId"))
+            with errors.check():
+                source = _source_for(principal, claim.channel)
+            if session.scalar(select(func.count(ClaimLineItem.id)).where(ClaimLineItem.claim_id == claim.id)):
+                errors.add(ConflictError("invoice data was entered already", field="items",
+                                         code="ITEMS_ALREADY_ENTERED"))
+            with errors.check():
+                clean = _validate_items(items, claim.claimed_amount)
+    assert claim is not None  # else collect_errors raised
+    _store_items(session, claim, clean, source)
+    record_event(session, claim, actor=principal, kind=ClaimEventKind.INVOICE_DATA, at=now,
                  reason=Reason(ReasonCode.LINE_ITEMS_ENTERED, {"count": len(items), "source": source}))
     claim.updated_at = now
     session.flush()
@@ -287,7 +352,7 @@ def _assess_risk(session: Session, claim: Claim, items: Sequence[ClaimLineItem],
     result = assess_risk(facts, profile, RiskThresholds.from_extra(extra), extra.get("claims.rules_version"))
     hints = list(result.hints)
     for f in flags:
-        hints.append({"source": "shared", "code": f.flag_code, "level": f.level, "score": 0,
+        hints.append({"source": RiskHintSource.SHARED.value, "code": f.flag_code, "level": f.level, "score": 0,
                       "message": f"a partner insurer shared risk flag {f.flag_code} ({f.level}) on this person "
                                  f"on {business_date(f.published_at).isoformat()}"})
     claim.risk_score = result.score
@@ -306,10 +371,11 @@ def _apply(session: Session, claim: Claim, items: Sequence[ClaimLineItem],
            result: adjudication.Assessment, *, actor: Principal, reason: Reason, now: dt.datetime) -> None:
     for item, line in zip(items, result.lines, strict=True):
         item.approved_amount = line.payable
-        item.reason_code = line.rejection or (line.codes[0] if line.codes else None)
+        code = line.rejection or (line.codes[0] if line.codes else None)
+        item.reason_code = code.value if code else None
     claim.approved_amount = result.payable
     claim.deductible_applied = result.deductible
-    claim.eob = result.eob()
+    claim.eob = result.eob().stored()
     _decide(claim, reason, now)
     transition(session, claim, result.state, actor=actor, reason=reason, at=now)
 
@@ -339,8 +405,8 @@ def submit_claim(
     items = _items(session, claim.id)
     policy = policy_service.get_policy(session, principal=SYSTEM, policy_id=claim.policy_id)
     _assess_risk(session, claim, items, policy.period_start, today, extra, consortium)
-    fired = [h["code"] for h in claim.risk_hints if h["source"] == "rule"]
-    record_event(session, claim, actor=SYSTEM, kind="risk", at=now, reason=Reason(ReasonCode.RISK_ASSESSED, {
+    fired = [h["code"] for h in claim.risk_hints if h["source"] == RiskHintSource.RULE]
+    record_event(session, claim, actor=SYSTEM, kind=ClaimEventKind.RISK, at=now, reason=Reason(ReasonCode.RISK_ASSESSED, {
         "level": claim.risk_level, "score": claim.risk_score, "rules": fired, "rulesVersion": claim.rules_version}))
     if claim.risk_level is RiskLevel.HIGH:
         _route(session, claim, ClaimState.INVESTIGATING,
@@ -415,8 +481,7 @@ def transition_claim(
     if to is ClaimState.REJECTED:
         claim.approved_amount = Decimal(0)
         _decide(claim, why, now)
-        claim.eob = {"claimed": str(claim.claimed_amount), "payable": "0", "outcome": "rejected",
-                     "lines": [], "claimCodes": ["REJECTED_AFTER_REVIEW"]}
+        claim.eob = rejected_after_review(claim.claimed_amount).stored()
     days = SLA_DAYS.get(to)
     claim.sla_due_at = now + dt.timedelta(days=days) if days else claim.sla_due_at
     transition(session, claim, to, actor=principal, reason=why, at=now)
@@ -515,7 +580,7 @@ def direct_bill(
                               code="ITEMS_MISMATCH")
     claimed = Decimal(pre.amount_fen) / 100
     _validate_items(items, claimed)
-    validate_icd10(diagnosis_code)
+    validate_icd10(diagnosis_code, field="diagnosisCode")
     if discharge_date > today or admission_date > discharge_date:
         raise ValidationError("admission/discharge dates are not plausible", field="dischargeDate",
                               code="DATE_IN_FUTURE" if discharge_date > today else "INVALID")
@@ -536,7 +601,7 @@ def direct_bill(
         channel=ClaimChannel.DIRECT_BILLING, items=items, today=today, now=now, partner_id=bill.partner_id,
     )
     claim.signed_record_id = bill.signed_record_id
-    record_event(session, claim, actor=principal, kind="signed_bill", at=now,
+    record_event(session, claim, actor=principal, kind=ClaimEventKind.SIGNED_BILL, at=now,
                  reason=Reason(ReasonCode.SIGNED_BILL_VERIFIED, {"billNumber": bill.bill_number, "amount": claimed}))
     session.flush()
     return submit_claim(session, principal=principal, claim_id=claim.id, expected_version=None, today=today,

@@ -19,7 +19,7 @@ from core.auth import Principal
 from core.db import utcnow
 from core.errors import InvalidTransitionError
 from core.events import emit
-from resolvers.claims.models import Claim, ClaimEvent, ClaimState
+from resolvers.claims.models import Claim, ClaimEvent, ClaimEventKind, ClaimState
 from resolvers.claims.reasons import Reason
 
 __all__ = ["DECIDED", "OPEN_FOR_DOCUMENTS", "TRANSITIONS", "allowed", "record_event", "transition"]
@@ -54,13 +54,13 @@ def allowed(current: ClaimState, target: ClaimState) -> bool:
 
 
 def record_event(
-    session: Session, claim: Claim, *, actor: Principal, kind: str, reason: Reason,
+    session: Session, claim: Claim, *, actor: Principal, kind: ClaimEventKind, reason: Reason,
     from_state: ClaimState | None = None, to_state: ClaimState | None = None, at: dt.datetime | None = None,
 ) -> ClaimEvent:
     """Append one entry to the claim's timeline."""
     row = ClaimEvent(
         claim_id=claim.id, at=at or utcnow(), actor=actor.subject, role=actor.role.value if actor.role else None,
-        kind=kind, from_state=from_state.value if from_state else None,
+        kind=kind.value, from_state=from_state.value if from_state else None,
         to_state=to_state.value if to_state else None, reason_code=reason.code.value,
         reason_params=reason.stored_params(),
     )
@@ -79,7 +79,7 @@ def transition(
     if current is S.APPROVED and target is S.CLOSED and (claim.approved_amount or 0) > claim.paid_amount:
         raise InvalidTransitionError("an approved claim with money owed is paid, not closed", field="state")
     claim.state = target
-    record_event(session, claim, actor=actor, kind="transition", reason=reason, from_state=current,
+    record_event(session, claim, actor=actor, kind=ClaimEventKind.TRANSITION, reason=reason, from_state=current,
                  to_state=target, at=at)
     emit(session, "claim", {"claimId": claim.id, "kind": target.value, "customerId": claim.customer_id})
     return claim

@@ -2,36 +2,56 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 import strawberry
 from strawberry.types import Info
 
 from core.errors import NotFoundError
 from core.roles import CLAIM_READERS
+from resolvers.claims import models as m
 from resolvers.claims import service
-from resolvers.claims.queue import QueueFilter, QueueSort, cursor_of, list_queue
+from resolvers.claims.queue import QueueFilter, QueueSort, count_queue, list_queue
 from schema.claims.enums import ClaimQueueSort
 from schema.claims.inputs import ClaimQueueFilter
 from schema.claims.loaders import prefetch_claims
-from schema.claims.types import Claim, ClaimConnection
+from schema.claims.types import (
+    After,
+    Before,
+    Claim,
+    ClaimDocument,
+    ClaimPayment,
+    DocumentRequest,
+    First,
+    Last,
+)
 from schema.context import Context
 from schema.node import NodeFetcher
 from schema.permissions import allow
-from schema.relay import Edge, decode_global_id, page_info, page_size
+from schema.relay import PAGING, Connection, connection, decode_global_id, page_request
 
 __all__ = ["NODES", "ClaimsQuery"]
 
-#: How ``node(id:)`` fetches this domain's types (``schema.node``). ``Claim`` and ``ClaimDocument``
-#: implement ``Node`` but ``node`` does not fetch them yet: it answers null for them, as it always has.
-NODES: dict[str, NodeFetcher] = {}
+#: How ``node(id:)`` fetches this domain's types (``schema.node``): scoped as ``claim(id:)``, so a
+#: document, document request or payment is visible exactly when its claim is.
+NODES: dict[str, NodeFetcher] = {
+    "Claim": lambda ctx, pk: Claim.from_row(service.get_claim(ctx.session, principal=ctx.principal, claim_id=pk)),
+    "ClaimDocument": lambda ctx, pk: ClaimDocument.from_row(
+        service.get_part(ctx.session, principal=ctx.principal, model=m.ClaimDocument, part_id=pk)),
+    "DocumentRequest": lambda ctx, pk: DocumentRequest.from_row(
+        service.get_part(ctx.session, principal=ctx.principal, model=m.DocumentRequest, part_id=pk)),
+    "ClaimPayment": lambda ctx, pk: ClaimPayment.from_row(
+        service.get_part(ctx.session, principal=ctx.principal, model=m.Payment, part_id=pk)),
+}
 
 
 @strawberry.type
 class ClaimsQuery:
-    @strawberry.field(description="A claim by global id (null when absent or not visible).",
+    @strawberry.field(description="A claim by global id (null when absent or not visible: customers see their "
+                      "own claims, hospitals the claims they billed, staff and auditors every claim).",
                       metadata=allow(CLAIM_READERS))
-    def claim(self, info: Info[Context, Any], id: strawberry.ID) -> Claim | None:
+    def claim(self, info: Info[Context, Any],
+              id: Annotated[strawberry.ID, strawberry.argument(description="The claim's global id.")]) -> Claim | None:
         ctx = info.context
         try:
             row = service.get_claim(ctx.session, principal=ctx.principal, claim_id=decode_global_id(id, "Claim"))
@@ -40,22 +60,26 @@ class ClaimsQuery:
         return Claim.from_row(row)
 
     @strawberry.field(
-        description="Claims the caller may see (adjusters: the work queue), filtered and sorted; "
-        "first: 0..100 (default 20). Cost: first x selected fields.",
+        description="Claims the caller may see (adjusters: the work queue), filtered and sorted. Cursors belong "
+        "to their sort: page with the same sort and filter. " + PAGING + " Cost: page size x selected fields.",
         metadata=allow(CLAIM_READERS),
     )
     def claims(
-        self, info: Info[Context, Any], first: int | None = None, after: str | None = None,
-        filter: ClaimQueueFilter | None = None,
-        sort: ClaimQueueSort = QueueSort.OLDEST,  # type: ignore[valid-type]
-    ) -> ClaimConnection:
+        self, info: Info[Context, Any], first: First = None, after: After = None, last: Last = None,
+        before: Before = None,
+        filter: Annotated[ClaimQueueFilter | None, strawberry.argument(
+            description="Which claims (all when absent).")] = None,
+        sort: Annotated[ClaimQueueSort, strawberry.argument(  # type: ignore[valid-type]
+            description="Order of the list.")] = QueueSort.OLDEST,
+    ) -> Connection[Claim]:
         ctx = info.context
         f = filter or ClaimQueueFilter()
         qf = QueueFilter(states=tuple(f.states or ()), risk_levels=tuple(f.risk_levels or ()),
                          min_amount=f.min_amount, max_amount=f.max_amount,
                          sla_breached_at=ctx.now() if f.sla_breached else None)
-        page = list_queue(ctx.session, principal=ctx.principal, first=page_size(first, ctx.settings), after=after,
+        page = list_queue(ctx.session, principal=ctx.principal, page=page_request(first, after, last, before,
+                                                                                    ctx.settings),
                           filter=qf, sort=sort, plain=True)
         prefetch_claims(ctx, info, page.items)
-        edges = [Edge(cursor=cursor_of(r, sort), node=Claim.from_row(r)) for r in page.items]
-        return ClaimConnection(edges=edges, filter=qf, page_info=page_info(page))
+        return connection(page, Claim.from_row,
+                          count=lambda: count_queue(ctx.session, principal=ctx.principal, filter=qf))

@@ -86,7 +86,7 @@ def test_a_page_of_a_listed_origin_reads_the_claim_documents_and_timeline(stage:
     result: dict[str, Any] = seen["result"]
     assert result.get("ok"), result
     claim = result["claim"]
-    assert claim["id"] == stage.claim_id and claim["timeline"]
+    assert claim["id"] == stage.claim_id and claim["timeline"][0]["kind"] == "REPORTED"
     assert [d["filename"] for d in claim["documents"]] == ["invoice.pdf", "发票 smoke.pdf"]
     first = result["downloads"][0]
     assert first["sha256"] == hashlib.sha256(PDF).hexdigest() and first["size"] == len(PDF)

@@ -32,4 +32,5 @@ def test_a_claim_for_today_at_one_in_the_morning_in_beijing_is_accepted(gql: Any
         today = me(REPORT, {"input": _report(policy.id, dt.date(2026, 6, 1))})["reportClaim"]
         tomorrow = me(REPORT, {"input": _report(policy.id, dt.date(2026, 6, 2))})["reportClaim"]
     assert today["errors"] == [] and today["claim"]["state"] == "DRAFT"
-    assert [e["code"] for e in tomorrow["errors"]] == ["DATE_IN_FUTURE"]
+    assert [(e["field"], e["code"]) for e in tomorrow["errors"]] == [
+        ("eventDate", "DATE_IN_FUTURE"), ("dischargeDate", "DATE_IN_FUTURE")]  # every refusal at once

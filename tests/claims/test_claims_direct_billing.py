@@ -15,12 +15,13 @@ from core.db import transaction
 from core.settings import Settings
 from partners.models import AssignmentKind, PartnerKind
 from resolvers.claims.service import LineItemSpec, items_commitment
-from tests.claim_factories import make_claim_policy
+from tests.claim_factories import make_claim_policy, nodes
 from tests.partner_factories import DOMAIN, bill_message, make_assignment, make_key, make_partner, sign
 
 DIRECT = """
 mutation($input: DirectBillInput!) { submitDirectBill(input: $input) {
-  claim { id number state channel fastTrack approvedAmount hospital payments { amount payeeKind } }
+  claim { id number state channel fastTrack approvedAmount hospital
+    payments { totalCount edges { node { amount payeeKind status } } } }
   errors { field code message } } }"""
 MINE = "{ claims(first: 10) { edges { node { number state channel paidAmount } } } }"
 
@@ -70,7 +71,8 @@ def test_signed_hospital_bill_is_settled_with_the_hospital(gql: Any, session_fac
     assert claim["hospital"] == hospital_name != "杭州市第一人民医院"
     # 1800.50 inpatient: deductible 500, 10% co-pay -> 1170.45, paid to the hospital
     assert claim["approvedAmount"] == "1170.45"
-    assert claim["payments"] == [{"amount": "1170.45", "payeeKind": "HOSPITAL"}]
+    assert claim["payments"]["totalCount"] == 1
+    assert nodes(claim["payments"]) == [{"amount": "1170.45", "payeeKind": "HOSPITAL", "status": "SETTLED"}]
 
     replay = partner(DIRECT, {"input": _input(typed, signature, ITEMS)})["submitDirectBill"]
     assert replay["errors"][0]["code"] == "NONCE_REUSED"

@@ -18,7 +18,7 @@ from core.db import transaction
 from resolvers.claims import service
 from resolvers.claims.models import ClaimDocument, DocumentKind
 from schema import fastexec
-from tests.claim_factories import ADJUSTER, make_claim_policy, report
+from tests.claim_factories import ADJUSTER, make_claim_policy, nodes, report
 
 NOW = dt.datetime.now(dt.UTC)
 
@@ -31,7 +31,7 @@ query AdjusterQueue($first: Int!) {
         riskHints { source code level score message }
         policy { number product { code } }
         customer { name }
-        documents { kind sha256 }
+        documents { edges { node { kind sha256 } } }
       }
     }
     pageInfo { hasNextPage endCursor }
@@ -47,18 +47,33 @@ query Everything($first: Int!, $after: String) {
       cursor
       node {
         __typename id number state channel eventDate admissionDate dischargeDate hospital diagnosisCode
-        claimedAmount approvedAmount paidAmount fastTrack decisionReason explanationOfBenefits
+        claimedAmount approvedAmount paidAmount fastTrack decisionReason
+        explanationOfBenefits { outcome claimed payable deductible copay annualLimit annualLimitUsed claimCodes
+          summary lines { itemCode category claimed covered deductible copay payable codes } }
         duplicateSuspected submittedAt decidedAt slaDueAt reportedAt riskScore riskLevel rulesVersion version
         riskHints { source code level score message }
         policy { id number status contactPhone customer { name idNumber } product { code coverageItems { code } } }
         customer { id name idNumber phone email birthYear gender city version }
-        documents { id kind filename contentType size sha256 anchoredRecord originalReceivedOn uploadedAt }
+        documents { totalCount edges { cursor node { id kind filename contentType size sha256 anchoredRecord
+          originalReceivedOn uploadedAt } } pageInfo { hasNextPage hasPreviousPage startCursor endCursor } }
         lineItems { itemCode category description quantity amount source approvedAmount reasonCode }
-        documentRequests { kind dueOn note fulfilled }
-        timeline { at kind fromState toState reason actor }
-        payments { seq amount payeeKind status idempotencyKey createdAt }
+        documentRequests { totalCount edges { node { id kind dueOn note fulfilled } } }
+        timeline { totalCount edges { node { at kind fromState toState reasonCode reason actor } } }
+        newest: timeline(last: 2) { edges { cursor node { kind toState } } pageInfo { hasPreviousPage hasNextPage } }
+        payments { totalCount edges { node { id seq amount payeeKind status idempotencyKey createdAt } } }
       }
     }
+    pageInfo { hasNextPage hasPreviousPage startCursor endCursor }
+  }
+}
+"""
+
+
+BACKWARD = """
+query NewestFirstPage($last: Int!) {
+  claims(last: $last, sort: NEWEST) {
+    totalCount
+    edges { cursor node { number timeline(first: 1) { totalCount edges { node { kind } } pageInfo { hasNextPage } } } }
     pageInfo { hasNextPage hasPreviousPage startCursor endCursor }
   }
 }
@@ -93,6 +108,7 @@ CASES = [
     (FULL, {"first": 10}, Role.ADJUSTER),
     (FULL, {"first": 4}, Role.MANAGER),
     (FULL, {"first": 10}, Role.ANALYST),  # staff that sees personal fields masked
+    (BACKWARD, {"last": 3}, Role.ADJUSTER),
 ]
 
 
@@ -106,9 +122,13 @@ def test_queue_plan_answers_exactly_like_normal_execution(gql: Any, http: Any, q
     body = normal.json()
     assert "errors" not in body, body
     edges = body["data"]["claims"]["edges"]
-    assert edges and len(edges) == min(variables["first"], 4 if query is QUEUE else 7)
+    size: int = variables["first"] if "first" in variables else variables["last"]
+    assert edges and len(edges) == min(size, 4 if query is QUEUE else 7)
     if query is QUEUE:
-        assert all(e["node"]["riskHints"] and e["node"]["documents"] for e in edges)
+        assert all(e["node"]["riskHints"] and e["node"]["documents"]["edges"] for e in edges)
+    if query is BACKWARD:
+        assert body["data"]["claims"]["pageInfo"]["hasPreviousPage"] is True
+        assert all(e["node"]["timeline"]["pageInfo"]["hasNextPage"] for e in edges)
     assert fast.content == normal.content
     stats = fastexec.plan_stats(http.app.state.schema)
     assert stats["compiled"] == 1 and stats["fast"] == 1 and stats["bail"] == 0
@@ -117,8 +137,9 @@ def test_queue_plan_answers_exactly_like_normal_execution(gql: Any, http: Any, q
 MINE = """
 query Mine {
   claims(first: 20) {
-    edges { node { number state decisionReasonCode decisionReason explanationOfBenefits
-                   timeline { at kind toState reasonCode reason } payments { amount payeeKind } } }
+    edges { node { number state decisionReasonCode decisionReason explanationOfBenefits { summary }
+                   timeline { edges { node { at kind toState reasonCode reason } } }
+                   payments { edges { node { amount payeeKind } } } } }
   }
 }
 """
@@ -142,7 +163,8 @@ def test_a_customers_reasons_through_the_plan_follow_role_and_language(gql: Any,
     assert zh_plan.content == zh.content and en_plan.content == en.content and en.content != zh.content
     node = en.json()["data"]["claims"]["edges"][0]["node"]
     assert node["decisionReasonCode"] == "FAST_CLAIM_APPROVED" and node["decisionReason"].startswith("Approved by fast")
-    assert [e["reason"] for e in node["timeline"] if e["reasonCode"] == "PAID"] == ["Paid 270.00 to the insured."]
+    assert [e["reason"] for e in nodes(node["timeline"]) if e["reasonCode"] == "PAID"] == \
+        ["Paid 270.00 to the insured."]
     assert zh.json()["data"]["claims"]["edges"][0]["node"]["explanationOfBenefits"]["summary"][0].startswith("BED-01")
     stats = fastexec.plan_stats(http.app.state.schema)
     assert stats["fast"] >= 2 and stats["bail"] == 0

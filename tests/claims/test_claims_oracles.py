@@ -44,9 +44,15 @@ def test_foreign_policies_and_claims_answer_like_missing_ones(gql: Any, session_
     reported = {
         name: me(REPORT, {"input": _report_input(encode_global_id("Policy", pk), days_ago=days)})["reportClaim"]
         for name, pk, days in [("missing", MISSING, 3), ("foreign", theirs.id, 3),
-                               ("foreign, not in force", young.id, 3), ("foreign, future date", theirs.id, -5)]}
-    assert {name: r["errors"] for name, r in reported.items()} == {
-        name: [{"field": "policyId", "code": "NOT_FOUND", "message": "policy not found"}] for name in reported}
+                               ("foreign, not in force", young.id, 3), ("missing, future date", MISSING, -5),
+                               ("foreign, future date", theirs.id, -5)]}
+    not_found = {"field": "policyId", "code": "NOT_FOUND", "message": "policy not found"}
+    assert {name: r["errors"] for name, r in reported.items() if "future" not in name} == {
+        name: [not_found] for name in ("missing", "foreign", "foreign, not in force")}
+    # every refusal of the input at once, the same for a foreign policy as for a missing one
+    assert reported["foreign, future date"]["errors"] == reported["missing, future date"]["errors"] == [
+        not_found, {"field": "eventDate", "code": "DATE_IN_FUTURE", "message": "the event date is in the future"},
+        {"field": "dischargeDate", "code": "DATE_IN_FUTURE", "message": "the discharge date is in the future"}]
 
     item = [{"itemCode": "BED-01", "category": "inpatient", "amount": "800.00"}]
     for mutation, key, extra in [(ITEMS, "setClaimLineItems", {"items": item}), (SUBMIT, "submitClaim", {})]:

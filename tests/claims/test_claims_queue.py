@@ -15,7 +15,8 @@ QUEUE = """query($first: Int!) { claims(first: $first, sort: AMOUNT_DESC, filter
   totalCount pageInfo { hasNextPage endCursor }
   edges { node { number state claimedAmount riskLevel riskHints { code }
     policy { number product { code coverageItems { category } } } customer { name }
-    documents { sha256 } lineItems { itemCode amount } timeline { kind } } } } }"""
+    documents { totalCount edges { node { sha256 } } } lineItems { itemCode amount }
+    timeline(last: 2) { totalCount edges { cursor node { kind } } pageInfo { hasPreviousPage } } } } } }"""
 
 
 def test_queue_statement_count_is_independent_of_page_size(gql: Any, session_factory: Any, engine: Any) -> None:
@@ -25,6 +26,7 @@ def test_queue_statement_count_is_independent_of_page_size(gql: Any, session_fac
             report(s, policy, amount=Decimal("800.00"))
     counts: dict[int, int] = {}
     adjuster = gql(Role.ADJUSTER)
+    adjuster(QUEUE, {"first": 1})  # warm up: what the app loads once (e.g. on its first request) is not counted
     for first in (3, 12):
         seen: list[str] = []
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -10,6 +11,8 @@ from hypothesis import strategies as st
 
 from core.auth import Role
 from core.settings import Settings
+from resolvers.claims.eob import BenefitCode, EobLine, ExplanationOfBenefits, read_eob, rejected_after_review
+from resolvers.claims.models import ClaimState
 from resolvers.claims.reasons import (
     BENEFIT_CODES,
     BENEFIT_WORDING,
@@ -34,6 +37,7 @@ def test_every_code_has_wording_for_staff_and_in_every_locale() -> None:
     for locale in LOCALES:
         assert set(PUBLIC_WORDING[locale]) == set(ReasonCode), locale
         assert set(BENEFIT_WORDING[locale]) == BENEFIT_CODES, locale
+        assert set(BenefitCode) | {"COVERED_IN_FULL"} == BENEFIT_CODES, locale
 
 
 def test_each_parameter_is_readable_by_exactly_the_readers_of_its_source_field() -> None:
@@ -98,10 +102,26 @@ def test_the_locale_follows_accept_language(header: str | None, locale: str) -> 
 
 
 def test_explanation_of_benefits_summary_is_said_in_the_readers_language() -> None:
-    eob = {"claimCodes": [], "lines": [{"itemCode": "BED-01", "codes": ["DEDUCTIBLE", "COPAY"]}]}
+    eob = read_eob({"claimCodes": [], "lines": [{"itemCode": "BED-01", "codes": ["DEDUCTIBLE", "COPAY"]}]})
     assert eob_summary(eob, locale="en") == ["BED-01: Part of the amount counts towards your annual deductible.",
                                              "BED-01: Your co-payment share is deducted."]
-    assert eob_summary({"claimCodes": ["REJECTED_AFTER_REVIEW"], "lines": []}, locale="zh-CN") == \
+    assert eob_summary(read_eob({"claimCodes": ["REJECTED_AFTER_REVIEW"], "lines": []}), locale="zh-CN") == \
         ["经审核，本次理赔未获赔付。如有疑问请联系我们。"]  # noqa: RUF001
-    assert eob_summary({"lines": []}, locale="en") == \
+    assert eob_summary(read_eob({"lines": []}), locale="en") == \
         ["Your claim is covered in full after deductible and co-payment."]
+
+
+def test_every_stored_form_of_an_explanation_of_benefits_reads_back_typed() -> None:
+    """Forms written before a field existed read as zero (amounts) or unknown (annual limit)."""
+    old = read_eob({"claimed": "500", "payable": "0", "outcome": "rejected", "lines": [],
+                    "claimCodes": ["REJECTED_AFTER_REVIEW", "NO_SUCH_CODE"]})
+    assert old == rejected_after_review(Decimal("500.00"))
+    assert old.annual_limit is None and old.deductible == Decimal("0.00")
+    new = ExplanationOfBenefits(
+        outcome=ClaimState.PARTIALLY_APPROVED, claimed=Decimal("800.00"), payable=Decimal("612.00"),
+        deductible=Decimal("100.00"), copay=Decimal("68.00"), annual_limit=Decimal("200000.00"),
+        annual_limit_used=Decimal("1612.00"),
+        lines=(EobLine("BED-01", "inpatient", Decimal("700.00"), Decimal("700.00"), Decimal("100.00"),
+                       Decimal("60.00"), Decimal("540.00"), (BenefitCode.DEDUCTIBLE, BenefitCode.COPAY)),
+               EobLine("SPA-1", "wellness", Decimal("100.00"), codes=(BenefitCode.NOT_COVERED,))))
+    assert read_eob(new.stored()) == new

@@ -87,4 +87,4 @@ def test_submit_claim_mutation_uses_the_data_dirs_consortium_key(gql: Any, setti
     seen = gql(Role.ADJUSTER)("query($id: ID!) { claim(id: $id) { riskLevel riskHints { source code level } } }",
                               {"id": encode_global_id("Claim", claim_id)})["claim"]
     assert seen["riskLevel"] == "HIGH"
-    assert {"source": "shared", "code": "DUPLICATE_CLAIM", "level": "high"} in seen["riskHints"]
+    assert {"source": "SHARED", "code": "DUPLICATE_CLAIM", "level": "HIGH"} in seen["riskHints"]

@@ -107,6 +107,8 @@ def _global_ids() -> st.SearchStrategy[str]:
 def register_scalars() -> None:
     """Teach schemathesis Opsure's custom scalars (Date, DateTime are built in) and seeded global ids."""
     schemathesis.graphql.scalar("Decimal", _decimals().map(nodes.String))
+    schemathesis.graphql.scalar("Money", _decimals().map(nodes.String))  # more than 2 decimals: refused, never a 500
+    schemathesis.graphql.scalar("Rate", _decimals().map(nodes.String))
     schemathesis.graphql.scalar("JSON", _json_values().map(_json_node))
     schemathesis.graphql.scalar("ID", _global_ids().map(nodes.String))
 

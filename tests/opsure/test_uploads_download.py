@@ -130,9 +130,9 @@ def test_content_disposition_is_always_a_safe_header(name: str) -> None:
 def test_graphql_gives_the_download_url_to_readers_only(http: Any, stored: tuple[str, dict[str, str]],
                                                         gql: Any) -> None:
     url, auth = stored
-    query = "{ claims(first: 1) { edges { node { documents { downloadUrl } } } } }"
+    query = "{ claims(first: 1) { edges { node { documents { edges { node { downloadUrl } } } } } } }"
     resp = http.post("/graphql", json={"query": query}, headers=auth)
-    docs = resp.json()["data"]["claims"]["edges"][0]["node"]["documents"]
+    docs = [e["node"] for e in resp.json()["data"]["claims"]["edges"][0]["node"]["documents"]["edges"]]
     assert docs == [{"downloadUrl": url}]
     assert http.get(docs[0]["downloadUrl"], headers=auth).content == DOCUMENT
     refused = gql(Role.AGENT).post(query).json()

@@ -114,7 +114,7 @@ def test_one_dataloader_per_relation_across_the_schema(session_factory: Any, eng
                           settings=settings)
             seen.clear()
             try:
-                cls(ctx).fetch([1])
+                cls(ctx).fetch([getattr(cls, "sample_key", 1)])  # keyed by more than an id: its own sample
             finally:
                 ctx.close()
             relations = [m.groups() for m in map(_IN.search, seen) if m]

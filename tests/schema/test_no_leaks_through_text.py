@@ -85,7 +85,7 @@ NOTES = ("SIU file 4471: staged accident ring suspected", "informant says the bi
          "fraud ring member per SIU file 42")
 DEPTH = 6
 LOCALES = ("zh-CN", "en")
-SCALAR_TEXT = frozenset({"String", "ID", "JSON", "Date", "DateTime", "Decimal", "Float"})
+SCALAR_TEXT = frozenset({"String", "ID", "JSON", "Date", "DateTime", "Decimal", "Money", "Rate", "Float"})
 IDENTIFYING = frozenset({"id", "number", "caseReference", "name", "idNumber", "phone", "email", "subject",
                          "billNumber", "idempotencyKey", "actor", "storageKey", "blindedId"})
 
@@ -451,22 +451,29 @@ def test_no_value_a_role_may_not_select_reaches_it_inside_text(gql: Any, http: A
 def test_staff_still_read_the_detail(gql: Any, world: World) -> None:
     """The detail moved, it did not vanish: adjusters read scores, rules, actors, notes and keys."""
     seen = gql(Role.ADJUSTER)("{ claims(first: 100) { edges { node { decisionReason riskScore "
-                              "timeline { reasonCode reason actor } } } } }")["claims"]["edges"]
-    texts = [e["reason"] for n in seen for e in n["node"]["timeline"]] + [
-        n["node"]["decisionReason"] or "" for n in seen]
+                              "timeline(first: 100) { edges { node { reasonCode reason actor } } } } } } }"
+                              )["claims"]["edges"]
+    timelines = [[e["node"] for e in n["node"]["timeline"]["edges"]] for n in seen]
+    texts = [e["reason"] for t in timelines for e in t] + [n["node"]["decisionReason"] or "" for n in seen]
     joined = "\n".join(texts)
-    score = next(n["node"]["riskScore"] for n in seen if any(
-        e["reasonCode"] == "ROUTED_TO_INVESTIGATION" for e in n["node"]["timeline"]))
+    score = next(n["node"]["riskScore"] for n, t in zip(seen, timelines, strict=True) if any(
+        e["reasonCode"] == "ROUTED_TO_INVESTIGATION" for e in t))
     assert f"score {score}" in joined and "SHARED_RISK_FLAG" in joined
     assert all(note in joined for note in NOTES)
     assert "key risky-payout-0001" in joined and "by adjuster-claims" in joined
     assert re.search(r"possible duplicate of claim CLM\w+", joined)
 
 
-def test_the_walk_sees_what_it_must_not_leak(gql: Any, http: Any, world: World) -> None:
-    """The forbidden set holds the risk score, actors, keys and the other claims' numbers."""
+@pytest.mark.parametrize("role", [Role.CUSTOMER, Role.PARTNER])
+def test_the_walk_sees_what_it_must_not_leak(gql: Any, http: Any, world: World, role: Role) -> None:
+    """The forbidden set holds the risk score, actors, keys and the other claims' numbers.
+
+    A risk level's word is the customer's secret; hospitals read it as the level of the risk
+    flags partners publish (``RiskFlag.level``, the same ``RiskLevel`` enum), so not theirs.
+    """
     schema: GraphQLSchema = http.app.state.schema._schema
-    admin = _admin_walk(schema, gql, Role.PARTNER.value, world)
-    assert {"adjuster-claims", "hospital-payout-77", "risky-payout-0001", "HIGH"} <= admin.forbidden
+    admin = _admin_walk(schema, gql, role.value, world)
+    assert {"adjuster-claims", "hospital-payout-77", "risky-payout-0001"} <= admin.forbidden
+    assert ("HIGH" in admin.forbidden) is (role is Role.CUSTOMER)
     assert any(v.startswith("CLM") for v in admin.forbidden)
     assert any(re.fullmatch(r"0\.\d{3,4}", v) for v in admin.forbidden)

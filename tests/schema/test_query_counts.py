@@ -88,6 +88,7 @@ def _counts(gql: Any, statements: Statements, query: str, firsts: tuple[int, ...
     """Statements per request for each page size, each sent ``repeat`` times."""
     role = client.pop("role")
     c = gql(role, **client)
+    c("{ __typename }")  # what the app does once, on its first request, is no request's cost
     out = []
     for first in firsts:
         for _ in range(repeat):
@@ -130,3 +131,45 @@ def test_customers_with_policies_statements_do_not_grow(gql: Any, http: Any, sta
 def test_empty_page_statements(gql: Any, statements: Statements) -> None:
     counts = _counts(gql, statements, PAGE, (5, 40), role=Role.ADMIN)
     assert counts == [1, 1, 1, 1]
+
+
+CLAIMS = """
+query Claims($first: Int!) {
+  claims(first: $first, sort: NEWEST) {
+    edges {
+      node {
+        id number state claimedAmount decisionReason riskHints { code level }
+        customer { name } policy { number }
+        lineItems { itemCode amount reasonCode }
+        documents { edges { node { id kind sha256 } } pageInfo { hasNextPage } }
+        timeline(last: 5) { edges { node { kind toState reasonCode reason } } pageInfo { hasPreviousPage } }
+        payments { edges { node { amount status } } }
+        documentRequests { edges { node { kind dueOn } } }
+      }
+    }
+    pageInfo { hasNextPage endCursor }
+  }
+}
+"""
+
+
+@pytest.fixture
+def claims_book(session_factory: Any) -> None:
+    """45 claims, each with a document and a timeline; a third decided and paid."""
+    from tests.claim_factories import add_invoice, make_approved_claim, make_claim_policy, report
+
+    with session_factory() as s:
+        for i in range(45):
+            if i % 3 == 0:
+                make_approved_claim(s)
+            else:
+                add_invoice(s, report(s, make_claim_policy(s, code=f"QC{i}"), hospital=f"Hospital {i}"))
+        s.commit()
+
+
+def test_claim_page_with_documents_and_timeline_statements_do_not_grow(
+        gql: Any, http: Any, statements: Statements, claims_book: None) -> None:
+    counts = _counts(gql, statements, CLAIMS, (5, 40), role=Role.ADJUSTER)
+    # claims page, customers, policies, line items, documents, timeline, payments, document requests
+    assert counts == [8, 8, 8, 8]
+    assert _fast_used(http) == 3

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from resolvers.claims.models import RiskLevel
+from resolvers.claims.models import RiskHintSource, RiskLevel
 from resolvers.claims.risk.model import risk_model
 from resolvers.claims.risk.profile import RiskProfile
 from resolvers.claims.risk.rules import rule_library
@@ -91,11 +91,11 @@ def assess_risk(facts: ClaimFacts, profile: RiskProfile, thresholds: RiskThresho
         "rejected_365": float(profile.rejected_365),
     })
     hints: list[dict[str, Any]] = [
-        {"source": "rule", "code": h.code, "level": h.level, "score": h.score, "message": h.message}
+        {"source": RiskHintSource.RULE.value, "code": h.code, "level": h.level, "score": h.score, "message": h.message}
         for h in outcome.hits
     ]
     for name, contribution in scored.top_features:
-        hints.append({"source": "model", "code": f"FEATURE_{name.upper()}", "level": "info",
+        hints.append({"source": RiskHintSource.MODEL.value, "code": f"FEATURE_{name.upper()}", "level": "info",
                       "score": contribution, "message": f"model feature {name} raised the score by {contribution}"})
     rule_score = sum(h.score for h in outcome.hits)
     if (any(h.level == "high" for h in outcome.hits) or scored.probability >= thresholds.high_probability
@@ -106,7 +106,7 @@ def assess_risk(facts: ClaimFacts, profile: RiskProfile, thresholds: RiskThresho
         level = RiskLevel.MEDIUM
     else:
         level = RiskLevel.LOW
-    hints.insert(0, {"source": "model", "code": "MODEL_SCORE", "level": level.value,
+    hints.insert(0, {"source": RiskHintSource.MODEL.value, "code": "MODEL_SCORE", "level": level.value,
                      "score": round(scored.probability, 4),
                      "message": f"model {model.version} probability {scored.probability:.2f}; rule score {rule_score}"})
     return RiskAssessment(round(scored.probability, 4), level, hints, outcome.version)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 import strawberry
 from strawberry.types import Info
@@ -12,12 +12,22 @@ from partners import ledger_seam, signed_records
 from partners import risk as shared_risk
 from resolvers.claims import models as m
 from resolvers.claims import service
+from schema.claims.errors import SubmitDirectBillError
 from schema.claims.inputs import DirectBillInput
-from schema.claims.mutations.shared import ClaimPayload, claim_payload, line_item_specs
+from schema.claims.mutations.shared import ERRORS_DOC, INPUT, claim_mutation, line_item_specs
+from schema.claims.types import Claim
 from schema.context import Context
-from schema.permissions import allow
+from schema.permissions import PUBLIC, access, allow
 
-__all__ = ["DirectBillingMutations"]
+__all__ = ["DirectBillingMutations", "SubmitDirectBillPayload"]
+
+
+@strawberry.type(description="The result of submitDirectBill.")
+@access(PUBLIC)
+class SubmitDirectBillPayload:
+    claim: Claim | None = strawberry.field(description="The claim the bill created, assessed and settled with the "
+                                           "hospital (null when refused).")
+    errors: list[SubmitDirectBillError] = strawberry.field(description=ERRORS_DOC)  # type: ignore[valid-type]
 
 
 @strawberry.type
@@ -27,7 +37,7 @@ class DirectBillingMutations:
                          "ITEMS_MISMATCH, and NOT_ASSIGNED: one answer whether the hospital holds no assignment for "
                          "the case reference, no such policy exists, or it was not in force on the admission date.",
                          metadata=allow(Role.PARTNER))
-    def submit_direct_bill(self, info: Info[Context, Any], input: DirectBillInput) -> ClaimPayload:
+    def submit_direct_bill(self, info: Info[Context, Any], input: Annotated[DirectBillInput, INPUT]) -> SubmitDirectBillPayload:
         ctx = info.context
 
         def work(s: Any) -> m.Claim:
@@ -44,4 +54,5 @@ class DirectBillingMutations:
                 today=ctx.today(), now=ctx.now(), extra=ctx.settings.extra,
                 consortium=shared_risk.consortium_key(ctx.settings.keys_dir))
 
-        return claim_payload(info, "submitDirectBill", input, work)
+        claim, errors = claim_mutation(info, "submitDirectBill", input, work, codes=SubmitDirectBillError)
+        return SubmitDirectBillPayload(claim=claim, errors=errors)

@@ -9,8 +9,8 @@ const QUERY = `query SmokeClaim($id: ID!) {
     id
     number
     state
-    documents { id kind filename contentType size sha256 downloadUrl }
-    timeline { at kind }
+    documents(first: 100) { totalCount edges { node { id kind filename contentType size sha256 downloadUrl } } }
+    timeline(last: 20) { totalCount edges { node { at kind reasonCode } } }
   }
 }`;
 const UPLOAD = new TextEncoder().encode("%PDF-1.7\n%smoke\n1 0 obj\n<< /Type /Catalog >>\nendobj\ntrailer\n" +
@@ -72,7 +72,9 @@ async function run() {
   const claimId = params.get("claim");
   const uploaded = await upload(claimId);
   const read = await readClaim(claimId);
-  const claim = read.body.data?.claim;
+  const found = read.body.data?.claim;
+  const nodes = (connection) => (connection?.edges ?? []).map((edge) => edge.node);
+  const claim = found && { ...found, documents: nodes(found.documents), timeline: nodes(found.timeline) };
   const downloads = [];
   for (const doc of claim?.documents ?? []) downloads.push(await download(doc));
   const checks = [];
