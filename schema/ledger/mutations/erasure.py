@@ -7,6 +7,7 @@ from typing import Annotated, Any
 import strawberry
 from strawberry.types import Info
 
+from core.errors import NotFoundError
 from core.roles import LEDGER_ERASERS
 from ledger import service as ledger_service
 from ledger.models import LedgerRecord as RecordRow
@@ -42,7 +43,10 @@ class ErasureMutations:
         id: Annotated[strawberry.ID, strawberry.argument(description="The LedgerRecord's global id.")],
     ) -> EraseLedgerRecordPayload:
         def erase(session: Any) -> RecordRow:
-            return ledger_service.erase(session, record_id=decode_global_id(id, "LedgerRecord"))
+            try:
+                return ledger_service.erase(session, record_id=decode_global_id(id, "LedgerRecord"))
+            except NotFoundError as exc:  # name the argument the client sent
+                raise NotFoundError(exc.message, field="id") from None
 
         row, errors = run_mutation(info, "eraseLedgerRecord", {"id": id}, erase,
                                    target=lambda r: f"LedgerRecord:{r.id}", codes=EraseLedgerRecordError)
