@@ -66,7 +66,7 @@ query PoliciesPage($first: Int!) {
         contactPhone contactEmail beneficiaryName
         customer { name idNumber phone }
         product { code name annualLimit coverageItems { code } }
-        endorsements { kind effectiveOn changedFields }
+        endorsements { edges { node { kind effectiveOn changedFields } } }
       }
     }
     pageInfo { hasNextPage endCursor }
@@ -134,9 +134,17 @@ def _day(value: dt.date | None) -> str | None:
     return None if value is None else value.isoformat()
 
 
+_CHANGE_ORDER = ["phone", "email", "name", "relationship"]  # EndorsementField's order
+
+
+def _upper(value: str | None) -> str | None:
+    return None if value is None else value.upper()
+
+
 def baseline_page(engine: Engine, first: int, today: dt.date) -> dict[str, Any]:
     """The policies page as the GraphQL query answers it for an admin, by hand (5 statements)."""
     from resolvers.policies.models import CoverageItem, Customer, Endorsement, Policy, Product
+    from resolvers.policies.reasons import end_reason, render_end_reason
 
     p, c, pr = Policy.__table__.c, Customer.__table__.c, Product.__table__.c
     ci, en = CoverageItem.__table__.c, Endorsement.__table__.c
@@ -166,10 +174,11 @@ def baseline_page(engine: Engine, first: int, today: dt.date) -> dict[str, Any]:
                 select(en.policy_id, en.kind, en.effective_on, en.changes)
                 .where(en.policy_id.in_([r.id for r in rows])).order_by(en.id)
             ):
-                endorsements.setdefault(e.policy_id, []).append({
+                endorsements.setdefault(e.policy_id, []).append({"node": {
                     "kind": e.kind.name, "effectiveOn": e.effective_on.isoformat(),
-                    "changedFields": sorted(json.loads(e.changes)),
-                })
+                    "changedFields": [f"{'CONTACT' if e.kind.name == 'CONTACT' else 'BENEFICIARY'}_{k.upper()}"
+                                      for k in sorted(json.loads(e.changes), key=_CHANGE_ORDER.index)],
+                }})
     edges = []
     for r in rows:
         cu = customers[r.customer_id]
@@ -178,8 +187,9 @@ def baseline_page(engine: Engine, first: int, today: dt.date) -> dict[str, Any]:
             "id": _gid("Policy", r.id), "number": r.number, "status": r.status.name,
             "periodStart": r.period_start.isoformat(), "periodEnd": r.period_end.isoformat(),
             "issuedAt": r.issued_at.isoformat(), "premium": str(r.premium), "insuredAge": r.insured_age,
-            "exclusions": list(r.exclusions or ()), "endedOn": _day(r.ended_on), "endReason": r.end_reason,
-            "refund": _dec(r.refund), "beneficiaryRelationship": r.beneficiary_relationship,
+            "exclusions": list(r.exclusions or ()), "endedOn": _day(r.ended_on),
+            "endReason": None if (why := end_reason(r.status)) is None else render_end_reason(why, locale="en"),
+            "refund": _dec(r.refund), "beneficiaryRelationship": _upper(r.beneficiary_relationship),
             "version": r.version,
             "inForce": r.status.value == "active" and r.period_start <= today <= r.period_end,
             "contactPhone": r.contact_phone, "contactEmail": r.contact_email,
@@ -187,7 +197,7 @@ def baseline_page(engine: Engine, first: int, today: dt.date) -> dict[str, Any]:
             "customer": {"name": cu.name, "idNumber": cu.id_number, "phone": cu.phone},
             "product": {"code": prod.code, "name": prod.name, "annualLimit": str(prod.annual_limit),
                         "coverageItems": [{"code": x} for x in items.get(prod.id, [])]},
-            "endorsements": endorsements.get(r.id, []),
+            "endorsements": {"edges": endorsements.get(r.id, [])},
         }})
     return {"data": {"policies": {
         "edges": edges,

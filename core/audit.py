@@ -32,11 +32,13 @@ from pathlib import Path
 from typing import Any
 
 import rfc8785
-from sqlalchemy import BigInteger, Integer, String, Text, select, text
+from sqlalchemy import BigInteger, ColumnElement, Integer, String, Text, false, func, select, text, true
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from core.db import Base, BigId, utcnow
 from core.keyfiles import secret_file
+from core.pagination import KeyColumn, Page, PageRequest, keyset_page
+from core.roles import AUDIT_READERS
 
 __all__ = [
     "DIGEST_ALG",
@@ -44,9 +46,14 @@ __all__ = [
     "AuditKey",
     "ChainBreak",
     "append_audit",
+    "audit_visible",
+    "count_audit_entries",
     "current_audit_key",
     "digest_input",
+    "get_audit_entry",
     "install_audit_key",
+    "list_audit_entries",
+    "refusal_codes",
     "verify_chain",
 ]
 
@@ -234,3 +241,36 @@ def verify_chain(session: Session, *, batch: int = 5000) -> ChainBreak | None:
             prev = entry.hash
             expected_seq += 1
             last_seq = entry.seq
+
+
+# --- reading the log ---------------------------------------------------------------------------
+
+
+def audit_visible(role: str | None) -> ColumnElement[bool]:
+    """SQL condition: the entries a caller of ``role`` may read (all for auditors and admins, else none)."""
+    return true() if role in AUDIT_READERS else false()
+
+
+def list_audit_entries(session: Session, *, role: str | None, page: PageRequest) -> Page[AuditEntry]:
+    """A page of the log in chain order (by ``seq``), as a caller of ``role`` may read it."""
+    return keyset_page(session, select(AuditEntry).where(audit_visible(role)), [KeyColumn(AuditEntry.seq)],
+                       request=page)
+
+
+def count_audit_entries(session: Session, *, role: str | None) -> int:
+    """How many entries a caller of ``role`` may read."""
+    return int(session.scalar(select(func.count()).select_from(AuditEntry).where(audit_visible(role))) or 0)
+
+
+def get_audit_entry(session: Session, *, role: str | None, seq: int) -> AuditEntry | None:
+    """The entry with ``seq`` if a caller of ``role`` may read it."""
+    return session.scalar(select(AuditEntry).where(AuditEntry.seq == seq, audit_visible(role)))
+
+
+def refusal_codes(outcome: str) -> list[str]:
+    """The error codes of a refused action's outcome (``refused:<CODE>[,<CODE>...]``); none for ``ok``.
+
+    The outcome column keeps 32 characters: after many codes the last one may be cut short.
+    """
+    kind, _, codes = outcome.partition(":")
+    return [c for c in codes.split(",") if c] if kind == "refused" else []

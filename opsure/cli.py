@@ -99,11 +99,36 @@ def demo(customers: int, years: int, seed: int, wait: float) -> None:
     click.echo(render_summary(result.summary))
 
 
+class RowKey(click.ParamType):  # type: ignore[type-arg]  # click's stubs vary by version
+    """A row's key given as its global id (``customer { id }``) or, for compatibility, as the integer key."""
+
+    def __init__(self, type_name: str) -> None:
+        self.type_name = type_name
+        self.name = f"{type_name} id"
+
+    def convert(self, value: object, param: click.Parameter | None, ctx: click.Context | None) -> int:
+        """The integer key inside ``value``; a clear usage error for anything else."""
+        if isinstance(value, int):
+            return value
+        text = str(value).strip()
+        if text.isascii() and text.isdigit():
+            return int(text)
+        from core.errors import ValidationError
+        from schema.relay import decode_global_id
+
+        try:
+            return decode_global_id(text, self.type_name)
+        except ValidationError as exc:
+            self.fail(f"{value!r} is not a {self.type_name} global id ({exc.message}) nor an integer key", param, ctx)
+
+
 @main.command()
 @click.option("--role", type=click.Choice([r.value for r in Role]), required=True)
 @click.option("--subject", default=None, help="Token subject (default: <role>-cli).")
-@click.option("--customer-id", type=int, default=None, help="Required for the customer role.")
-@click.option("--partner-id", type=int, default=None, help="Required for the partner role.")
+@click.option("--customer-id", type=RowKey("Customer"), default=None,
+              help="The customer's global id (or integer key); required for the customer role.")
+@click.option("--partner-id", type=RowKey("Partner"), default=None,
+              help="The partner's global id (or integer key); required for the partner role.")
 @click.option("--ttl", type=int, default=None, help="Lifetime in seconds.")
 def token(
     role: str, subject: str | None, customer_id: int | None, partner_id: int | None, ttl: int | None

@@ -60,6 +60,57 @@ class EndorsementKind(enum.StrEnum):
     BENEFICIARY = "beneficiary"
 
 
+class PolicyEndReason(enum.StrEnum):
+    """Why a policy ended: one reason per ending status (closed: every end of ``PolicyStatus`` but active)."""
+
+    COOLING_OFF_CANCELLATION = "cooling_off_cancellation"  # CANCELLED: void from the start, full refund
+    SURRENDER = "surrender"  # SURRENDERED: unearned premium less expenses refunded
+    PREMIUM_UNPAID = "premium_unpaid"  # LAPSED: no refund
+    PERIOD_ENDED = "period_ended"  # EXPIRED
+
+
+#: The end reason of each ending status.
+END_REASON_OF_STATUS: dict[PolicyStatus, PolicyEndReason] = {
+    PolicyStatus.CANCELLED: PolicyEndReason.COOLING_OFF_CANCELLATION,
+    PolicyStatus.SURRENDERED: PolicyEndReason.SURRENDER,
+    PolicyStatus.LAPSED: PolicyEndReason.PREMIUM_UNPAID,
+    PolicyStatus.EXPIRED: PolicyEndReason.PERIOD_ENDED,
+}
+
+
+class BeneficiaryRelationship(enum.StrEnum):
+    """How a named beneficiary relates to the insured (stored as the value)."""
+
+    SPOUSE = "spouse"
+    CHILD = "child"
+    PARENT = "parent"
+    SIBLING = "sibling"
+    LEGAL_HEIR = "legal_heir"
+    OTHER = "other"
+
+
+class EndorsementField(enum.StrEnum):
+    """A policy field an endorsement changes (the changed values themselves stay sealed)."""
+
+    CONTACT_PHONE = "contact_phone"
+    CONTACT_EMAIL = "contact_email"
+    BENEFICIARY_NAME = "beneficiary_name"
+    BENEFICIARY_RELATIONSHIP = "beneficiary_relationship"
+
+
+class PolicyEventKind(enum.StrEnum):
+    """What happened to a policy, as published on the ``policy`` topic."""
+
+    ISSUED = "issued"
+    RENEWED = "renewed"
+    CANCELLED = "cancelled"
+    SURRENDERED = "surrendered"
+    LAPSED = "lapsed"
+    EXPIRED = "expired"
+    ENDORSED_CONTACT = "endorsed_contact"
+    ENDORSED_BENEFICIARY = "endorsed_beneficiary"
+
+
 class Customer(IdPk, RowUid, Versioned, Timestamped, Base):
     """A person who holds or is insured by policies; personal fields are encrypted."""
 

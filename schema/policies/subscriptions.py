@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import AsyncGenerator
-from typing import Any
+from typing import Annotated, Any
 
 import strawberry
 from strawberry.types import Info
 
 from core.events import broker
 from core.roles import POLICY_READERS
+from resolvers.policies.models import PolicyEventKind
 from resolvers.policies.scoping import may_see_customer
 from schema.context import Context
 from schema.permissions import allow
@@ -21,10 +22,12 @@ __all__ = ["PoliciesSubscription"]
 
 @strawberry.type
 class PoliciesSubscription:
-    @strawberry.subscription(description="Live policy events; customers see only their own.",
-                             metadata=allow(POLICY_READERS))
+    @strawberry.subscription(description="Live policy events from now on (graphql-transport-ws); customers receive "
+                             "only their own policies' events.", metadata=allow(POLICY_READERS))
     async def policy_events(
-        self, info: Info[Context, Any], policy_id: strawberry.ID | None = None
+        self, info: Info[Context, Any],
+        policy_id: Annotated[strawberry.ID | None, strawberry.argument(
+            description="Only this policy's events (global id); default: every visible policy's.")] = None,
     ) -> AsyncGenerator[PolicyEvent, None]:
         ctx = info.context
         only = decode_global_id(policy_id, "Policy", field="policyId") if policy_id else None
@@ -34,4 +37,5 @@ class PoliciesSubscription:
                 continue
             if only is not None and payload.get("policyId") != only:
                 continue
-            yield PolicyEvent(kind=str(payload["kind"]), policy_id=strawberry.ID(encode_global_id("Policy", payload["policyId"])))
+            yield PolicyEvent(kind=PolicyEventKind(payload["kind"]),
+                              policy_id=strawberry.ID(encode_global_id("Policy", payload["policyId"])))

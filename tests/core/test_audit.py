@@ -92,3 +92,41 @@ def test_entries_from_before_keyed_digests_keep_verifying(session_factory) -> No
         s.expire_all()
         brk = verify_chain(s)  # the algorithm of a new entry is covered by its hash
         assert brk is not None and brk.seq == 2
+
+
+# --- the log through GraphQL (auditors and admins) -----------------------------------------------
+
+ENTRIES = """query($first: Int, $after: String, $last: Int, $before: String) {
+  auditEntries(first: $first, after: $after, last: $last, before: $before) {
+    totalCount
+    edges { node { id seq actor role action outcome refusalCodes } }
+    pageInfo { hasNextPage hasPreviousPage startCursor endCursor } } }"""
+
+
+def test_audit_entries_page_both_ways_with_typed_values(gql, session_factory) -> None:  # type: ignore[no-untyped-def]
+    from core.auth import Role
+
+    with session_factory() as s:
+        for i in range(4):
+            append_audit(s, actor="u", role="agent", action=f"act{i}", input_digest=digest_input({"i": i}))
+        append_audit(s, actor="partner-client:x", role=None, action="partnerLogin", input_digest=digest_input(5),
+                     outcome="refused:BAD_SECRET,LOCKED")
+        s.commit()
+    auditor = gql(Role.AUDITOR)
+    first = auditor(ENTRIES, {"first": 2})["auditEntries"]
+    assert first["totalCount"] == 5 and [e["node"]["seq"] for e in first["edges"]] == [1, 2]
+    assert first["edges"][0]["node"]["role"] == "AGENT" and first["edges"][0]["node"]["outcome"] == "OK"
+    assert first["pageInfo"]["hasNextPage"] and not first["pageInfo"]["hasPreviousPage"]
+    rest = auditor(ENTRIES, {"first": 10, "after": first["pageInfo"]["endCursor"]})["auditEntries"]
+    assert [e["node"]["seq"] for e in rest["edges"]] == [3, 4, 5] and rest["pageInfo"]["hasPreviousPage"]
+    refused = rest["edges"][-1]["node"]
+    assert refused["outcome"] == "REFUSED" and refused["refusalCodes"] == ["BAD_SECRET", "LOCKED"]
+    assert refused["role"] is None
+    last = auditor(ENTRIES, {"last": 2, "before": rest["pageInfo"]["endCursor"]})["auditEntries"]
+    assert [e["node"]["seq"] for e in last["edges"]] == [3, 4]
+    assert last["pageInfo"]["hasPreviousPage"] and last["pageInfo"]["hasNextPage"]
+    node = "query($id: ID!) { node(id: $id) { id ... on AuditEntry { seq action } } }"
+    gid = refused["id"]
+    assert gql(Role.ADMIN)(node, {"id": gid})["node"] == {"id": gid, "seq": 5, "action": "partnerLogin"}
+    # everyone else: no such entry (the fragment's fields are refused before execution, so ask for the id only)
+    assert gql(Role.MANAGER)("query($id: ID!) { node(id: $id) { id } }", {"id": gid})["node"] is None

@@ -337,7 +337,7 @@ def test_anonymous_protected_field(http: httpx.Client) -> None:
 
 def test_role_selecting_forbidden_field(http: httpx.Client, runtime: Runtime) -> None:
     token = _token(runtime, Role.CUSTOMER, customer_id=1)
-    resp = http.post("/graphql", json={"query": "{ products { name version } }"},
+    resp = http.post("/graphql", json={"query": "{ products { edges { node { name version } } } }"},
                      headers={**GR, "authorization": f"Bearer {token}"})
     assert resp.status_code == 400
     assert _code(resp) == "FORBIDDEN" and "data" not in resp.json()

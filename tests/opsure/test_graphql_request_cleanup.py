@@ -18,7 +18,8 @@ from core.db import transaction
 from tests.factories import make_customer, make_policy
 
 # customers' policies resolve through DataLoaders; webhookEndpoints (non-null) fails for staff without partnerId
-FAILS_WHILE_LOADING = """{ customers(first: 100) { edges { node { policies { id product { code coverageItems { code } } } } } }
+FAILS_WHILE_LOADING = """{ customers(first: 100) { edges { node {
+    policies { edges { node { id product { code coverageItems { code } } } } } } } }
   webhookEndpoints { id } }"""
 
 
@@ -32,5 +33,5 @@ def test_an_execution_ended_by_an_error_leaves_no_connection_checked_out(gql: An
         failed = admin.post(FAILS_WHILE_LOADING).json()
         assert failed["data"] is None and failed["errors"][0]["path"] == ["webhookEndpoints"]
     for _ in range(8):  # the worker threads' next requests
-        admin("{ products { code } }")
+        admin("{ products { edges { node { code } } } }")
     assert engine.pool.checkedout() == 0  # type: ignore[attr-defined]

@@ -68,16 +68,16 @@ def _refused(resp: httpx.Response, fragment: str, sql: list[str]) -> None:
 def _nest(depth: int) -> str:
     inner = "id"
     for _ in range(depth):
-        inner = f"customer {{ policies {{ {inner} }} }}"
+        inner = f"customer {{ policies {{ edges {{ node {{ {inner} }} }} }} }}"
     return f"{{ policies(first: 1) {{ edges {{ node {{ {inner} }} }} }} }}"
 
 
 def test_depth_limit(http: httpx.Client, admin_headers: dict[str, str], policies: None,
                      sql_count: list[str]) -> None:
-    ok = http.post("/graphql", json={"query": _nest(3)}, headers=admin_headers)
+    ok = http.post("/graphql", json={"query": _nest(2)}, headers=admin_headers)  # depth 12: the limit
     assert ok.status_code == 200 and "errors" not in ok.json(), ok.text
     sql_count.clear()
-    resp = http.post("/graphql", json={"query": _nest(6)}, headers=admin_headers)
+    resp = http.post("/graphql", json={"query": _nest(3)}, headers=admin_headers)
     _refused(resp, "exceeds maximum operation depth of 12", sql_count)
 
 
@@ -115,7 +115,8 @@ def test_alias_limit(http: httpx.Client, admin_headers: dict[str, str], sql_coun
              "31 aliases found. Allowed: 30", sql_count)
 
 
-PAGE = "edges { node { id number status premium customer { id name policies { id number status premium } } } }"
+PAGE = ("edges { node { id number status premium customer { id name "
+        "policies { edges { node { id number status premium } } } } } }")
 
 
 def test_normal_page_passes_the_cost_limit(http: httpx.Client, admin_headers: dict[str, str],
@@ -137,8 +138,8 @@ def test_cost_limit_with_page_size_multipliers(http: httpx.Client, admin_headers
     assert error["extensions"]["code"] == "COST_LIMIT"
     assert error["extensions"]["cost"] > error["extensions"]["limit"] == 50000
 
-    nested = ("{ customers(first: 100) { edges { node { policies { id number customer { "
-              "policies { id number status } } } } } } }")
+    nested = ("{ customers(first: 100) { edges { node { policies { edges { node { id number customer { "
+              "policies { edges { node { id number status } } } } } } } } } } }")
     _refused(http.post("/graphql", json={"query": nested}, headers=admin_headers), "Query cost", sql_count)
 
 

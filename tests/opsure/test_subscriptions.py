@@ -110,7 +110,7 @@ def test_customer_receives_own_events_only(connect: Any, http: TestClient, runti
     policy_a = _issue(http, runtime, shop.customer_a, shop.quote_a)
     msg = _receive(ws)
     assert msg == {"id": "s1", "type": "next",
-                   "payload": {"data": {"policyEvents": {"kind": "issued", "policyId": policy_a}}}}
+                   "payload": {"data": {"policyEvents": {"kind": "ISSUED", "policyId": policy_a}}}}
 
     # Through the service and a commit, as the worker or another process would.
     with session_factory() as s:
@@ -118,7 +118,7 @@ def test_customer_receives_own_events_only(connect: Any, http: TestClient, runti
                                  today=business_today(), reason="moving abroad")
         s.commit()
     msg = _receive(ws)
-    assert msg["payload"]["data"]["policyEvents"] == {"kind": "surrendered", "policyId": policy_a}
+    assert msg["payload"]["data"]["policyEvents"] == {"kind": "SURRENDERED", "policyId": policy_a}
 
     ws.send_json({"id": "s1", "type": "complete"})
 
@@ -129,7 +129,7 @@ def test_auth_via_connection_init_payload(connect: Any, http: TestClient, runtim
     _subscribe(ws, "b", {"query": SUBSCRIBE})
     _issue(http, runtime, shop.customer_a, shop.quote_a)
     policy_b = _issue(http, runtime, shop.customer_b, shop.quote_b)
-    assert _receive(ws)["payload"]["data"]["policyEvents"] == {"kind": "issued", "policyId": policy_b}
+    assert _receive(ws)["payload"]["data"]["policyEvents"] == {"kind": "ISSUED", "policyId": policy_b}
 
 
 def test_staff_sees_every_customers_events(connect: Any, http: TestClient, runtime: Runtime, shop: Shop) -> None:
@@ -218,7 +218,7 @@ def test_trusted_documents_apply_to_subscriptions(runtime: Runtime, shop: Shop) 
         policy_a = resp.json()["data"]["issuePolicy"]["policy"]["id"]
         msg = _receive(ws)
         assert msg["id"] == "ok"
-        assert msg["payload"]["data"]["policyEvents"] == {"kind": "issued", "policyId": policy_a}
+        assert msg["payload"]["data"]["policyEvents"] == {"kind": "ISSUED", "policyId": policy_a}
         ws.send_json({"id": "ok", "type": "complete"})
 
 

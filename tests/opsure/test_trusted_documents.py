@@ -28,7 +28,7 @@ from opsure.trusted_documents import (
     register_documents,
 )
 
-PRODUCTS = "query Products { products { code name } }"
+PRODUCTS = "query Products { products { edges { node { code name } } } }"
 TYPENAME = "{ __typename }"
 POLICIES = "query Policies($n: Int) { policies(first: $n) { totalCount } }"
 GR = {"accept": GRAPHQL_RESPONSE}
@@ -138,7 +138,7 @@ def test_cli_refuses_documents_that_do_not_validate(tmp_path: Path) -> None:
 
 def test_registered_document_by_document_id(trusted: TestClient) -> None:
     resp = trusted.post("/graphql", json={"documentId": document_id(PRODUCTS)}, headers=GR)
-    assert resp.status_code == 200 and resp.json() == {"data": {"products": []}}
+    assert resp.status_code == 200 and resp.json() == {"data": {"products": {"edges": []}}}
 
 
 def test_registered_document_by_apollo_hash_with_and_without_query(trusted: TestClient) -> None:

@@ -82,8 +82,9 @@ def test_maker_checker_through_graphql(gql: Any) -> None:
                   {"id": created["id"]})["partner"]["reviewEvents"]
     assert [(e["fromStatus"], e["toStatus"], e["actor"]) for e in trail] == [
         (None, "SUBMITTED", "manager-test"), ("SUBMITTED", "REVIEWING", "admin-test")]
-    refused = admin("{ auditEntries(first: 100) { action outcome } }")["auditEntries"]
-    assert {"action": "startPartnerReview", "outcome": "refused:MAKER_CHECKER"} in refused
+    refused = [e["node"] for e in admin(
+        "{ auditEntries(first: 100) { edges { node { action outcome refusalCodes } } } }")["auditEntries"]["edges"]]
+    assert {"action": "startPartnerReview", "outcome": "REFUSED", "refusalCodes": ["MAKER_CHECKER"]} in refused
 
 
 def test_a_partner_sees_only_its_own_cases_and_records(gql: Any, two_firms: dict[str, Any]) -> None:

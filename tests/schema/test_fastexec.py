@@ -32,7 +32,7 @@ query Page($first: Int!, $after: String) {
         contactPhone contactEmail beneficiaryName
         customer { id name idNumber phone email city birthYear gender version }
         product { code name annualLimit coverageItems { code name category sublimit } }
-        endorsements { kind effectiveOn changedFields }
+        endorsements { edges { node { kind effectiveOn changedFields } } }
       }
     }
     pageInfo { hasNextPage hasPreviousPage startCursor endCursor }
@@ -43,9 +43,9 @@ query Page($first: Int!, $after: String) {
 FRAGMENTS = """
 query Nested($first: Int, $day: Date) {
   first: customers(first: $first) {
-    edges { node { ...Person policies { ...PolicyBits onDay: inForce(on: $day) } } }
+    edges { node { ...Person policies { edges { node { ...PolicyBits onDay: inForce(on: $day) } } } } }
   }
-  products { ... on Product { code premiumBands { minAge maxAge annualPremium } } deductible }
+  products { edges { node { ... on Product { code premiumBands { minAge maxAge annualPremium } } deductible } } }
   healthQuestions { code text asksForDiagnoses }
 }
 fragment Person on Customer { __typename name phone idNumber email }
@@ -59,7 +59,7 @@ fragment PolicyBits on Policy {
 CUSTOMER_PAGE = """
 query Mine($first: Int!) {
   policies(first: $first) { edges { node { number contactPhone customer { name idNumber } } } }
-  me { name policies { number beneficiaryName } }
+  me { name policies { edges { node { number beneficiaryName } } } }
 }
 """
 
@@ -135,7 +135,7 @@ def test_masking_differs_by_role_with_one_document(gql: Any, http: Any, book: di
 
 
 def test_plan_of_one_role_never_skips_validation_for_another(gql: Any, http: Any, book: dict[str, Any]) -> None:
-    query = "query { products { code version } }"  # Product.version is for staff only
+    query = "query { products { edges { node { code version } } } }"  # Product.version is for staff only
     normal, fast = _twice(gql, http, query, None, Role.ADMIN)
     assert fast.content == normal.content and _stats(http)["fast"] == 1
     refused = gql(Role.CUSTOMER, customer_id=book["customer_id"]).post(query)
@@ -166,8 +166,8 @@ def test_errors_fall_back_to_normal_execution(gql: Any, http: Any, book: dict[st
 def test_documents_a_plan_does_not_handle_run_normally(gql: Any, http: Any, book: dict[str, Any]) -> None:
     client = gql(Role.ADMIN)
     node = "query($id: ID!) { node(id: $id) { id ... on Policy { number } } }"  # abstract type
-    include = "query($x: Boolean!) { products { code name @include(if: $x) } }"  # directives
-    typename = "{ __typename products { __typename code } }"
+    include = "query($x: Boolean!) { products { edges { node { code name @include(if: $x) } } } }"  # directives
+    typename = "{ __typename products { __typename edges { node { __typename code } } } }"
     pid = encode_global_id("Policy", book["policy_id"])
     for query, variables in ((node, {"id": pid}), (include, {"x": False}), (include, {"x": True})):
         a, b = client.post(query, variables), client.post(query, variables)

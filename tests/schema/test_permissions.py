@@ -71,7 +71,7 @@ def test_unauthenticated_and_forbidden_get_errors_not_data(gql, session_factory)
     body = partner.json()
     assert partner.status_code == 400 and "data" not in body
     assert body["errors"][0]["extensions"]["code"] == "FORBIDDEN"
-    audit = gql(Role.CUSTOMER, customer_id=1).post("{ auditEntries { seq } }")
+    audit = gql(Role.CUSTOMER, customer_id=1).post("{ auditEntries { edges { node { seq } } } }")
     assert audit.json()["errors"][0]["extensions"]["code"] == "FORBIDDEN"
 
 
@@ -81,5 +81,7 @@ def test_products_are_public(gql, session_factory) -> None:  # type: ignore[no-u
     with session_factory() as s:
         make_product(s, code="PUBLIC-1")
         s.commit()
-    data = gql()("{ products { code coverageItems { code } premiumBands { minAge annualPremium } } }")
-    assert [p["code"] for p in data["products"]] == ["PUBLIC-1"]
+    data = gql()("{ products { totalCount edges { node { code coverageItems { code } "
+                 "premiumBands { minAge annualPremium } } } } }")
+    assert [e["node"]["code"] for e in data["products"]["edges"]] == ["PUBLIC-1"]
+    assert data["products"]["totalCount"] == 1

@@ -32,7 +32,7 @@ query Page($first: Int!) {
         contactPhone contactEmail beneficiaryName
         customer { name idNumber phone }
         product { code name annualLimit coverageItems { code } }
-        endorsements { kind effectiveOn changedFields }
+        endorsements { edges { node { kind effectiveOn changedFields } } }
       }
     }
     pageInfo { hasNextPage endCursor }
@@ -42,7 +42,7 @@ query Page($first: Int!) {
 
 CUSTOMERS = """
 query Customers($first: Int!) {
-  customers(first: $first) { edges { node { policies { product { code } } } } }
+  customers(first: $first) { edges { node { policies { edges { node { product { code } } } } } } }
 }
 """
 

@@ -18,9 +18,15 @@ from core.errors import (
     StaleVersionError,
     ValidationError,
 )
+from core.pagination import PageRequest
 from resolvers.policies import service
 from resolvers.policies.models import PolicyStatus, QuoteStatus, UnderwritingOutcome
-from resolvers.policies.underwriting import DeclarationAnswer, underwrite
+from resolvers.policies.underwriting import (
+    DeclarationAnswer,
+    UnderwritingReason,
+    declaration_errors,
+    underwrite,
+)
 from tests.factories import (
     ADMIN,
     healthy_answers,
@@ -101,12 +107,40 @@ def test_underwriting_outcomes() -> None:
     assert underwrite(healthy_answers(hospitalized_2y=("C34.1",))).outcome is UnderwritingOutcome.DECLINE
 
 
+def test_underwriting_gives_reason_codes_never_diagnoses() -> None:
+    assert underwrite(healthy_answers()).reasons == [UnderwritingReason.STANDARD_RISK]
+    d = underwrite([*healthy_answers(chronic=("E11.9", "I10"))[:-1], DeclarationAnswer("smoker", True)])
+    assert d.reasons == [UnderwritingReason.CONDITIONS_EXCLUDED, UnderwritingReason.SMOKER_LOADING]
+    assert underwrite(healthy_answers(hospitalized_2y=("C34.1",))).reasons == [UnderwritingReason.DECLINED_MALIGNANCY]
+    pending = [a if a.question != "pending_investigation" else DeclarationAnswer(a.question, True)
+               for a in healthy_answers()]
+    assert underwrite(pending).reasons == [UnderwritingReason.DECLINED_PENDING_INVESTIGATION]
+
+
+def test_declaration_errors_are_all_reported_with_their_answer() -> None:
+    answers = [DeclarationAnswer("chronic", True), DeclarationAnswer("smoker", False, ("I10",)),
+               DeclarationAnswer("hospitalized_2y", True, ("NOPE",)), DeclarationAnswer("smoker", False),
+               DeclarationAnswer("tattoos", True)]
+    errors = declaration_errors(answers)
+    assert [(e.field, e.code) for e in errors] == [
+        ("answers[0].diagnoses", "INCOMPLETE"),
+        ("answers[1].diagnoses", "INCONSISTENT"),
+        ("answers[2].diagnoses[0]", "BAD_ICD10"),
+        ("answers[3].question", "DUPLICATE_ANSWER"),
+        ("answers[4].question", "UNKNOWN_QUESTION"),
+        ("answers", "INCOMPLETE"),  # cancer and pending_investigation unanswered
+    ]
+    assert declaration_errors(healthy_answers(chronic=("E11.9",))) == []
+
+
 @pytest.mark.parametrize(
     "answers",
     [
         healthy_answers()[:-1],  # incomplete
         [*healthy_answers(), DeclarationAnswer("smoker", False)],  # duplicate
         healthy_answers(chronic=("NOT-A-CODE",)),
+        healthy_answers(chronic=("XX",)),  # a chapter of the WHO list, not a diagnosis
+        healthy_answers(chronic=("E10-E14",)),  # a block
         [DeclarationAnswer("chronic", True), *healthy_answers()[2:], DeclarationAnswer("cancer", False)],
         [*healthy_answers()[:-1], DeclarationAnswer("smoker", False, ("I10",))],
     ],
@@ -247,10 +281,15 @@ def test_customer_sees_only_own_policies(s: Session) -> None:
     assert service.get_policy(s, principal=me, policy_id=mine.id).id == mine.id
     with pytest.raises(NotFoundError):
         service.get_policy(s, principal=me, policy_id=theirs.id)
-    page = service.list_policies(s, principal=me, first=10)
+    page = service.list_policies(s, principal=me, page=PageRequest(first=10))
     assert [p.id for p in page.items] == [mine.id]
+    assert service.count_policies(s, principal=me) == 1
     partner = Principal(subject="p", role=Role.PARTNER, partner_id=1)
-    assert service.list_policies(s, principal=partner, first=10).items == []
+    assert service.list_policies(s, principal=partner, page=PageRequest(first=10)).items == []
+    assert service.count_policies(s, principal=partner) == 0
+    assert service.get_quote(s, principal=me, quote_id=mine.quote_id).id == mine.quote_id  # type: ignore[arg-type]
+    with pytest.raises(NotFoundError):
+        service.get_quote(s, principal=me, quote_id=theirs.quote_id)  # type: ignore[arg-type]
 
 
 def test_keyset_pages_walk_everything_once(s: Session) -> None:
@@ -259,12 +298,21 @@ def test_keyset_pages_walk_everything_once(s: Session) -> None:
     seen: list[int] = []
     after = None
     while True:
-        page = service.list_policies(s, principal=ADMIN, first=3, after=after)
+        page = service.list_policies(s, principal=ADMIN, page=PageRequest(first=3, after=after))
         seen += [p.id for p in page.items]
         if not page.has_next:
             break
         after = page.end_cursor
     assert seen == ids
+    back: list[int] = []
+    before = None
+    while True:
+        page = service.list_policies(s, principal=ADMIN, page=PageRequest(last=3, before=before))
+        back = [p.id for p in page.items] + back
+        if not page.has_previous:
+            break
+        before = page.start_cursor
+    assert back == ids
 
 
 def test_expiry_job_ends_policies_past_their_period(s: Session) -> None:
