@@ -228,14 +228,17 @@ def run_once(session_factory: sessionmaker[Session], consumer: Consumer) -> Roun
             row = _ensure_row(session, consumer)
             start = row.position
             head = head_id(session)
-            events = read_events(session, after=start, limit=consumer.batch_size, types=consumer.types, until=head)
+            # No upper bound in the query (a planner with stale statistics sorts the whole range
+            # for one); rows past ``head`` are committed too, and every id below them is visible.
+            events = read_events(session, after=start, limit=consumer.batch_size, types=consumer.types)
             for index, ev in enumerate(events):
                 try:
                     consumer.handle(session, ev)
                 except Exception as exc:
                     raise _HandlerFailed(index, exc) from exc
             # Fewer than a batch: nothing else up to head is for us (other types), so skip to it.
-            end = max(start, head) if len(events) < consumer.batch_size else events[-1].id
+            last = events[-1].id if events else start
+            end = max(start, head, last) if len(events) < consumer.batch_size else last
             if end != start:
                 _advance(session, consumer.name, start, end)
             return RoundResult(len(events), end, caught_up=end >= head)
@@ -303,7 +306,7 @@ def retry_dead_letters(session_factory: sessionmaker[Session], consumer: Consume
                 found = session.get(DomainEventRow, event_id)
                 if found is None:
                     raise LookupError(f"event {event_id} was pruned")
-                consumer.handle(session, StoredEvent.from_row(found))
+                consumer.handle(session, StoredEvent.from_model(found))
                 letter = session.get(DeadLetter, letter_id, with_for_update=True)
                 if letter is not None:
                     letter.state = DeadLetterState.RESOLVED

@@ -25,7 +25,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 from collections.abc import Callable, Collection, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, cast
 
 import pydantic
@@ -33,9 +33,7 @@ from pydantic_core import PydanticSerializationError
 from sqlalchemy import (
     BigInteger,
     Date,
-    Index,
     Integer,
-    Row,
     SmallInteger,
     String,
     Table,
@@ -47,6 +45,7 @@ from sqlalchemy import (
     text,
 )
 from sqlalchemy.orm import Mapped, Session, SessionTransaction, mapped_column
+from sqlalchemy.sql.elements import TextClause
 
 from core import clock
 from core.db import Base, BigId, UTCDateTime
@@ -86,10 +85,9 @@ class DomainEventRow(Base):
     """One domain event as stored: numbered in commit order, never updated."""
 
     __tablename__ = "domain_event"
-    __table_args__ = (
-        Index("ix_domain_event_aggregate", "aggregate_type", "aggregate_id", "id"),
-        {"sqlite_autoincrement": True},  # SQLite never reuses an id, even after pruning
-    )
+    # Only the primary key: every secondary index would be written inside the commit-order
+    # lock. Readers go by id; pruning and replay-by-time scan ids in order (times grow with them).
+    __table_args__ = ({"sqlite_autoincrement": True},)  # SQLite never reuses an id, even after pruning
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
     type: Mapped[str] = mapped_column(String(80), nullable=False)
@@ -97,7 +95,7 @@ class DomainEventRow(Base):
     aggregate_type: Mapped[str] = mapped_column(String(40), nullable=False)
     aggregate_id: Mapped[int] = mapped_column(BigInteger, nullable=False)
     aggregate_version: Mapped[int | None] = mapped_column(Integer)
-    occurred_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), nullable=False, index=True)
+    occurred_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), nullable=False)
     business_date: Mapped[dt.date] = mapped_column(Date, nullable=False)
     actor_subject: Mapped[str] = mapped_column(String(200), nullable=False)
     actor_role: Mapped[str | None] = mapped_column(String(32))
@@ -119,10 +117,11 @@ def _no_correlation() -> str | None:
 _correlation: Callable[[], str | None] = _no_correlation
 
 
-def install_correlation_source(source: Callable[[], str | None]) -> None:
-    """Where appended events take their correlation id from (the roof installs the request id)."""
+def install_correlation_source(source: Callable[[], str | None]) -> Callable[[], str | None]:
+    """Where appended events take their correlation id from (the roof installs the request id); returns the previous one."""
     global _correlation
-    _correlation = source
+    previous, _correlation = _correlation, source
+    return previous
 
 
 def append(session: Session, payload: EventPayload, *, aggregate: Aggregate, actor: Actor) -> None:
@@ -151,6 +150,7 @@ def append(session: Session, payload: EventPayload, *, aggregate: Aggregate, act
         "correlation_id": correlation[:64] if correlation else None,
         "payload": body,
     }
+    session.connection()  # the transaction exists from here, so its end (commit or not) settles the event
     session.info.setdefault(_STAGED, []).append((_savepoints(session), row))
 
 
@@ -171,14 +171,44 @@ def _write_staged(session: Session) -> None:
     if not session.info.get(_STAGED) or session.in_nested_transaction():
         return
     session.flush()  # row locks first, the commit-order lock last: it is held only to the commit
-    staged = session.info.pop(_STAGED)
-    postgres = session.connection().dialect.name == "postgresql"
-    if postgres:
-        session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": COMMIT_ORDER_LOCK})
-    session.execute(insert(_TABLE), [row for _scope, row in staged])
-    if postgres:
-        session.execute(text("SELECT pg_notify(:c, '')"), {"c": NOTIFY_CHANNEL})
-    session.info[_WRITTEN] = len(staged)
+    rows = [row for _scope, row in session.info.pop(_STAGED)]
+    if session.connection().dialect.name != "postgresql":  # SQLite: locked since BEGIN IMMEDIATE
+        session.execute(insert(_TABLE), rows)
+    elif len(rows) <= _PG_ONE_TRIP:  # lock, insert and notify in one round trip (the usual case)
+        params = {f"{name}_{i}": row[name] for i, row in enumerate(rows) for name in _INSERTED}
+        session.execute(_pg_insert(len(rows)), {**params, "lock_key": COMMIT_ORDER_LOCK, "channel": NOTIFY_CHANNEL})
+    else:
+        session.execute(text("SELECT pg_advisory_xact_lock(:k), pg_notify(:c, '')"),
+                        {"k": COMMIT_ORDER_LOCK, "c": NOTIFY_CHANNEL})
+        session.execute(insert(_TABLE), rows)
+    session.info[_WRITTEN] = len(rows)
+
+
+_PG_ONE_TRIP = 4  # longer statements are not cached by psycopg: more rows go as an executemany
+_INSERTED = ("type", "version", "aggregate_type", "aggregate_id", "aggregate_version", "occurred_at",
+             "business_date", "actor_subject", "actor_role", "readers", "correlation_id", "payload")
+_PG_TYPES = ("varchar", "smallint", "varchar", "bigint", "integer", "timestamptz", "date", "varchar", "varchar",
+             "varchar", "varchar", "text")
+
+
+@functools.lru_cache(maxsize=_PG_ONE_TRIP)
+def _pg_insert(count: int) -> TextClause:
+    """INSERT of ``count`` events that first takes the commit-order lock and queues the NOTIFY.
+
+    Every inserted row joins the materialised lock row, so each id (a ``nextval``) is drawn
+    after the lock is held.
+    """
+    values = ", ".join(
+        "(" + ", ".join(f"CAST(:{name}_{i} AS {kind})" for name, kind in zip(_INSERTED, _PG_TYPES, strict=True)) + ")"
+        for i in range(count)
+    )
+    columns = ", ".join(_INSERTED)
+    return text(
+        "WITH commit_order AS MATERIALIZED "
+        "(SELECT pg_advisory_xact_lock(:lock_key) AS locked, pg_notify(:channel, '') AS notified) "
+        f"INSERT INTO domain_event ({columns}) SELECT v.* FROM (VALUES {values}) AS v({columns}) "
+        "CROSS JOIN commit_order"
+    )
 
 
 @event.listens_for(Session, "after_commit")
@@ -205,7 +235,17 @@ def _forget_at_end(session: Session, transaction: SessionTransaction) -> None:
         session.info.pop(_WRITTEN, None)
 
 
-@dataclass(frozen=True)
+@functools.lru_cache(maxsize=256)
+def _roles(readers: str) -> frozenset[str]:
+    return frozenset(readers.split(",")) if readers else frozenset()
+
+
+@functools.lru_cache(maxsize=4096)
+def _actor(subject: str, role: str | None) -> Actor:
+    return Actor(subject, role)
+
+
+@dataclass(frozen=True, slots=True)
 class StoredEvent:
     """An event read back from the outbox; ``payload`` is decoded on first use."""
 
@@ -219,32 +259,33 @@ class StoredEvent:
     readers: frozenset[str]
     correlation_id: str | None
     payload_json: str
+    _payload: EventPayload | None = field(default=None, repr=False, compare=False)
 
     @classmethod
-    def from_row(cls, row: Row[Any] | DomainEventRow) -> StoredEvent:
-        """An event from a ``domain_event`` row (ORM object or Core row)."""
-        return cls(
-            id=row.id,
-            type=row.type,
-            version=row.version,
-            aggregate=Aggregate(row.aggregate_type, row.aggregate_id, row.aggregate_version),
-            occurred_at=_aware(row.occurred_at),
-            business_date=row.business_date,
-            actor=Actor(row.actor_subject, row.actor_role),
-            readers=frozenset(row.readers.split(",")) if row.readers else frozenset(),
-            correlation_id=row.correlation_id,
-            payload_json=row.payload,
-        )
+    def from_row(cls, row: Sequence[Any]) -> StoredEvent:
+        """An event from a row of the outbox's columns, in table order (what :func:`read_events` selects)."""
+        (id_, type_, version, agg_type, agg_id, agg_version, occurred_at, business_date, subject, role,
+         readers, correlation_id, payload) = row
+        return cls(id_, type_, version, Aggregate(agg_type, agg_id, agg_version), _aware(occurred_at),
+                   business_date, _actor(subject, role), _roles(readers), correlation_id, payload)
+
+    @classmethod
+    def from_model(cls, row: DomainEventRow) -> StoredEvent:
+        """An event from its ORM row."""
+        return cls.from_row([getattr(row, c.key) for c in _COLUMNS])
 
     @property
     def event_type(self) -> EventType:
         """This event's registration (EventTypeError when this process does not know it)."""
         return resolve_event_type(self.type, self.version)
 
-    @functools.cached_property
+    @property
     def payload(self) -> EventPayload:
         """The typed payload (decoded once)."""
-        return self.event_type.payload.model_validate_json(self.payload_json)
+        if self._payload is None:  # a cache on a frozen object, set once
+            object.__setattr__(self, "_payload", self.event_type.payload.model_validate_json(self.payload_json))
+        assert self._payload is not None
+        return self._payload
 
     @property
     def business_time(self) -> dt.datetime:
@@ -257,7 +298,7 @@ class StoredEvent:
 
 
 def _aware(at: dt.datetime) -> dt.datetime:
-    return at if at.tzinfo is not None else at.replace(tzinfo=dt.UTC)
+    return at if at.tzinfo is not None else at.replace(tzinfo=dt.UTC)  # UTCDateTime did it already
 
 
 def head_id(session: Session) -> int:
@@ -279,4 +320,4 @@ def read_events(
         stmt = stmt.where(_TABLE.c.id <= until)
     if types is not None:
         stmt = stmt.where(_TABLE.c.type.in_(sorted(types)))
-    return [StoredEvent.from_row(row) for row in session.execute(stmt)]
+    return [StoredEvent.from_row(row) for row in session.execute(stmt).all()]

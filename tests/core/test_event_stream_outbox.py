@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from core import audit
 from core.clock import moved_clock
-from core.db import transaction
+from core.db import read_only_session, transaction
 from core.event_stream import (
     Actor,
     Aggregate,
@@ -34,7 +34,7 @@ from tests.event_factories import ACTOR, SCORED, TICKED, WidgetScored, WidgetTic
 
 
 def _events(session_factory: Any) -> list[StoredEvent]:
-    with session_factory() as s:
+    with read_only_session(session_factory) as s:  # never waits for a writer's lock
         return list(read_events(s, after=0, limit=1000))
 
 
@@ -59,10 +59,11 @@ def test_a_rolled_back_transaction_leaves_no_event(session_factory: Any) -> None
     with pytest.raises(RuntimeError), transaction(session_factory) as s:
         append(s, WidgetTicked(widget_id=1, n=1), aggregate=Aggregate("Widget", 1), actor=ACTOR)
         raise RuntimeError("the business change failed")
-    with session_factory() as s:  # a plain close, no commit, drops them too
-        append(s, WidgetTicked(widget_id=1, n=2), aggregate=Aggregate("Widget", 1), actor=ACTOR)
-    with transaction(session_factory) as s:  # and nothing stays staged for the session's next transaction
-        s.execute(select(1))
+    s = session_factory()
+    append(s, WidgetTicked(widget_id=1, n=2), aggregate=Aggregate("Widget", 1), actor=ACTOR)
+    s.close()  # a plain close, no commit, drops them too
+    s.execute(select(1))
+    s.commit()  # and nothing stays staged for the session's next transaction
     assert _events(session_factory) == []
 
 
@@ -95,6 +96,13 @@ def test_ids_follow_append_order_across_transactions(session_factory: Any) -> No
     with session_factory() as s:
         assert head_id(s) == events[-1].id
         assert [e.id for e in read_events(s, after=events[2].id, limit=2)] == [events[3].id, events[4].id]
+    with transaction(session_factory) as s:  # a large transaction goes in several statements, in order
+        for k in range(250):
+            append(s, WidgetTicked(widget_id=9, n=k), aggregate=Aggregate("Widget", 9), actor=ACTOR)
+    with session_factory() as s:
+        big = read_events(s, after=events[-1].id, limit=1000)
+    assert [e.payload.n for e in big] == list(range(250))  # type: ignore[attr-defined]
+    assert [e.id for e in big] == list(range(big[0].id, big[0].id + 250))
 
 
 class NotRegistered(EventPayload):
@@ -157,12 +165,12 @@ def test_every_registered_type_reads_back_and_names_its_aggregate() -> None:
 
 
 def test_events_carry_the_request_id(session_factory: Any) -> None:
-    install_correlation_source(lambda: "req-42")
+    previous = install_correlation_source(lambda: "req-42")
     try:
         with transaction(session_factory) as s:
             append(s, WidgetTicked(widget_id=1, n=1), aggregate=Aggregate("Widget", 1), actor=ACTOR)
     finally:
-        install_correlation_source(lambda: None)
+        install_correlation_source(previous)
     assert _events(session_factory)[0].correlation_id == "req-42"
 
 

@@ -36,9 +36,6 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('id', name=op.f('pk_domain_event')),
     sqlite_autoincrement=True,
     )
-    with op.batch_alter_table('domain_event', schema=None) as batch_op:
-        batch_op.create_index('ix_domain_event_aggregate', ['aggregate_type', 'aggregate_id', 'id'], unique=False)
-        batch_op.create_index(batch_op.f('ix_domain_event_occurred_at'), ['occurred_at'], unique=False)
 
     op.create_table('event_consumer',
     sa.Column('name', sa.String(length=80), nullable=False),
@@ -72,7 +69,4 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_event_dead_letter_consumer'))
     op.drop_table('event_dead_letter')
     op.drop_table('event_consumer')
-    with op.batch_alter_table('domain_event', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_domain_event_occurred_at'))
-        batch_op.drop_index('ix_domain_event_aggregate')
     op.drop_table('domain_event')
