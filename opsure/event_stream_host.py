@@ -21,6 +21,8 @@ import logging
 import threading
 from typing import Any
 
+from sqlalchemy.engine import Engine
+
 from core.event_stream import (
     ConsumerRunner,
     EventTail,
@@ -30,6 +32,7 @@ from core.event_stream import (
 )
 from core.event_stream.retention import prune_events
 from core.event_stream.wakeup import PgListener, RedisListener, install_redis_publisher
+from core.db import make_engine, make_session_factory
 from core.events import broker
 from core.leadership import leadership
 from opsure.logs import request_id_var
@@ -54,6 +57,17 @@ def load_event_modules() -> None:
 install_correlation_source(request_id_var.get)  # events carry the request id that made them
 
 
+def _own_engine(engine: Engine) -> Engine | None:
+    """One connection of the tail's own, so its polling never waits for (or counts in) the request pool.
+
+    An in-memory SQLite database exists only on the shared connection: the tail uses that one.
+    """
+    url = engine.url.render_as_string(hide_password=False)
+    if url in {"sqlite://", "sqlite:///:memory:"}:
+        return None
+    return make_engine(url, pool_size=1, max_overflow=1)
+
+
 class EventStreamHost:
     """Owns this process's listener, tail, consumer runners and pruning thread."""
 
@@ -61,7 +75,9 @@ class EventStreamHost:
         self.runtime = runtime
         self.run_consumers = run_consumers
         settings = runtime.settings
-        self.tail = EventTail(runtime.session_factory, wakeup, poll_seconds=settings.event_poll_seconds)
+        self._tail_engine = _own_engine(runtime.engine)
+        tail_sessions = make_session_factory(self._tail_engine) if self._tail_engine else runtime.session_factory
+        self.tail = EventTail(tail_sessions, wakeup, poll_seconds=settings.event_poll_seconds)
         self.listener: PgListener | RedisListener | None = None
         self.runners: list[ConsumerRunner] = []
         self._redis: Any = None
@@ -122,6 +138,8 @@ class EventStreamHost:
         if broker.tail is self.tail:
             broker.install(None)
         self.tail.stop()
+        if self._tail_engine is not None:
+            self._tail_engine.dispose()
         if self.listener is not None:
             self.listener.stop()
             self.listener = None

@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 
-from sqlalchemy import select
+from sqlalchemy import Select, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -22,11 +22,11 @@ from partners import webhooks
 from partners.errors import RecordRejected, RejectCode
 from partners.models import Assignment, AssignmentKind, Partner, PartnerKind, PartnerStatus
 from partners.scoping import owned_by_caller, require_own
-from partners.service import Page, keyset_page
+from partners.service import Page, PageRequest, count_of, keyset_page
 
 # AssignmentKind is part of this service's API (is_assigned takes one): other domains import it from here.
-__all__ = ["PARTNER_KIND_FOR", "AssignmentKind", "create_assignment", "get_assignment", "is_assigned",
-           "list_assignments"]
+__all__ = ["PARTNER_KIND_FOR", "AssignmentKind", "count_assignments", "create_assignment", "get_assignment",
+           "is_assigned", "list_assignments"]
 
 PARTNER_KIND_FOR: dict[AssignmentKind, PartnerKind] = {
     AssignmentKind.SURVEY: PartnerKind.ASSESSOR_FIRM,
@@ -75,7 +75,8 @@ def create_assignment(
     except IntegrityError as exc:
         raise ConflictError("this investigation is assigned already", field="investigationId",
                             code="DUPLICATE") from exc
-    data = {"assignmentId": row.id, "kind": kind.value, "caseReference": ref, "investigationId": investigation_id}
+    data = {"assignmentId": webhooks.node_id("Assignment", row.id), "kind": kind.value, "caseReference": ref,
+            "investigationId": investigation_id}
     webhooks.enqueue(session, partner_id=partner.id, event="assignment.created", data=data, now=now)
     emit(session, "partner", {"partnerId": partner.id, "kind": "assignment_created", "assignmentId": row.id})
     return row
@@ -90,22 +91,23 @@ def get_assignment(session: Session, *, principal: Principal, assignment_id: int
     return row
 
 
-def list_assignments(
-    session: Session,
-    *,
-    principal: Principal,
-    first: int,
-    after: str | None = None,
-    partner_id: int | None = None,
-    kind: AssignmentKind | None = None,
-) -> Page[Assignment]:
-    """Assignments the caller may see (a partner: only its own), oldest first."""
+def _assignments(principal: Principal, kind: AssignmentKind | None) -> Select[Assignment]:
     stmt = select(Assignment).where(owned_by_caller(principal, Assignment.partner_id))
-    if partner_id is not None:
-        stmt = stmt.where(Assignment.partner_id == partner_id)
     if kind is not None:
         stmt = stmt.where(Assignment.kind == kind)
-    return keyset_page(session, stmt, Assignment.id, first=first, after=after)
+    return stmt
+
+
+def list_assignments(
+    session: Session, *, principal: Principal, page: PageRequest, kind: AssignmentKind | None = None
+) -> Page[Assignment]:
+    """A page of the assignments the caller may see (a partner: only its own), oldest first."""
+    return keyset_page(session, _assignments(principal, kind), Assignment.id, request=page)
+
+
+def count_assignments(session: Session, *, principal: Principal, kind: AssignmentKind | None = None) -> int:
+    """How many assignments the caller may see (with the filter of :func:`list_assignments`)."""
+    return count_of(session, _assignments(principal, kind))
 
 
 def is_assigned(session: Session, *, partner_id: int, kind: AssignmentKind, case_reference: str) -> bool:

@@ -22,21 +22,23 @@ import hashlib
 import hmac
 import secrets
 
-from sqlalchemy import Connection, exists, select
+from sqlalchemy import Connection, Select, exists, select
 from sqlalchemy.orm import Session
 
 from core.auth import Principal
 from core.errors import AuthError, ConflictError, NotFoundError, ValidationError
 from partners.models import Partner, PartnerClient, PartnerStatus
 from partners.scoping import owned_by_caller
-from partners.service import get_partner
+from partners.service import Page, PageRequest, count_of, get_partner, keyset_page
 
 __all__ = [
     "authenticate",
     "check_secret",
-    "clients_of",
+    "count_clients",
     "create_client",
+    "get_client",
     "hash_secret",
+    "list_clients",
     "revoke_client",
     "token_revoked",
 ]
@@ -97,11 +99,28 @@ def revoke_client(session: Session, *, principal: Principal, client_id: str, now
     return client
 
 
-def clients_of(session: Session, *, principal: Principal, partner_id: int) -> list[PartnerClient]:
-    """A partner's client credentials (without secrets), oldest first."""
-    return list(session.scalars(select(PartnerClient).where(
-        PartnerClient.partner_id == partner_id, owned_by_caller(principal, PartnerClient.partner_id),
-    ).order_by(PartnerClient.id)))
+def get_client(session: Session, *, principal: Principal, client_pk: int) -> PartnerClient:
+    """Client credentials by row id, if the caller may see them (staff: any; a partner: its own)."""
+    client = session.scalar(select(PartnerClient).where(
+        PartnerClient.id == client_pk, owned_by_caller(principal, PartnerClient.partner_id)))
+    if client is None:
+        raise NotFoundError("client not found", field="id")
+    return client
+
+
+def _clients(principal: Principal, partner_id: int) -> Select[PartnerClient]:
+    return select(PartnerClient).where(
+        PartnerClient.partner_id == partner_id, owned_by_caller(principal, PartnerClient.partner_id))
+
+
+def list_clients(session: Session, *, principal: Principal, partner_id: int, page: PageRequest) -> Page[PartnerClient]:
+    """A page of a partner's client credentials (without secrets), oldest first."""
+    return keyset_page(session, _clients(principal, partner_id), PartnerClient.id, request=page)
+
+
+def count_clients(session: Session, *, principal: Principal, partner_id: int) -> int:
+    """How many client credentials a partner has (revoked ones included)."""
+    return count_of(session, _clients(principal, partner_id))
 
 
 def authenticate(session: Session, *, client_id: str, client_secret: str, now: dt.datetime) -> PartnerClient:

@@ -52,16 +52,20 @@ __all__ = [
     "Partner",
     "PartnerClient",
     "PartnerDocument",
+    "PartnerDocumentKind",
     "PartnerKind",
     "PartnerLicence",
     "PartnerReviewEvent",
     "PartnerStatus",
     "RiskFlag",
     "SignedRecord",
+    "SignedRecordType",
     "SignerKey",
     "SignerNonce",
     "WebhookDelivery",
     "WebhookEndpoint",
+    "WebhookEvent",
+    "WebhookFailure",
 ]
 
 BigNum = BigInteger().with_variant(Integer(), "sqlite")
@@ -96,12 +100,47 @@ class AssignmentKind(enum.StrEnum):
     CREDIT_REPORT = "credit_report"
 
 
+class SignedRecordType(enum.StrEnum):
+    """The EIP-712 record types partners sign (the value is the ``primaryType`` as signed)."""
+
+    SURVEY_REPORT = "SurveyReport"
+    HOSPITAL_BILL = "HospitalBill"
+    CREDIT_REPORT = "CreditReport"
+
+
+class PartnerDocumentKind(enum.StrEnum):
+    """What a qualification document is (kept as its content digest)."""
+
+    BUSINESS_LICENCE = "business_licence"
+    PRACTICE_LICENCE = "practice_licence"
+    QUALIFICATION_CERTIFICATE = "qualification_certificate"
+    AUTHORISATION_LETTER = "authorisation_letter"
+    COOPERATION_AGREEMENT = "cooperation_agreement"
+    OTHER = "other"
+
+
 class DeliveryStatus(enum.StrEnum):
     """Webhook delivery lifecycle."""
 
     PENDING = "pending"
     DELIVERED = "delivered"
     FAILED = "failed"
+
+
+class WebhookEvent(enum.StrEnum):
+    """What a webhook tells a partner (the value is the delivered body's ``event``)."""
+
+    ASSIGNMENT_CREATED = "assignment.created"
+    RECORD_ANCHORED = "record.anchored"
+    FLAG_MATCHED = "flag.matched"
+
+
+class WebhookFailure(enum.StrEnum):
+    """What a partner sees of a failed delivery attempt (the connection-level detail is staff-only)."""
+
+    HTTP_STATUS = "HTTP_STATUS"  # their server answered, not 2xx (see last_status_code)
+    DELIVERY_FAILED = "DELIVERY_FAILED"  # no answer: refused address, connection, TLS, timeout — all alike
+    ENDPOINT_DEACTIVATED = "ENDPOINT_DEACTIVATED"
 
 
 class Partner(IdPk, Versioned, Timestamped, Base):

@@ -33,14 +33,15 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
 from core.auth import Principal
 from core.errors import ConflictError, NotFoundError, ValidationError
 from core.events import emit
 from core.keyfiles import secret_file
-from core.roles import INTERNAL
+from core.pagination import KeyColumn
+from core.roles import INTERNAL, RISK_FLAG_STAFF
 from ledger import service as ledger
 from ledger.commitments import commit, current_tenant_key, parse_kind
 from ledger.contract import RecordKind
@@ -48,6 +49,7 @@ from partners import ledger_seam, webhooks
 from partners.errors import RecordRejected, RejectCode
 from partners.models import Partner, PartnerKind, PartnerStatus, RiskFlag
 from partners.scoping import is_partner, require_own
+from partners.service import Page, PageRequest, count_of, keyset_page
 
 __all__ = [
     "LEVELS",
@@ -55,8 +57,11 @@ __all__ = [
     "Disclosure",
     "DisclosureVerdict",
     "consortium_key",
+    "count_flags",
     "disclose_flag",
     "find_flags",
+    "get_flag",
+    "list_flags",
     "normalise_id_number",
     "publish_flag",
     "verify_disclosure",
@@ -172,30 +177,57 @@ def publish_flag(
         RiskFlag.blinded_id == bid, RiskFlag.publisher_id != partner.id)))
     for other in sorted(others):
         webhooks.enqueue(session, partner_id=other, event="flag.matched", now=now, data={
-            "blindedId": bid, "riskFlagId": flag.id, "flagCode": code, "level": level, "publisher": partner.code,
+            "blindedId": bid, "riskFlagId": webhooks.node_id("RiskFlag", flag.id), "flagCode": code, "level": level,
+            "publisher": partner.code,
         })
     emit(session, "partner", {"partnerId": partner.id, "kind": "risk_flag_published", "riskFlagId": flag.id})
     return flag
 
 
-def find_flags(session: Session, *, principal: Principal, blinded_id: str) -> list[RiskFlag]:
-    """Every flag on a blinded id (partner insurers and staff), newest first."""
+def _flags_on(session: Session, principal: Principal, blinded_id: str) -> Select[RiskFlag]:
     if principal.role not in INTERNAL:
         _insurer(session, principal)
-    return list(session.scalars(
-        select(RiskFlag).where(RiskFlag.blinded_id == _blinded(blinded_id))
-        .order_by(RiskFlag.id.desc()).limit(MAX_MATCHES)
-    ))
+    return select(RiskFlag).where(RiskFlag.blinded_id == _blinded(blinded_id))
+
+
+def find_flags(session: Session, *, principal: Principal, blinded_id: str) -> list[RiskFlag]:
+    """The newest flags on a blinded id (partner insurers and staff), at most 100, newest first."""
+    stmt = _flags_on(session, principal, blinded_id)
+    return list(session.scalars(stmt.order_by(RiskFlag.id.desc()).limit(MAX_MATCHES)))
+
+
+def list_flags(session: Session, *, principal: Principal, blinded_id: str, page: PageRequest) -> Page[RiskFlag]:
+    """A page of the flags on a blinded id (partner insurers and staff), newest first."""
+    return keyset_page(session, _flags_on(session, principal, blinded_id),
+                       [KeyColumn(RiskFlag.id, descending=True)], request=page)
+
+
+def count_flags(session: Session, *, principal: Principal, blinded_id: str) -> int:
+    """How many flags there are on a blinded id (partner insurers and staff)."""
+    return count_of(session, _flags_on(session, principal, blinded_id))
+
+
+def get_flag(session: Session, *, principal: Principal, risk_flag_id: int) -> RiskFlag:
+    """A flag by id: risk staff see any; a partner insurer only the flags it published."""
+    if principal.role not in RISK_FLAG_STAFF:
+        partner = _insurer(session, principal)
+        flag = session.scalar(select(RiskFlag).where(RiskFlag.id == risk_flag_id,
+                                                     RiskFlag.publisher_id == partner.id))
+    else:
+        flag = session.get(RiskFlag, risk_flag_id)
+    if flag is None:
+        raise NotFoundError("risk flag not found", field="id")
+    return flag
 
 
 @dataclass(frozen=True)
 class Disclosure:
-    """What a record's holder hands to a partner: body, salt, commitment, proof."""
+    """What a record's holder hands to a partner: body, salt, commitment, and the record behind its proof."""
 
     body: dict[str, Any]
     salt: str
     commitment: str
-    bundle: dict[str, Any]
+    record_id: int
 
 
 def disclose_flag(session: Session, *, principal: Principal, risk_flag_id: int) -> Disclosure:
@@ -208,18 +240,17 @@ def disclose_flag(session: Session, *, principal: Principal, risk_flag_id: int) 
     body = ledger.record_body(row)
     if body is None or row.salt is None:
         raise NotFoundError("the record was erased", field="riskFlagId", code="ERASED")
-    return Disclosure(body=body, salt=row.salt, commitment=row.commitment,
-                      bundle=ledger.proof_bundle(session, record_id=row.id))
+    return Disclosure(body=body, salt=row.salt, commitment=row.commitment, record_id=row.id)
 
 
 @dataclass(frozen=True)
 class DisclosureVerdict:
-    """Whether a disclosed body and salt produce an anchored commitment."""
+    """Whether a disclosed body and salt produce an anchored commitment (and the record that holds it)."""
 
     matches: bool
     anchored: bool
-    kind: str | None
-    bundle: dict[str, Any] | None
+    kind: RecordKind | None
+    record_id: int | None
 
 
 def verify_disclosure(session: Session, *, commitment: str, body: Mapping[str, Any], salt: str) -> DisclosureVerdict:
@@ -233,14 +264,13 @@ def verify_disclosure(session: Session, *, commitment: str, body: Mapping[str, A
         raise ValidationError("salt must be hex", field="salt") from None
     record_id = ledger_seam.record_id_by_commitment(session, c)
     if record_id is None or len(salt_bytes) != 32:
-        return DisclosureVerdict(matches=False, anchored=False, kind=None, bundle=None)
+        return DisclosureVerdict(matches=False, anchored=False, kind=None, record_id=None)
     row = ledger.get_record(session, record_id=record_id)
     try:
         recomputed = commit(current_tenant_key(), parse_kind(row.kind), dict(body), salt=salt_bytes)
     except ValidationError:
-        return DisclosureVerdict(matches=False, anchored=False, kind=None, bundle=None)
+        return DisclosureVerdict(matches=False, anchored=False, kind=None, record_id=None)
     if not hmac.compare_digest(recomputed.hex, c):
-        return DisclosureVerdict(matches=False, anchored=False, kind=None, bundle=None)
-    bundle = ledger.proof_bundle(session, record_id=record_id)
-    return DisclosureVerdict(matches=True, anchored=bundle.get("status") == "anchored",
-                             kind=RecordKind(row.kind).name, bundle=bundle)
+        return DisclosureVerdict(matches=False, anchored=False, kind=None, record_id=None)
+    return DisclosureVerdict(matches=True, anchored=ledger_seam.anchored_ids(session, [record_id]) == {record_id},
+                             kind=RecordKind(row.kind), record_id=record_id)

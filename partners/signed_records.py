@@ -37,7 +37,7 @@ from dataclasses import dataclass
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, cast
 
-from sqlalchemy import ColumnElement, Row, Table, insert, or_, select, tuple_, update
+from sqlalchemy import ColumnElement, Row, Select, Table, insert, or_, select, tuple_, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -61,13 +61,14 @@ from partners.models import (
     SignerNonce,
 )
 from partners.scoping import owned_by_caller, require_own, require_partner
-from partners.service import Page, keyset_page
+from partners.service import Page, PageRequest, count_of, keyset_page
 from partners.verification import Checked, Refusal, Submission, check_all, collect, submit_checks
 
 __all__ = [
     "LEDGER_KIND",
     "Outcome",
     "Submission",
+    "count_signed_records",
     "get_signed_record",
     "ingest",
     "list_signed_records",
@@ -419,15 +420,23 @@ def get_signed_record(session: Session, *, principal: Principal, record_id: int)
     return row
 
 
-def list_signed_records(
-    session: Session, *, principal: Principal, first: int, after: str | None = None,
-    assignment_id: int | None = None,
-) -> Page[SignedRecord]:
-    """Signed records the caller may see (a partner: its own), oldest first."""
+def _signed_records(principal: Principal, assignment_id: int | None) -> Select[SignedRecord]:
     stmt = select(SignedRecord).where(owned_by_caller(principal, SignedRecord.partner_id))
     if assignment_id is not None:
         stmt = stmt.where(SignedRecord.assignment_id == assignment_id)
-    return keyset_page(session, stmt, SignedRecord.id, first=first, after=after)
+    return stmt
+
+
+def list_signed_records(
+    session: Session, *, principal: Principal, page: PageRequest, assignment_id: int | None = None
+) -> Page[SignedRecord]:
+    """A page of the signed records the caller may see (a partner: its own), oldest first."""
+    return keyset_page(session, _signed_records(principal, assignment_id), SignedRecord.id, request=page)
+
+
+def count_signed_records(session: Session, *, principal: Principal, assignment_id: int | None = None) -> int:
+    """How many signed records the caller may see (with the filter of :func:`list_signed_records`)."""
+    return count_of(session, _signed_records(principal, assignment_id))
 
 
 @dataclass(frozen=True)
@@ -474,7 +483,8 @@ def notify_anchored(session: Session, *, now: dt.datetime, limit: int = 1000) ->
     done = [r for r in rows if r.ledger_record_id in anchored]
     for r in done:
         webhooks.enqueue(session, partner_id=r.partner_id, event="record.anchored", now=now, data={
-            "signedRecordId": r.id, "recordType": r.primary_type, "commitment": r.commitment,
+            "signedRecordId": webhooks.node_id("SignedRecord", r.id), "recordType": r.primary_type,
+            "commitment": r.commitment,
         })
     if done:
         session.execute(

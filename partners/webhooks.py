@@ -31,6 +31,7 @@ Example::
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
 import hashlib
 import hmac
@@ -44,30 +45,36 @@ from dataclasses import dataclass
 from typing import Any
 
 import httpx
-from sqlalchemy import select, update
+from sqlalchemy import Select, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from core.auth import Principal
 from core.db import transaction, utcnow
 from core.egress import EgressPolicy, check_url, is_guarded
 from core.errors import NotFoundError, ValidationError
-from partners.models import DeliveryStatus, WebhookDelivery, WebhookEndpoint
+from partners.models import DeliveryStatus, WebhookDelivery, WebhookEndpoint, WebhookEvent, WebhookFailure
 from partners.scoping import owned_by_caller
-from partners.service import Page, get_partner, keyset_page
+from partners.service import Page, PageRequest, count_of, get_partner, keyset_page
 
 __all__ = [
     "DELIVERY_FAILED",
     "ENDPOINT_DEACTIVATED",
     "EVENTS",
     "HTTP_STATUS",
+    "PAYLOAD_FIELDS",
     "SIGNATURE_HEADER",
     "DeliveryResult",
+    "count_deliveries",
+    "count_endpoints",
     "deactivate_endpoint",
     "deliver_pending",
     "delivery_body",
     "enqueue",
+    "get_delivery",
+    "get_endpoint",
     "list_deliveries",
     "list_endpoints",
+    "node_id",
     "register_endpoint",
     "sign",
     "verify_signature",
@@ -75,14 +82,20 @@ __all__ = [
 
 log = logging.getLogger("opsure.partners.webhooks")
 
-EVENTS: tuple[str, ...] = ("assignment.created", "record.anchored", "flag.matched")
+EVENTS: tuple[str, ...] = tuple(e.value for e in WebhookEvent)
+#: The fields of each event's payload (``data``): the API types them (``WebhookEventData``).
+PAYLOAD_FIELDS: dict[str, frozenset[str]] = {
+    WebhookEvent.ASSIGNMENT_CREATED: frozenset({"assignmentId", "kind", "caseReference", "investigationId"}),
+    WebhookEvent.RECORD_ANCHORED: frozenset({"signedRecordId", "recordType", "commitment"}),
+    WebhookEvent.FLAG_MATCHED: frozenset({"blindedId", "riskFlagId", "flagCode", "level", "publisher"}),
+}
 SIGNATURE_HEADER = "Opsure-Signature"
 MAX_ENDPOINTS = 10
 
 #: What a partner sees of a failed attempt (the detail is staff-only).
-HTTP_STATUS = "HTTP_STATUS"  # their server answered, not 2xx (see last_status_code)
-DELIVERY_FAILED = "DELIVERY_FAILED"  # no answer: refused address, connection, TLS, timeout — all alike
-ENDPOINT_DEACTIVATED = "ENDPOINT_DEACTIVATED"
+HTTP_STATUS = WebhookFailure.HTTP_STATUS
+DELIVERY_FAILED = WebhookFailure.DELIVERY_FAILED
+ENDPOINT_DEACTIVATED = WebhookFailure.ENDPOINT_DEACTIVATED
 
 
 def register_endpoint(
@@ -135,17 +148,55 @@ def deactivate_endpoint(session: Session, *, principal: Principal, endpoint_id: 
     return endpoint
 
 
-def list_endpoints(session: Session, *, principal: Principal, partner_id: int) -> list[WebhookEndpoint]:
-    """A partner's endpoints, oldest first."""
-    return list(session.scalars(select(WebhookEndpoint).where(
-        WebhookEndpoint.partner_id == partner_id, owned_by_caller(principal, WebhookEndpoint.partner_id),
-    ).order_by(WebhookEndpoint.id)))
+def get_endpoint(session: Session, *, principal: Principal, endpoint_id: int) -> WebhookEndpoint:
+    """An endpoint the caller may see (staff: any; a partner: its own), else NotFoundError."""
+    endpoint = session.scalar(select(WebhookEndpoint).where(
+        WebhookEndpoint.id == endpoint_id, owned_by_caller(principal, WebhookEndpoint.partner_id)))
+    if endpoint is None:
+        raise NotFoundError("webhook endpoint not found", field="id")
+    return endpoint
+
+
+def get_delivery(session: Session, *, principal: Principal, delivery_id: int) -> WebhookDelivery:
+    """A delivery the caller may see (staff: any; a partner: its own), else NotFoundError."""
+    delivery = session.scalar(select(WebhookDelivery).where(
+        WebhookDelivery.id == delivery_id, owned_by_caller(principal, WebhookDelivery.partner_id)))
+    if delivery is None:
+        raise NotFoundError("webhook delivery not found", field="id")
+    return delivery
+
+
+def _endpoints(principal: Principal, partner_id: int) -> Select[WebhookEndpoint]:
+    return select(WebhookEndpoint).where(
+        WebhookEndpoint.partner_id == partner_id, owned_by_caller(principal, WebhookEndpoint.partner_id))
+
+
+def list_endpoints(
+    session: Session, *, principal: Principal, partner_id: int, page: PageRequest
+) -> Page[WebhookEndpoint]:
+    """A page of a partner's endpoints (active and deactivated), oldest first."""
+    return keyset_page(session, _endpoints(principal, partner_id), WebhookEndpoint.id, request=page)
+
+
+def count_endpoints(session: Session, *, principal: Principal, partner_id: int) -> int:
+    """How many endpoints a partner has (active and deactivated)."""
+    return count_of(session, _endpoints(principal, partner_id))
+
+
+def node_id(type_name: str, pk: int) -> str:
+    """The Relay global id of a row, as ``node(id:)`` takes it (payloads name rows by it).
+
+    The same form as ``schema.relay.encode_global_id``, which sits a floor above partners.
+    """
+    return base64.b64encode(f"{type_name}:{pk}".encode()).decode()
 
 
 def enqueue(session: Session, *, partner_id: int, event: str, data: dict[str, Any], now: dt.datetime) -> int:
     """Queue ``event`` for every active endpoint of the partner subscribed to it; returns how many."""
     if event not in EVENTS:
         raise ValueError(f"unknown webhook event {event!r}")
+    if set(data) != PAYLOAD_FIELDS[event]:
+        raise ValueError(f"a {event} payload has exactly {sorted(PAYLOAD_FIELDS[event])}, not {sorted(data)}")
     endpoints = session.scalars(select(WebhookEndpoint).where(
         WebhookEndpoint.partner_id == partner_id, WebhookEndpoint.active.is_(True))).all()
     payload = json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
@@ -299,19 +350,31 @@ def deliver_pending(
     return result
 
 
-def list_deliveries(
-    session: Session,
-    *,
-    principal: Principal,
-    first: int,
-    after: str | None = None,
-    status: DeliveryStatus | None = None,
-    event: str | None = None,
-) -> Page[WebhookDelivery]:
-    """Deliveries of the caller's partner (staff: all), oldest first."""
+def _deliveries(
+    principal: Principal, status: DeliveryStatus | None, event: WebhookEvent | None
+) -> Select[WebhookDelivery]:
     stmt = select(WebhookDelivery).where(owned_by_caller(principal, WebhookDelivery.partner_id))
     if status is not None:
         stmt = stmt.where(WebhookDelivery.status == status)
     if event is not None:
-        stmt = stmt.where(WebhookDelivery.event == event)
-    return keyset_page(session, stmt, WebhookDelivery.id, first=first, after=after)
+        stmt = stmt.where(WebhookDelivery.event == event.value)
+    return stmt
+
+
+def list_deliveries(
+    session: Session,
+    *,
+    principal: Principal,
+    page: PageRequest,
+    status: DeliveryStatus | None = None,
+    event: WebhookEvent | None = None,
+) -> Page[WebhookDelivery]:
+    """A page of the deliveries of the caller's partner (staff: all), oldest first."""
+    return keyset_page(session, _deliveries(principal, status, event), WebhookDelivery.id, request=page)
+
+
+def count_deliveries(
+    session: Session, *, principal: Principal, status: DeliveryStatus | None = None, event: WebhookEvent | None = None
+) -> int:
+    """How many deliveries the caller may see (with the filters of :func:`list_deliveries`)."""
+    return count_of(session, _deliveries(principal, status, event))

@@ -11,7 +11,10 @@ from partners.scoping import acting_partner_id
 from schema.context import Context
 from schema.relay import decode_global_id, encode_global_id
 
-__all__ = ["acting_partner", "aware", "gid"]
+__all__ = ["INPUT", "acting_partner", "aware", "gid"]
+
+#: The ``input`` argument of every partners mutation.
+INPUT = strawberry.argument(description="The mutation's input (each of its fields is described on the input type).")
 
 
 def gid(type_name: str, pk: int) -> strawberry.ID:

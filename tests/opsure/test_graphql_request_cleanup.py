@@ -20,7 +20,7 @@ from tests.factories import make_customer, make_policy
 # customers' policies resolve through DataLoaders; webhookEndpoints (non-null) fails for staff without partnerId
 FAILS_WHILE_LOADING = """{ customers(first: 100) { edges { node {
     policies { edges { node { id product { code coverageItems { code } } } } } } } }
-  webhookEndpoints { id } }"""
+  webhookEndpoints { totalCount } }"""
 
 
 def test_an_execution_ended_by_an_error_leaves_no_connection_checked_out(gql: Any, session_factory: Any,

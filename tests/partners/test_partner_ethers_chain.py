@@ -86,11 +86,11 @@ REGISTER_KEY = """mutation($input: RegisterSignerKeyInput!) { registerSignerKey(
   key { id address status } errors { field code message } } }"""
 ASSIGN = """mutation($input: CreateAssignmentInput!) { createAssignment(input: $input) {
   assignment { id investigationId caseReference } errors { code message } } }"""
-DOMAIN_Q = "{ partnerSigningDomain { name version chainId verifyingContract types } }"
+DOMAIN_Q = "{ partnerSigningDomain { name version chainId verifyingContract types { name fields { name type } } } }"
 SUBMIT = """mutation($input: SignedRecordInput!) { submitSignedRecord(input: $input) {
   record { id signer signature digest commitment assignment { caseReference } }
   errors { field code message } } }"""
-RECORD_Q = "query($id: ID!) { signedRecord(id: $id) { id proof } }"
+RECORD_Q = "query($id: ID!) { signedRecord(id: $id) { id proof { status commitment document } } }"
 WEBHOOK = """mutation($input: RegisterWebhookEndpointInput!) { registerWebhookEndpoint(input: $input) {
   endpoint { id url events } secret errors { code message } } }"""
 
@@ -103,7 +103,7 @@ def test_ethers_signed_survey_through_graphql_is_anchored_and_roles_follow_statu
     partner = ok(agent(REGISTER, {"input": {
         "code": "SURVEY-CO", "name": "Survey Co Loss Assessors", "kind": "ASSESSOR_FIRM",
         "licences": [{"number": "NFRA-77", "issuer": "NFRA", "validFrom": "2025-01-01", "validUntil": "2099-12-31"}],
-        "documents": [{"kind": "licence-scan", "name": "licence.pdf", "sha256": "ab" * 32, "size": 1024}],
+        "documents": [{"kind": "PRACTICE_LICENCE", "name": "licence.pdf", "sha256": "ab" * 32, "size": 1024}],
     }})["registerPartner"])["partner"]
     pid = partner["id"]
     firm = gql(Role.PARTNER, partner_id=decode_global_id(pid, "Partner"))
@@ -136,6 +136,7 @@ def test_ethers_signed_survey_through_graphql_is_anchored_and_roles_follow_statu
     domain = firm(DOMAIN_Q)["partnerSigningDomain"]
     assert domain["name"] == "Opsure" and domain["verifyingContract"] == chain.contract_address
     assert int(domain["chainId"]) == chain.chain_id()
+    types = {t["name"]: t["fields"] for t in domain["types"]}  # as ethers' signTypedData takes them
     message = {
         "investigationId": "4711", "caseReference": "CLM-2026-0042",
         "findingsCommitment": "0x" + "3c" * 32, "conclusionCode": 1,
@@ -145,7 +146,7 @@ def test_ethers_signed_survey_through_graphql_is_anchored_and_roles_follow_statu
         "privateKey": "0x" + bytes(signer.key).hex(),
         "domain": {"name": "Opsure", "version": "1", "chainId": domain["chainId"],
                    "verifyingContract": domain["verifyingContract"]},
-        "primaryType": "SurveyReport", "types": {"SurveyReport": domain["types"]["SurveyReport"]},
+        "primaryType": "SurveyReport", "types": {"SurveyReport": types["SurveyReport"]},
         "message": message,
     }])[0]
     submitted = ok(firm(SUBMIT, {"input": {"typedData": signed["typedData"], "signature": signed["signature"]}})
@@ -158,8 +159,9 @@ def test_ethers_signed_survey_through_graphql_is_anchored_and_roles_follow_statu
     assert again["submitSignedRecord"]["errors"][0]["code"] == "NONCE_REUSED"
 
     assert anchor_pending(session_factory, chain, max_age=0).records == 1
-    bundle = firm(RECORD_Q, {"id": submitted["id"]})["signedRecord"]["proof"]
-    assert bundle["status"] == "anchored" and bundle["commitment"] == submitted["commitment"]
+    proof = firm(RECORD_Q, {"id": submitted["id"]})["signedRecord"]["proof"]
+    assert proof["status"] == "ANCHORED" and proof["commitment"] == submitted["commitment"]
+    bundle = json.loads(proof["document"])
     verdict = verify_bundle(bundle, None, w3=chain.w3, expect_contract=chain.contract_address)
     assert verdict.ok, verdict.render()
 
@@ -172,7 +174,8 @@ def test_ethers_signed_survey_through_graphql_is_anchored_and_roles_follow_statu
     for headers, body in events.values():
         assert verify_signature(secret, headers["opsure-signature"], body)
     assert json.loads(events["record.anchored"][1])["data"]["commitment"] == submitted["commitment"]
-    assert json.loads(events["assignment.created"][1])["data"]["investigationId"] == 4711
+    created = json.loads(events["assignment.created"][1])["data"]
+    assert created["investigationId"] == 4711 and created["assignmentId"] == assignment["id"]  # a global id
 
     # suspension revokes the role on chain
     ok(manager(REVIEW_STEP % "suspendPartner", {"input": {"partnerId": pid, "reason": "licence under review"}})
@@ -185,7 +188,7 @@ def test_ethers_signed_survey_through_graphql_is_anchored_and_roles_follow_statu
         "privateKey": "0x" + bytes(signer.key).hex(),
         "domain": {"name": "Opsure", "version": "1", "chainId": domain["chainId"],
                    "verifyingContract": domain["verifyingContract"]},
-        "primaryType": "SurveyReport", "types": {"SurveyReport": domain["types"]["SurveyReport"]},
+        "primaryType": "SurveyReport", "types": {"SurveyReport": types["SurveyReport"]},
         "message": {**message, "nonce": "2"},
     }])[0]
     late = firm(SUBMIT, {"input": {"typedData": signed2["typedData"], "signature": signed2["signature"]}})

@@ -13,11 +13,18 @@ from sqlalchemy import select
 from core.audit import AuditEntry, verify_chain
 from core.auth import Principal, Role
 from core.db import transaction
-from core.errors import ConflictError, ForbiddenError, InvalidTransitionError, ValidationError
+from core.errors import ConflictError, DomainErrors, ForbiddenError, InvalidTransitionError, ValidationError
 from ledger.commitments import TenantKey, install_tenant_key
 from partners import review
 from partners import service as registry
-from partners.models import ChainRoleSync, PartnerKind, PartnerReviewEvent, PartnerStatus
+from partners.models import (
+    ChainRoleSync,
+    Partner,
+    PartnerDocumentKind,
+    PartnerKind,
+    PartnerReviewEvent,
+    PartnerStatus,
+)
 from tests.partner_factories import CHECKER, MAKER, NOW, licence, make_key, make_partner
 
 QA = Principal(subject="qa-2", role=Role.QA)
@@ -109,8 +116,27 @@ def test_registry_validation_and_duplicates(session_factory: Any) -> None:
             make_partner(s, code="bad code!")
         with pytest.raises(ValidationError):
             make_partner(s, licences=[registry.LicenceSpec("L", "NFRA", dt.date(2026, 1, 2), dt.date(2026, 1, 1))])
-        with pytest.raises(ValidationError):
+        with pytest.raises(DomainErrors) as many:
             make_partner(s, documents=[registry.DocumentSpec("licence-scan", "scan.pdf", "not-a-digest", 10)])
+        assert [(e.field, e.code) for e in many.value.errors] == [
+            ("documents[0].kind", "INVALID"), ("documents[0].sha256", "INVALID")]
+
+
+def test_registration_reports_every_bad_input_at_once(session_factory: Any) -> None:
+    with transaction(session_factory) as s:
+        make_partner(s, code="TAKEN")
+    bad_period = registry.LicenceSpec("L-1", "NFRA", dt.date(2026, 1, 2), dt.date(2026, 1, 1))
+    twice = registry.LicenceSpec("L-2", "NFRA", dt.date(2026, 1, 1), dt.date(2027, 1, 1))
+    with transaction(session_factory) as s, pytest.raises(DomainErrors) as many:
+        registry.register_partner(
+            s, principal=MAKER, code="taken", name=" ", kind=PartnerKind.HOSPITAL, now=NOW,
+            licences=[bad_period, twice, twice],
+            documents=[registry.DocumentSpec(PartnerDocumentKind.OTHER, "x.pdf", "ab" * 32, -1)])
+    assert [(e.field, e.code) for e in many.value.errors] == [
+        ("code", "DUPLICATE"), ("name", "INVALID"), ("licences[0].validUntil", "BAD_PERIOD"),
+        ("licences[2].number", "DUPLICATE"), ("documents[0].size", "INVALID")]
+    with session_factory() as s:  # nothing was written
+        assert [p.code for p in s.scalars(select(Partner))] == ["TAKEN"]
 
 
 def test_expiry_by_date_expires_and_requests_role_revocation(session_factory: Any) -> None:

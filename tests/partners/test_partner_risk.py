@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import json
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -120,18 +121,23 @@ def test_matches_carry_proofs_and_disclosures_verify_against_the_anchor(
     a = gql(Role.PARTNER, partner_id=insurers["a"].id)
     b = gql(Role.PARTNER, partner_id=insurers["b"].id)
     published = a("""mutation($b: String!) { publishRiskFlag(input: {blindedId: $b, flagCode: "STAGED_ACCIDENT",
-        level: "high"}) { riskFlag { id commitment } errors { code } } }""", {"b": blinded})["publishRiskFlag"]
+        level: HIGH}) { riskFlag { id commitment level } errors { code } } }""", {"b": blinded})["publishRiskFlag"]
     flag = published["riskFlag"]
     assert anchor_pending(session_factory, chain, max_age=0).records == 1
-    q = """query($b: String!) { riskFlags(blindedId: $b) { flagCode level commitment publisher { code name } proof } }"""
-    (match,) = b(q, {"b": blinded})["riskFlags"]
+    assert flag["level"] == "HIGH"
+    q = """query($b: String!) { riskFlags(blindedId: $b) { totalCount edges { node { id flagCode level commitment
+             publisher { code name } proof { status document } } } } }"""
+    found = b(q, {"b": blinded})["riskFlags"]
+    (match,) = [e["node"] for e in found["edges"]]
+    assert found["totalCount"] == 1 and match["id"] == flag["id"]
     assert match["publisher"]["code"] == insurers["a"].code and match["commitment"] == flag["commitment"]
-    assert match["proof"]["status"] == "anchored"
-    assert verify_bundle(match["proof"], None, w3=chain.w3, expect_contract=chain.contract_address).ok
+    assert match["proof"]["status"] == "ANCHORED"
+    bundle = json.loads(match["proof"]["document"])
+    assert verify_bundle(bundle, None, w3=chain.w3, expect_contract=chain.contract_address).ok
     # staff look a person up by ID number; the blinding happens server side
-    staff = gql(Role.ADJUSTER)("query($n: String!) { riskFlagsForIdNumber(idNumber: $n) { flagCode } }",
+    staff = gql(Role.ADJUSTER)("query($n: String!) { riskFlagsForIdNumber(idNumber: $n) { edges { node { flagCode } } } }",
                                {"n": ID_NUMBER})
-    assert staff["riskFlagsForIdNumber"] == [{"flagCode": "STAGED_ACCIDENT"}]
+    assert staff["riskFlagsForIdNumber"]["edges"] == [{"node": {"flagCode": "STAGED_ACCIDENT"}}]
     # the holder discloses body and salt; the other insurer verifies them against the anchored commitment
     disclosure = a("query($id: ID!) { riskFlagDisclosure(riskFlagId: $id) { body salt commitment } }",
                    {"id": flag["id"]})["riskFlagDisclosure"]
@@ -150,3 +156,9 @@ def test_matches_carry_proofs_and_disclosures_verify_against_the_anchor(
     hospital = gql(Role.PARTNER, partner_id=insurers["hospital"].id).post(q, {"b": blinded}).json()
     assert hospital["errors"][0]["extensions"]["code"] == "FORBIDDEN"
     assert encode_global_id("RiskFlag", 1) == flag["id"]
+    # by global id only its publisher and risk staff read a flag (ids are sequential; blinded ids are not)
+    by_id = "query($id: ID!) { node(id: $id) { id ... on RiskFlag { flagCode } } }"
+    assert a(by_id, {"id": flag["id"]})["node"] == {"id": flag["id"], "flagCode": "STAGED_ACCIDENT"}
+    assert gql(Role.ADJUSTER)(by_id, {"id": flag["id"]})["node"]["flagCode"] == "STAGED_ACCIDENT"
+    assert b(by_id, {"id": flag["id"]})["node"] is None
+    assert gql(Role.AGENT)("query($id: ID!) { node(id: $id) { id } }", {"id": flag["id"]})["node"] is None

@@ -15,6 +15,7 @@ from sqlalchemy import func, select
 
 from core.db import transaction
 from core.errors import DomainError
+from core.pagination import PageRequest
 from ledger import service as ledger
 from ledger.commitments import TenantKey, install_tenant_key
 from ledger.contract import RecordKind
@@ -194,7 +195,7 @@ def test_suspended_partner_and_foreign_reads_are_refused(world: dict[str, Any], 
         with pytest.raises(RecordRejected) as info:
             signed_records.get_signed_record(s, principal=partner_principal(world["other"]), record_id=rec.id)
         assert info.value.code == "FORBIDDEN"
-        mine_only = assignments.list_assignments(s, principal=partner_principal(firm), first=10)
+        mine_only = assignments.list_assignments(s, principal=partner_principal(firm), page=PageRequest(first=10))
         assert [a.id for a in mine_only.items] == [mine.id]
     with transaction(session_factory) as s:
         review.suspend(s, principal=CHECKER, partner_id=firm.id, reason="audit", now=NOW)

@@ -24,9 +24,11 @@ from core.auth import Role
 from core.db import transaction
 from core.egress import EgressPolicy, egress_client
 from core.errors import ValidationError
+from core.pagination import PageRequest
 from core.settings import Settings
 from partners import webhooks
 from partners.models import DeliveryStatus, WebhookDelivery, WebhookEndpoint
+from schema.relay import encode_global_id
 from tests.partner_factories import NOW, WebhookReceiver, make_assignment, make_partner, partner_principal
 
 pytestmark = pytest.mark.timeout(60)
@@ -120,9 +122,15 @@ def _legacy_endpoint(session_factory: Any, url: str) -> Any:
         return firm
 
 
+FLAG_MATCHED = {"blindedId": "ab" * 32, "riskFlagId": encode_global_id("RiskFlag", 1), "flagCode": "X_FLAG",
+                "level": "high", "publisher": "INS-1"}
+RECORD_ANCHORED = {"signedRecordId": encode_global_id("SignedRecord", 1), "recordType": "SurveyReport",
+                   "commitment": "0x" + "cd" * 32}
+
+
 def _notify(session_factory: Any, firm: Any) -> None:
     with transaction(session_factory) as s:
-        webhooks.enqueue(s, partner_id=firm.id, event="flag.matched", data={"x": 1}, now=NOW)
+        webhooks.enqueue(s, partner_id=firm.id, event="flag.matched", data=FLAG_MATCHED, now=NOW)
 
 
 def _delivery(session_factory: Any, did: int) -> WebhookDelivery:
@@ -142,7 +150,7 @@ def test_delivery_is_signed_and_retried_with_backoff_until_it_lands(
 ) -> None:
     firm, secret = _endpoint(session_factory, receiver.url)
     with transaction(session_factory) as s:
-        make_assignment(s, firm, case_reference="CLM-7", investigation_id=77)
+        assignment = make_assignment(s, firm, case_reference="CLM-7", investigation_id=77)
     receiver.statuses.extend([500])
     first = webhooks.deliver_pending(session_factory, client, now=NOW, jitter=0)
     assert (first.delivered, first.retried, first.failed) == (0, 1, 0)
@@ -166,8 +174,9 @@ def test_delivery_is_signed_and_retried_with_backoff_until_it_lands(
     assert not webhooks.verify_signature("whsec_other", headers["opsure-signature"], body)
     assert not webhooks.verify_signature(secret, headers["opsure-signature"], body, now=time.time() + 3600)
     sent = json.loads(body)
-    assert sent["id"] == did and sent["data"] == {"assignmentId": sent["data"]["assignmentId"], "kind": "survey",
-                                                  "caseReference": "CLM-7", "investigationId": 77}
+    # the payload names rows by global id, as node(id:) and assignment(id:) take them
+    assert sent["id"] == did and sent["data"] == {"assignmentId": encode_global_id("Assignment", assignment.id),
+                                                  "kind": "survey", "caseReference": "CLM-7", "investigationId": 77}
 
 
 def test_backoff_doubles_and_gives_up_after_max_attempts(session_factory: Any, client: httpx.Client) -> None:
@@ -196,9 +205,12 @@ def test_deactivated_endpoints_fail_their_pending_deliveries(
 ) -> None:
     firm, _ = _endpoint(session_factory, receiver.url, events=("record.anchored",))
     with transaction(session_factory) as s:
-        assert webhooks.enqueue(s, partner_id=firm.id, event="flag.matched", data={}, now=NOW) == 0  # not subscribed
-        assert webhooks.enqueue(s, partner_id=firm.id, event="record.anchored", data={"r": 1}, now=NOW) == 1
-        (endpoint,) = webhooks.list_endpoints(s, principal=partner_principal(firm), partner_id=firm.id)
+        assert webhooks.enqueue(s, partner_id=firm.id, event="flag.matched", data=FLAG_MATCHED, now=NOW) == 0  # unsubscribed
+        assert webhooks.enqueue(s, partner_id=firm.id, event="record.anchored", data=RECORD_ANCHORED, now=NOW) == 1
+        with pytest.raises(ValueError, match="payload has exactly"):
+            webhooks.enqueue(s, partner_id=firm.id, event="record.anchored", data={"r": 1}, now=NOW)
+        (endpoint,) = webhooks.list_endpoints(s, principal=partner_principal(firm), partner_id=firm.id,
+                                              page=PageRequest(first=10)).items
         webhooks.deactivate_endpoint(s, principal=partner_principal(firm), endpoint_id=endpoint.id)
     assert webhooks.deliver_pending(session_factory, client, now=NOW).failed == 1
     assert receiver.calls == []
@@ -448,16 +460,26 @@ def test_partners_query_only_their_own_delivery_log(
     firm, _ = _endpoint(session_factory, receiver.url)
     other, _ = _endpoint(session_factory, receiver.url)
     with transaction(session_factory) as s:
-        make_assignment(s, firm)
+        assignment = make_assignment(s, firm)
     webhooks.deliver_pending(session_factory, client)
-    q = "{ webhookDeliveries { edges { node { event status attempts lastStatusCode data } } } }"
-    mine = gql(Role.PARTNER, partner_id=firm.id)(q)["webhookDeliveries"]["edges"]
-    assert [(e["node"]["event"], e["node"]["status"], e["node"]["attempts"]) for e in mine] == [
-        ("assignment.created", "DELIVERED", 1)]
+    q = """{ webhookDeliveries { totalCount edges { node { id event status attempts lastStatusCode
+             data { ... on AssignmentCreatedData { assignmentId kind caseReference investigationId } } } } } }"""
+    mine = gql(Role.PARTNER, partner_id=firm.id)(q)["webhookDeliveries"]
+    assert mine["totalCount"] == 1
+    (node,) = [e["node"] for e in mine["edges"]]
+    assert (node["event"], node["status"], node["attempts"]) == ("ASSIGNMENT_CREATED", "DELIVERED", 1)
+    assert node["data"] == {"assignmentId": encode_global_id("Assignment", assignment.id), "kind": "SURVEY",
+                            "caseReference": assignment.case_reference,
+                            "investigationId": str(assignment.investigation_id)}
     assert gql(Role.PARTNER, partner_id=other.id)(q)["webhookDeliveries"]["edges"] == []
     assert len(gql(Role.ADMIN)(q)["webhookDeliveries"]["edges"]) == 1
-    endpoints = gql(Role.PARTNER, partner_id=other.id)("{ webhookEndpoints { url events active } }")
-    assert endpoints["webhookEndpoints"] == [{"url": receiver.url, "events": sorted(webhooks.EVENTS), "active": True}]
+    # by global id: the owner reads it, the other partner gets null
+    by_id = "query($id: ID!) { node(id: $id) { ... on WebhookDelivery { event } } }"
+    assert gql(Role.PARTNER, partner_id=firm.id)(by_id, {"id": node["id"]})["node"] == {"event": "ASSIGNMENT_CREATED"}
+    assert gql(Role.PARTNER, partner_id=other.id)(by_id, {"id": node["id"]})["node"] is None
+    endpoints = gql(Role.PARTNER, partner_id=other.id)("{ webhookEndpoints { edges { node { url events active } } } }")
+    assert [e["node"] for e in endpoints["webhookEndpoints"]["edges"]] == [
+        {"url": receiver.url, "events": ["ASSIGNMENT_CREATED", "FLAG_MATCHED", "RECORD_ANCHORED"], "active": True}]
 
 
 def test_registration_through_graphql_uses_the_operator_allowlist(gql: Any, session_factory: Any,
