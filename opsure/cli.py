@@ -188,12 +188,14 @@ def _register_subcommands() -> None:
     from ledger.cli import ledger_cli, verify_cli
     from opsure.claim_documents import claim_documents_cli
     from opsure.events_cli import events_cli
+    from opsure.jobs_cli import jobs_cli
     from opsure.keys_cli import keys_cli
     from opsure.trusted_documents import documents_cli
 
     main.add_command(claim_documents_cli, "claim-documents")
     main.add_command(documents_cli, "documents")
     main.add_command(events_cli, "events")
+    main.add_command(jobs_cli, "jobs")
     main.add_command(keys_cli, "keys")
     main.add_command(ledger_cli, "ledger")
     main.add_command(verify_cli, "verify")

@@ -25,7 +25,7 @@ def alembic_config(engine: Engine) -> Config:
     return cfg
 
 
-def upgrade(engine: Engine, revision: str = "head") -> None:
+def upgrade(engine: Engine, revision: str = "heads") -> None:
     """Bring the database to ``revision`` (idempotent; serialised by the database)."""
     cfg = alembic_config(engine)
     with engine.begin() as conn:

@@ -3,18 +3,29 @@
 from __future__ import annotations
 
 import datetime as dt
+import importlib
 import logging
 import time
 
 from core.clock import business_today
 from core.db import transaction
 from core.event_stream import drain, prune_events, registered_consumers
+from core.jobs import registered_jobs, run_job
 from core.leadership import leadership
 from opsure.event_stream_host import EventStreamHost, load_event_modules
 from opsure.runtime import Runtime
 from resolvers.policies import service as policy_service
 
-__all__ = ["drain_consumers_once", "run_jobs_once", "run_worker"]
+__all__ = ["JOB_MODULES", "drain_consumers_once", "load_job_modules", "run_jobs_once", "run_worker"]
+
+#: Modules that register periodic jobs with ``core.jobs.job`` (each domain adds its ``jobs`` module here).
+JOB_MODULES: tuple[str, ...] = ()
+
+
+def load_job_modules() -> None:
+    """Import every module that registers periodic jobs."""
+    for name in JOB_MODULES:
+        importlib.import_module(name)
 
 log = logging.getLogger("opsure.worker")
 
@@ -24,7 +35,17 @@ def run_jobs_once(runtime: Runtime, *, today: dt.date | None = None) -> dict[str
     day = today or business_today()
     with transaction(runtime.session_factory) as session:
         expired = policy_service.expire_due_policies(session, today=day)
-    return {"policies_expired": expired}
+    done = {"policies_expired": expired}
+    load_job_modules()
+    for registered in registered_jobs():
+        try:
+            count = run_job(runtime.engine, runtime.session_factory, runtime.settings.data_dir, registered.name)
+        except Exception:  # one failing job does not stop the others; the next round retries it
+            log.exception("job failed", extra={"job": registered.name})
+            continue
+        if count is not None:
+            done[registered.name] = count
+    return done
 
 
 def drain_consumers_once(runtime: Runtime) -> dict[str, int]:
