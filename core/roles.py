@@ -35,8 +35,11 @@ __all__ = [
     "DATA_HOLDERS",
     "DOCUMENT_READERS",
     "DOCUMENT_UPLOADERS",
+    "FIRM_PERFORMANCE_READERS",
     "FULL_PII",
     "INTERNAL",
+    "INVESTIGATION_NOTE_READERS",
+    "INVESTIGATION_READERS",
     "LEDGER_ERASERS",
     "LEDGER_OPERATORS",
     "LEDGER_READERS",
@@ -131,6 +134,18 @@ ASSIGNERS: frozenset[str] = ADJUSTERS
 RISK_FLAG_STAFF: frozenset[str] = _names(Role.ADJUSTER, Role.ANALYST, Role.QA, Role.MANAGER, Role.ADMIN)
 #: Readers of shared risk flags and disclosures: risk staff and partner insurers.
 RISK_FLAG_READERS: frozenset[str] = RISK_FLAG_STAFF | PARTNERS
+
+# --- investigations --------------------------------------------------------------------------
+
+#: Readers of investigations, their offers and trail: staff, auditors, and an assessor firm
+#: (row scoping: only investigations offered to it).
+INVESTIGATION_READERS: frozenset[str] = INTERNAL | PARTNERS
+#: Free text of an investigation (instructions to the firm, investigators' notes, the review
+#: note) may name people: the adjusters who decide the claim and the firm doing the work.
+INVESTIGATION_NOTE_READERS: frozenset[str] = ADJUSTERS | PARTNERS
+#: Who reads assessor firms' on-time, acceptance and review-outcome rates: claims managers,
+#: quality assurance and the adjusters who assign work.
+FIRM_PERFORMANCE_READERS: frozenset[str] = REVIEWERS | ADJUSTERS
 
 # --- ledger and audit ------------------------------------------------------------------------
 

@@ -1,0 +1,1 @@
+"""Investigations of claims by assessor firms (issue 10, item 2)."""

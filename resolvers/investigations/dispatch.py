@@ -1,0 +1,138 @@
+"""The periodic rounds of the investigations domain, as services over one session (jobs call them).
+
+* :func:`open_for_risky_claims` — every INVESTIGATING claim without an open investigation gets
+  one (the risk step routes HIGH risk there; the hook is ``service.request_for_risk``).
+* :func:`dispatch_pending` — every PENDING investigation, oldest first, is offered to the best
+  firm with room, in one pass: the profiles are locked once, loads counted once, and each
+  choice updates the chosen firm's load in memory, so capacity holds for the whole round.
+* :func:`check_slas` — offers not accepted in time expire (the investigation waits for another
+  firm), a missed first visit or report escalates; each miss once (a unique row per miss).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import and_, exists, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from core.event_stream import Actor
+from core.pagination import PageRequest
+from resolvers.claims.models import ClaimState, RiskHintSource
+from resolvers.claims.queue import QueueFilter, list_queue
+from resolvers.investigations import events, firms, service
+from resolvers.investigations.models import (
+    AssignmentHow,
+    AssignmentState,
+    Investigation,
+    InvestigationAssignment,
+    InvestigationEscalation,
+    InvestigationState,
+    SlaKind,
+)
+from resolvers.investigations.sla import SlaPolicy
+
+__all__ = ["check_slas", "dispatch_pending", "open_for_risky_claims"]
+
+_JOB = Actor.system("investigations")
+_PAGE = 500
+
+
+def open_for_risky_claims(session: Session, *, now: dt.datetime, extra: dict[str, str] | None = None) -> int:
+    """Open an investigation for every INVESTIGATING claim that has none open; returns how many."""
+    opened, after = 0, None
+    while True:
+        page = list_queue(session, principal=service.SYSTEM, page=PageRequest(first=_PAGE, after=after),
+                          filter=QueueFilter(states=(ClaimState.INVESTIGATING,)))
+        for claim in page.items:
+            rules = [h["code"] for h in claim.risk_hints or () if h.get("source") == RiskHintSource.RULE.value]
+            if service.request_for_risk(session, claim_id=claim.id, rules=rules or ["MODEL_SCORE"], now=now,
+                                        extra=extra) is not None:
+                opened += 1
+        if not page.has_next:
+            return opened
+        after = page.end_cursor
+
+
+def dispatch_pending(session: Session, *, now: dt.datetime, extra: dict[str, str] | None = None,
+                     limit: int | None = None) -> tuple[int, int]:
+    """Offer pending investigations to firms in one pass; returns (offered, left without a firm)."""
+    sla = SlaPolicy.from_extra(extra)
+    stmt = (select(Investigation).where(Investigation.state == InvestigationState.PENDING)
+            .order_by(Investigation.id).with_for_update(skip_locked=True))
+    pending = list(session.scalars(stmt.limit(limit) if limit else stmt))
+    if not pending:
+        return 0, 0
+    profiles = firms.lock_profiles(session)
+    slots = firms.slots(session, profiles, declined_of=[i.id for i in pending])
+    offered = 0
+    for inv in pending:
+        chosen = firms.choose(slots.values(), region=inv.region, investigation_id=inv.id)
+        if chosen is None:
+            continue
+        service.offer(session, inv, chosen.partner_id, how=AssignmentHow.AUTO, principal=service.SYSTEM, now=now,
+                      sla=sla)
+        chosen.load += 1
+        offered += 1
+    return offered, len(pending) - offered
+
+
+def _escalate(session: Session, inv: Investigation, sla: SlaKind, due_at: dt.datetime, assignment_id: int,
+              now: dt.datetime) -> bool:
+    """Record one missed SLA (False when it was recorded already)."""
+    level = inv.escalation_level + 1
+    try:
+        with session.begin_nested():
+            session.add(InvestigationEscalation(investigation_id=inv.id, assignment_id=assignment_id, sla=sla,
+                                                due_at=due_at, at=now, level=level))
+            session.flush()
+    except IntegrityError:
+        return False
+    inv.escalation_level = level
+    session.flush()
+    events.publish(session, inv, events.InvestigationEscalated(
+        investigation_id=inv.id, claim_id=inv.claim_id, state=inv.state, sla=sla, due_at=due_at, level=level),
+        actor=_JOB)
+    return True
+
+
+def _not_escalated(sla: SlaKind) -> Any:
+    e = InvestigationEscalation
+    return ~exists().where(and_(e.investigation_id == Investigation.id, e.sla == sla,
+                                e.assignment_id == Investigation.current_assignment_id))
+
+
+def check_slas(session: Session, *, now: dt.datetime) -> int:
+    """Expire late offers and escalate missed visits and reports; returns how many misses it recorded."""
+    misses = 0
+    a = InvestigationAssignment
+    late = list(session.scalars(select(Investigation).join(a, a.id == Investigation.current_assignment_id).where(
+        Investigation.state == InvestigationState.ASSIGNED, a.state == AssignmentState.OFFERED,
+        a.accept_due_at < now).order_by(Investigation.id).with_for_update(of=Investigation)))
+    for inv in late:
+        assignment_id = inv.current_assignment_id
+        assert assignment_id is not None and inv.accept_due_at is not None
+        due = inv.accept_due_at
+        session.execute(update(a).where(a.id == assignment_id, a.state == AssignmentState.OFFERED)
+                        .values(state=AssignmentState.EXPIRED, ended_at=now).execution_options(synchronize_session=False))
+        inv.state, inv.current_assignment_id, inv.accept_due_at = InvestigationState.PENDING, None, None
+        session.flush()
+        events.publish(session, inv, events.InvestigationStateChanged(
+            investigation_id=inv.id, claim_id=inv.claim_id, state=inv.state, from_state=InvestigationState.ASSIGNED,
+            partner_id=None), actor=_JOB)
+        misses += _escalate(session, inv, SlaKind.ACCEPTANCE, due, assignment_id, now)
+    no_visit = session.scalars(select(Investigation).where(
+        Investigation.state == InvestigationState.IN_PROGRESS, Investigation.first_visit_at.is_(None),
+        Investigation.visit_due_at < now, _not_escalated(SlaKind.FIRST_VISIT)).order_by(Investigation.id))
+    for inv in list(no_visit):
+        assert inv.visit_due_at is not None and inv.current_assignment_id is not None
+        misses += _escalate(session, inv, SlaKind.FIRST_VISIT, inv.visit_due_at, inv.current_assignment_id, now)
+    no_report = session.scalars(select(Investigation).where(
+        Investigation.state.in_((InvestigationState.ASSIGNED, InvestigationState.IN_PROGRESS)),
+        Investigation.report_due_at < now, _not_escalated(SlaKind.REPORT)).order_by(Investigation.id))
+    for inv in list(no_report):
+        assert inv.report_due_at is not None and inv.current_assignment_id is not None
+        misses += _escalate(session, inv, SlaKind.REPORT, inv.report_due_at, inv.current_assignment_id, now)
+    return misses
