@@ -57,6 +57,7 @@ __all__ = [
     "RISK_FLAG_READERS",
     "RISK_FLAG_STAFF",
     "RISK_READERS",
+    "RULE_MANAGERS",
     "SELF_SERVICE",
     "SIGNED_RECORD_READERS",
     "STAFF",
@@ -105,6 +106,9 @@ ADJUSTERS: frozenset[str] = _names(Role.ADJUSTER, Role.MANAGER, Role.ADMIN)
 REPORTERS: frozenset[str] = _names(Role.CUSTOMER, Role.AGENT, Role.ADJUSTER, Role.MANAGER, Role.ADMIN)
 #: Who enters structured invoice data once, as its holder: the customer app or the hospital.
 DATA_HOLDERS: frozenset[str] = _names(Role.CUSTOMER, Role.PARTNER)
+#: Who manages the claim-risk rule library: drafts, tests, publishes, pins and rolls back versions
+#: (managers standing in for risk management, and admins); everyone in RISK_READERS reads it.
+RULE_MANAGERS: frozenset[str] = MANAGERS
 #: Who records that a document's paper original arrived by post (the back office).
 ORIGINAL_RECEIVERS: frozenset[str] = _names(Role.ADJUSTER, Role.AGENT, Role.MANAGER, Role.ADMIN)
 #: Who may add documents to a claim: its reporters and data holders (the customer, the hospital

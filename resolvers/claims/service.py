@@ -54,6 +54,7 @@ from resolvers.claims.models import (
 )
 from resolvers.claims.reasons import Reason, ReasonCode
 from resolvers.claims.risk.profile import risk_profile
+from resolvers.claims.risk.rules_service import live_library
 from resolvers.claims.risk.scoring import ClaimFacts, RiskThresholds, assess_risk
 from resolvers.claims.scoping import claim_visible
 from resolvers.claims.states import record_event, transition
@@ -349,7 +350,8 @@ def _assess_risk(session: Session, claim: Claim, items: Sequence[ClaimLineItem],
         diagnosis=claim.diagnosis_code, event_date=claim.event_date, admission_date=claim.admission_date,
         reported_on=today, policy_start=policy_start, duplicate=claim.duplicate_of_id is not None,
     )
-    result = assess_risk(facts, profile, RiskThresholds.from_extra(extra), extra.get("claims.rules_version"))
+    library = live_library(session, override=extra.get("claims.rules_version"))
+    result = assess_risk(facts, profile, RiskThresholds.from_extra(extra), library=library)
     hints = list(result.hints)
     for f in flags:
         hints.append({"source": RiskHintSource.SHARED.value, "code": f.flag_code, "level": f.level, "score": 0,

@@ -6,7 +6,13 @@ node fetchers of its global ids.
 
 from __future__ import annotations
 
+from strawberry.tools import merge_types
+
+from schema.claims import queries
 from schema.claims.mutations import ClaimsMutation
-from schema.claims.queries import NODES, ClaimsQuery
+from schema.claims.rule_queries import RULE_NODES, ClaimRulesQuery
 
 __all__ = ["NODES", "ClaimsMutation", "ClaimsQuery"]
+
+NODES = {**queries.NODES, **RULE_NODES}
+ClaimsQuery = merge_types("ClaimsQuery", (queries.ClaimsQuery, ClaimRulesQuery))

@@ -16,10 +16,23 @@ from resolvers.claims import models as m
 from resolvers.claims.eob import BenefitCode as BenefitCodeValue
 from resolvers.claims.queue import QueueSort
 from resolvers.claims.reasons import ReasonCode
+from resolvers.claims.risk.rule_models import RuleVersionStatus
 
-__all__ = ["BenefitCode", "ClaimChannel", "ClaimEventKind", "ClaimPaymentStatus", "ClaimQueueSort",
-           "ClaimReasonCode", "ClaimState", "DocumentKind", "LineItemSource", "PayeeKind", "RiskHintSource",
-           "RiskLevel"]
+__all__ = [
+    "BenefitCode",
+    "ClaimChannel",
+    "ClaimEventKind",
+    "ClaimPaymentStatus",
+    "ClaimQueueSort",
+    "ClaimReasonCode",
+    "ClaimRuleVersionStatus",
+    "ClaimState",
+    "DocumentKind",
+    "LineItemSource",
+    "PayeeKind",
+    "RiskHintSource",
+    "RiskLevel",
+]
 
 
 def _described(cls: type[enum.Enum], *, name: str, description: str, values: Mapping[str, str]) -> Any:
@@ -138,4 +151,10 @@ ClaimQueueSort = _described(QueueSort, name="ClaimQueueSort", description="Order
     "AMOUNT_DESC": "Largest claimed amount first.",
     "RISK_DESC": "Highest risk score first (claims not yet rated last).",
     "SLA_DUE": "Earliest SLA due time first (claims without one last).",
+})
+ClaimRuleVersionStatus = _described(RuleVersionStatus, name="ClaimRuleVersionStatus", description="Where a version "
+                                   "of the claim-risk rule set stands.", values={
+    "DRAFT": "Drafted and checked; may be tested against past claims, then published.",
+    "PUBLISHED": "Published: the newest published version judges new claims unless another is pinned.",
+    "ROLLED_BACK": "Withdrawn after publication; the previous published version took over.",
 })

@@ -13,13 +13,18 @@ from schema.partners.errors import REJECT_CODES
 
 __all__ = [
     "AdjudicateClaimError",
+    "DraftClaimRuleVersionError",
     "PayClaimError",
+    "PinClaimRuleVersionError",
+    "PublishClaimRuleVersionError",
     "RecordOriginalDocumentError",
     "ReportClaimError",
     "RequestClaimDocumentError",
+    "RollBackClaimRuleVersionError",
     "SetClaimLineItemsError",
     "SubmitClaimError",
     "SubmitDirectBillError",
+    "TestClaimRuleVersionError",
     "TransitionClaimError",
 ]
 
@@ -72,4 +77,33 @@ SubmitDirectBillError = mutation_errors("SubmitDirectBill", {
     "BAD_ICD10": _BAD_ICD10,
     "AMOUNTS_DO_NOT_ADD_UP": _ADD_UP,
     "INVALID_TRANSITION": _INVALID_TRANSITION,
+})
+
+_TABLE = {
+    "BAD_DOCUMENT": "The document is not a decision table risk control can run (nodes, edges, one decision table); "
+    "the field names the place (document.nodes[1]...).",
+    "BAD_HIT_POLICY": "The decision table's hitPolicy is not 'collect' (every matching rule must fire).",
+    "UNKNOWN_FACT": "A condition column reads a fact risk control does not provide.",
+    "BAD_EXPRESSION": "A condition or output cell does not parse as a zen expression; the field names the cell.",
+    "BAD_OUTPUT": "The outputs are not exactly code, score, level, message, or a cell is not a valid constant.",
+    "DUPLICATE_RULE_CODE": "Two rules of the table share a code.",
+    "NO_RULES": "The table has no rules.",
+    "TOO_LARGE": "The document exceeds 256 KiB or 500 rules.",
+}
+DraftClaimRuleVersionError = mutation_errors("DraftClaimRuleVersion", {
+    **_TABLE,
+    "BAD_LABEL": "The label is not 1-40 letters, digits, '.', '_' or '-'.",
+    "LABEL_TAKEN": "A version with this label exists already.",
+})
+TestClaimRuleVersionError = mutation_errors("TestClaimRuleVersion")
+PublishClaimRuleVersionError = mutation_errors("PublishClaimRuleVersion", {
+    "NOT_A_DRAFT": "Only a draft is published (a published or rolled-back version is immutable: draft a copy).",
+})
+PinClaimRuleVersionError = mutation_errors("PinClaimRuleVersion", {
+    "NOT_PUBLISHED": "Only a published version (not a draft, not rolled back) can be pinned.",
+})
+RollBackClaimRuleVersionError = mutation_errors("RollBackClaimRuleVersion", {
+    "NOT_LIVE": "The version is not the live one (it may have been rolled back already).",
+    "NOTHING_TO_ROLL_BACK_TO": "No earlier published version is left to take over.",
+    "REASON_REQUIRED": "A rollback needs a reason (1-500 characters).",
 })

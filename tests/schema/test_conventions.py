@@ -66,6 +66,9 @@ PLAIN_LISTS: dict[tuple[str, str], str] = {
     ("Claim", "lineItems"): "one claim's invoice lines, entered at once and capped by the input's limit",
     ("ExplanationOfBenefits", "lines"): "one line per line item of the claim it explains",
     ("SubmitSignedRecordsPayload", "results"): "one result per record of the submitted batch (capped)",
+    ("ClaimRuleVersion", "rules"): "the rows of one version's decision table (at most 500), read whole for review",
+    ("ClaimRule", "conditions"): "one rule's conditions: one per fact column of its table (ten facts)",
+    ("ClaimRuleTestReport", "results"): "one result per tested claim, capped by the test's `last` (at most 200)",
 }
 #: Convention 3: String fields whose names look like a closed set but whose values are open.
 OPEN_STRINGS: dict[tuple[str, str], str] = {
@@ -86,6 +89,7 @@ OPEN_STRINGS: dict[tuple[str, str], str] = {
     ("LineItemInput", "itemCode"): "a hospital's billing item code: open",
     ("ExplanationOfBenefitsLine", "itemCode"): "a hospital's billing item code: open",
     ("RiskHint", "code"): "a rule or feature of the versioned decision table and model: changes with them",
+    ("ClaimRule", "code"): "a rule of a versioned decision table: risk managers coin codes as they draft versions",
     ("Eip712Field", "type"): "a Solidity type name of EIP-712 (uint256, string, bytes32 …): open",
     ("RiskFlag", "flagCode"): "what an insurer flags: a vocabulary the consortium's insurers coin, not the API's",
     ("PublishRiskFlagInput", "flagCode"): "what an insurer flags: a vocabulary the consortium's insurers coin",
@@ -105,6 +109,8 @@ FREE_FORM_JSON: dict[tuple[str, str], str] = {
     ("DirectBillInput", "typedData"): "the hospital's EIP-712 bill exactly as signed: hashed as given, checked after",
     ("RecordDisclosure", "body"): "a committed record's body: must travel byte-faithful to recompute the commitment",
     ("Query.verifyDisclosure", "body"): "the disclosed record body exactly as received, hashed as given",
+    ("ClaimRuleVersion", "document"): "a zen-engine JDM decision table exactly as drafted (editor layout included)",
+    ("DraftClaimRuleVersionInput", "document"): "a zen-engine JDM decision table as authored; checked whole on draft",
 }
 
 # --- where things come from ----------------------------------------------------------------------

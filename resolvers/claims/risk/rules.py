@@ -1,8 +1,9 @@
-"""The rule library: decision tables (zen-engine JDM) stored as versioned JSON files.
+"""The rule library: decision tables (zen-engine JDM), compiled and evaluated.
 
-Each file ``rules/claim_risk.v<version>.json`` is one complete, reviewable version of
-the rule set; the highest version is live unless ``claims.rules_version`` names another.
-Rules are data: adding or changing one is a new file, never code. Every matching row
+Each file ``rules/claim_risk.v<version>.json`` is a built-in version of the rule set; risk
+managers draft, test, publish, pin and roll back further versions through GraphQL, stored
+in the database (``rules_service``), which also says which version is live. Rules are
+data: adding or changing one is a new version, never code. Every matching row
 fires (hit policy *collect*) and says its code, score, level and message, which become
 the hints the adjuster reads.
 
@@ -23,10 +24,37 @@ from typing import Any
 
 import zen
 
-__all__ = ["RULES_DIR", "RuleHit", "RuleLibrary", "RuleOutcome", "available_versions", "rule_library"]
+__all__ = [
+    "FACT_FIELDS",
+    "RULES_DIR",
+    "RuleHit",
+    "RuleLibrary",
+    "RuleOutcome",
+    "RuleRow",
+    "available_versions",
+    "builtin_document",
+    "compiled",
+    "rule_library",
+    "rule_rows",
+]
 
 RULES_DIR = Path(__file__).with_name("rules")
 _PREFIX = "claim_risk.v"
+#: The facts risk control hands the tables (``resolvers.claims.risk.scoring``): the only fields a condition may read.
+FACT_FIELDS: dict[str, str] = {
+    "claim.amount": "the claimed amount (number)",
+    "claim.itemCount": "how many invoice lines (integer)",
+    "claim.duplicate": "whether another claim of the insured overlaps the stay (boolean)",
+    "claim.diagnosis": "the ICD-10 code, upper case (string)",
+    "claim.maxLineShare": "the largest line's share of the bill (0..1)",
+    "claim.reportDelayDays": "days from the event to the report (integer)",
+    "claim.weekendAdmission": "whether admission fell on a Saturday or Sunday (boolean)",
+    "policy.ageDays": "days from the policy start to the event (integer)",
+    "history.claims365": "the insured's other claims in the last 365 days (integer)",
+    "history.sharedFlags": "risk flags partners shared on the insured (integer)",
+}
+_COMPILED: dict[str, RuleLibrary] = {}
+_MAX_COMPILED = 32
 
 
 @dataclass(frozen=True)
@@ -52,6 +80,40 @@ def available_versions(rules_dir: Path = RULES_DIR) -> list[str]:
     return sorted(p.name[len(_PREFIX):-len(".json")] for p in rules_dir.glob(f"{_PREFIX}*.json"))
 
 
+@dataclass(frozen=True)
+class RuleRow:
+    """One row of a decision table as people read it: its conditions (fact, expression) and outputs."""
+
+    code: str
+    description: str
+    score: int
+    level: str
+    message: str
+    conditions: tuple[tuple[str, str], ...]
+
+
+def _constant(cell: Any) -> Any:
+    try:
+        return zen.evaluate_expression(str(cell), {})
+    except RuntimeError:
+        return None
+
+
+def rule_rows(document: dict[str, Any]) -> list[RuleRow]:
+    """The rows of the (checked) decision table of ``document``, in table order."""
+    table = next(n["content"] for n in document["nodes"] if n.get("type") == "decisionTableNode")
+    fields = {c["id"]: c["field"] for c in table["inputs"]}
+    outputs = {c["field"]: c["id"] for c in table["outputs"]}
+    rows = []
+    for rule in table["rules"]:
+        out = {name: _constant(rule.get(col, "")) for name, col in outputs.items()}
+        rows.append(RuleRow(
+            code=str(out.get("code") or ""), description=str(rule.get("_description", "")),
+            score=int(out.get("score") or 0), level=str(out.get("level") or ""), message=str(out.get("message") or ""),
+            conditions=tuple((fields[col], str(rule[col])) for col in fields if str(rule.get(col, "")).strip())))
+    return rows
+
+
 class RuleLibrary:
     """One loaded version of the decision tables, compiled once."""
 
@@ -71,6 +133,25 @@ class RuleLibrary:
         return RuleOutcome(self.version, hits)
 
 
+def compiled(document: dict[str, Any], digest: str) -> RuleLibrary:
+    """The library of ``document`` compiled once per process (cached by its digest, a few kept)."""
+    library = _COMPILED.get(digest)
+    if library is None:
+        library = RuleLibrary(document)
+        if len(_COMPILED) >= _MAX_COMPILED:
+            _COMPILED.pop(next(iter(_COMPILED)))
+        _COMPILED[digest] = library
+    return library
+
+
+def builtin_document(version: str, rules_dir: Path = RULES_DIR) -> dict[str, Any]:
+    """The decision table shipped as ``rules/claim_risk.v<version>.json``."""
+    document: dict[str, Any] = json.loads((rules_dir / f"{_PREFIX}{version}.json").read_text(encoding="utf-8"))
+    if str(document.get("version")) != version:
+        raise ValueError(f"rules file {version} declares version {document.get('version')!r}")
+    return document
+
+
 @cache
 def rule_library(version: str | None = None, rules_dir: Path = RULES_DIR) -> RuleLibrary:
     """The rule set of ``version`` (default: the newest), loaded and compiled once per process."""
@@ -80,7 +161,4 @@ def rule_library(version: str | None = None, rules_dir: Path = RULES_DIR) -> Rul
     chosen = version or versions[-1]
     if chosen not in versions:
         raise ValueError(f"unknown rules version {chosen!r}; have {', '.join(versions)}")
-    document = json.loads((rules_dir / f"{_PREFIX}{chosen}.json").read_text(encoding="utf-8"))
-    if str(document.get("version")) != chosen:
-        raise ValueError(f"rules file {chosen} declares version {document.get('version')!r}")
-    return RuleLibrary(document)
+    return RuleLibrary(builtin_document(chosen, rules_dir))

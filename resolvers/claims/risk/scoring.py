@@ -16,7 +16,7 @@ from typing import Any
 from resolvers.claims.models import RiskHintSource, RiskLevel
 from resolvers.claims.risk.model import risk_model
 from resolvers.claims.risk.profile import RiskProfile
-from resolvers.claims.risk.rules import rule_library
+from resolvers.claims.risk.rules import RuleLibrary, rule_library
 
 __all__ = ["ClaimFacts", "RiskAssessment", "RiskThresholds", "assess_risk"]
 
@@ -67,14 +67,14 @@ class RiskAssessment:
 
 
 def assess_risk(facts: ClaimFacts, profile: RiskProfile, thresholds: RiskThresholds,
-                rules_version: str | None = None) -> RiskAssessment:
-    """Run the decision tables and the model; explain what fired."""
+                rules_version: str | None = None, *, library: RuleLibrary | None = None) -> RiskAssessment:
+    """Run the decision tables (``library``, else the built-in ``rules_version``) and the model; explain what fired."""
     amount = float(facts.amount)
     total = float(sum(facts.line_amounts)) or 1.0
     max_share = max((float(a) for a in facts.line_amounts), default=0.0) / total
     policy_days = (facts.event_date - facts.policy_start).days
     delay = (facts.reported_on - facts.event_date).days
-    library = rule_library(rules_version)
+    library = library or rule_library(rules_version)
     outcome = library.evaluate({
         "claim": {"amount": amount, "itemCount": len(facts.line_amounts), "duplicate": facts.duplicate,
                   "diagnosis": facts.diagnosis.upper(), "maxLineShare": max_share, "reportDelayDays": delay,

@@ -9,10 +9,12 @@ from schema.claims.mutations.direct_billing import DirectBillingMutations
 from schema.claims.mutations.documents import DocumentMutations
 from schema.claims.mutations.payments import PaymentMutations
 from schema.claims.mutations.reporting import ReportingMutations
+from schema.claims.mutations.rules import ClaimRuleMutations
 
 __all__ = ["ClaimsMutation"]
 
 ClaimsMutation = merge_types(
     "ClaimsMutation",
-    (ReportingMutations, DecisionMutations, PaymentMutations, DocumentMutations, DirectBillingMutations),
+    (ReportingMutations, DecisionMutations, PaymentMutations, DocumentMutations, DirectBillingMutations,
+     ClaimRuleMutations),
 )

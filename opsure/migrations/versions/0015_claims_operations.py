@@ -1,0 +1,61 @@
+"""claims operations: the rule library (versions of the risk decision table, the pinned one)
+
+Revision ID: 0015
+Revises: 0012
+Create Date: 2026-11-27 21:30:00
+
+Owned by helper 'rules-risk' (issue 10, items 4-6).
+"""
+from __future__ import annotations
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = '0015'
+down_revision = '0012'
+branch_labels = None
+depends_on = None
+
+_ID = sa.BigInteger().with_variant(sa.Integer(), 'sqlite')
+
+
+def upgrade() -> None:
+    op.create_table('claim_rule_version',
+    sa.Column('label', sa.String(length=40), nullable=False),
+    sa.Column('status', sa.Enum('draft', 'published', 'rolled_back', name='rule_version_status', native_enum=False, length=32), nullable=False),
+    sa.Column('description', sa.String(length=500), nullable=False),
+    sa.Column('based_on', sa.String(length=40), nullable=True),
+    sa.Column('document', sa.JSON(), nullable=False),
+    sa.Column('digest', sa.String(length=64), nullable=False),
+    sa.Column('created_by', sa.String(length=200), nullable=False),
+    sa.Column('publish_seq', sa.Integer(), nullable=True),
+    sa.Column('published_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('published_by', sa.String(length=200), nullable=True),
+    sa.Column('rolled_back_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('rolled_back_by', sa.String(length=200), nullable=True),
+    sa.Column('rollback_reason', sa.String(length=500), nullable=True),
+    sa.Column('last_tested_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('last_test_claims', sa.Integer(), nullable=True),
+    sa.Column('last_test_changed', sa.Integer(), nullable=True),
+    sa.Column('id', _ID, autoincrement=True, nullable=False),
+    sa.Column('version', sa.Integer(), nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), server_default=sa.text('(CURRENT_TIMESTAMP)'), nullable=False),
+    sa.Column('updated_at', sa.DateTime(timezone=True), server_default=sa.text('(CURRENT_TIMESTAMP)'), nullable=False),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_claim_rule_version')),
+    sa.UniqueConstraint('label', name=op.f('uq_claim_rule_version_label')),
+    sa.UniqueConstraint('publish_seq', name=op.f('uq_claim_rule_version_publish_seq')),
+    )
+    op.create_table('claim_rule_state',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('pinned_id', _ID, nullable=True),
+    sa.Column('changed_by', sa.String(length=200), nullable=True),
+    sa.Column('changed_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('version', sa.Integer(), nullable=False),
+    sa.ForeignKeyConstraint(['pinned_id'], ['claim_rule_version.id'], name=op.f('fk_claim_rule_state_pinned_id_claim_rule_version')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_claim_rule_state')),
+    )
+
+
+def downgrade() -> None:
+    op.drop_table('claim_rule_state')
+    op.drop_table('claim_rule_version')
