@@ -22,6 +22,7 @@ import asyncio
 import contextlib
 import logging
 import threading
+from collections import Counter
 from collections.abc import AsyncIterator, Collection
 from dataclasses import dataclass, field
 
@@ -31,7 +32,7 @@ from core.db import read_only_session
 from core.event_stream.outbox import StoredEvent, head_id, read_events
 from core.event_stream.wakeup import Wakeup
 
-__all__ = ["EventTail", "SubscriberLagged"]
+__all__ = ["EventTail", "SubscriberLagged", "install_process_tail", "process_tail"]
 
 log = logging.getLogger("opsure.events")
 
@@ -94,6 +95,7 @@ class EventTail:
         self._lock = threading.Lock()
         self._subscribers: set[_Subscriber] = set()
         self._position = 0
+        self._counts: Counter[str] = Counter()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
@@ -103,17 +105,24 @@ class EventTail:
         with self._lock:
             return self._position
 
+    def counts(self) -> dict[str, int]:
+        """Events read since this tail started, by type (``/metrics`` shows them)."""
+        with self._lock:
+            return dict(self._counts)
+
     @property
     def running(self) -> bool:
         """Whether the reader thread runs."""
         return self._thread is not None
 
     def start(self) -> None:
-        """Start reading from the current head (idempotent)."""
+        """Start reading from the current head (idempotent); a database down now is retried by the reader."""
         if self._thread is not None:
             return
-        with read_only_session(self.session_factory) as session:
-            self._position = head_id(session)
+        try:
+            self._find_head()
+        except Exception:
+            log.exception("event tail could not read the outbox's head; the reader retries")
         self._stop.clear()
         self._thread = threading.Thread(target=self._run, name="opsure-events-tail", daemon=True)
         self._thread.start()
@@ -161,11 +170,23 @@ class EventTail:
             with self._lock:
                 self._subscribers.discard(sub)
 
+    def _find_head(self) -> None:
+        with read_only_session(self.session_factory) as session:
+            head = head_id(session)
+        with self._lock:
+            # Subscribers that came while the head was unknown start from it too.
+            self._position = head
+            for sub in self._subscribers:
+                sub.after = max(sub.after, head)
+            self._started_at_head = True
+
     def _run(self) -> None:
         failures = 0
         while not self._stop.is_set():
             seen = self.wake.generation
             try:
+                if not self._started_at_head:
+                    self._find_head()
                 with read_only_session(self.session_factory) as session:
                     events = read_events(session, after=self._position, limit=self.batch)
                 failures = 0
@@ -183,8 +204,27 @@ class EventTail:
         with self._lock:
             subscribers = list(self._subscribers)
             self._position = events[-1].id
+            self._counts.update(ev.type for ev in events)
         for sub in subscribers:
             mine = [ev for ev in events if sub.wants(ev)]
             if mine:
                 with contextlib.suppress(RuntimeError):  # the loop closed: the subscriber is gone
                     sub.loop.call_soon_threadsafe(sub.offer, mine)
+
+
+_process_tail: EventTail | None = None
+
+
+def install_process_tail(tail: EventTail | None) -> EventTail | None:
+    """Make ``tail`` the one this process's live subscribers read (the host installs it); returns the previous."""
+    global _process_tail
+    previous, _process_tail = _process_tail, tail
+    return previous
+
+
+def process_tail() -> EventTail:
+    """The tail this process runs (``opsure serve`` starts one); RuntimeError when none runs."""
+    tail = _process_tail
+    if tail is None:
+        raise RuntimeError("no event tail runs in this process (opsure serve starts one)")
+    return tail
