@@ -49,6 +49,9 @@ __all__ = [
     "PARTNERS",
     "PARTNER_READERS",
     "PARTNER_SELF_SERVICE",
+    "PAYEE_ACCOUNT_WRITERS",
+    "PAYMENT_OPERATORS",
+    "PAYMENT_READERS",
     "POLICY_READERS",
     "PROOF_READERS",
     "QUALIFICATION_SUBMITTERS",
@@ -150,6 +153,17 @@ INVESTIGATION_NOTE_READERS: frozenset[str] = ADJUSTERS | PARTNERS
 #: Who reads assessor firms' on-time, acceptance and review-outcome rates: claims managers,
 #: quality assurance and the adjusters who assign work.
 FIRM_PERFORMANCE_READERS: frozenset[str] = REVIEWERS | ADJUSTERS
+
+# --- payments (the rail) ---------------------------------------------------------------------
+
+#: Who runs the rail: re-instructs a returned payout, exports batches, reads returns, and sees
+#: a payee's account number and holder in full (the bank file needs them; everyone else masked).
+PAYMENT_OPERATORS: frozenset[str] = _names(Role.ADJUSTER, Role.MANAGER, Role.ADMIN)
+#: Readers of payment instructions and batches: staff and auditors (money moved is audited).
+PAYMENT_READERS: frozenset[str] = INTERNAL
+#: Who registers a payee's bank account: the customer or partner for itself, front office for them.
+PAYEE_ACCOUNT_WRITERS: frozenset[str] = _names(Role.CUSTOMER, Role.PARTNER, Role.AGENT, Role.ADJUSTER,
+                                               Role.MANAGER, Role.ADMIN)
 
 # --- ledger and audit ------------------------------------------------------------------------
 

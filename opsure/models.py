@@ -11,6 +11,7 @@ from partners import models as _partners  # noqa: F401
 from resolvers.claims import models as _claims  # noqa: F401
 from resolvers.claims.risk import rule_models as _claim_rules  # noqa: F401
 from resolvers.investigations import models as _investigations  # noqa: F401
+from resolvers.payments import models as _payments  # noqa: F401
 from resolvers.policies import models as _policies  # noqa: F401
 
 metadata = Base.metadata

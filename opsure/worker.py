@@ -19,7 +19,11 @@ from resolvers.policies import service as policy_service
 __all__ = ["JOB_MODULES", "drain_consumers_once", "load_job_modules", "run_jobs_once", "run_worker"]
 
 #: Modules that register periodic jobs with ``core.jobs.job`` (each domain adds its ``jobs`` module here).
-JOB_MODULES: tuple[str, ...] = ()
+JOB_MODULES: tuple[str, ...] = (
+    "resolvers.payments.jobs",
+    "resolvers.claims.payments",  # hears the rail's claim payout outcomes (PAID when settled)
+    "resolvers.investigations.jobs",
+)
 
 
 def load_job_modules() -> None:

@@ -14,6 +14,7 @@ from resolvers.claims import service
 from resolvers.claims.models import Claim, ClaimChannel, ClaimDocument, ClaimState, DocumentKind
 from resolvers.policies.models import Policy
 from tests.factories import make_customer, make_policy, make_product
+from tests.payment_factories import add_account
 
 ADJUSTER = Principal(subject="adjuster-claims", role=Role.ADJUSTER)
 PDF = b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj\n<< /Type /Catalog >>\nendobj\ntrailer\n<< /Root 1 0 R >>\n%%EOF\n"
@@ -29,8 +30,10 @@ def make_claim_policy(session: Session, *, issued_days_ago: int = 120, today: dt
                       **product: Any) -> Policy:
     """An active policy issued ``issued_days_ago`` days before ``today`` (default: the real today)."""
     today = today or business_today()
+    customer = make_customer(session)
+    add_account(session, customer_id=customer.id)  # payouts go to the customer's bank account
     return make_policy(session, today=today - dt.timedelta(days=issued_days_ago),
-                       customer=make_customer(session), product=make_product(session, **product))
+                       customer=customer, product=make_product(session, **product))
 
 
 def small_items() -> list[service.LineItemSpec]:

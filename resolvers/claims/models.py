@@ -102,9 +102,11 @@ class ClaimEventKind(enum.StrEnum):
 
 
 class PaymentStatus(enum.StrEnum):
-    """Where a payment instruction stands (instructions settle at once today)."""
+    """Where a claim payment stands on the payment rail (``resolvers.payments``): PAID when it settles."""
 
+    INSTRUCTED = "instructed"
     SETTLED = "settled"
+    FAILED = "failed"
 
 
 class DocumentKind(enum.StrEnum):

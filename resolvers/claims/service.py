@@ -438,8 +438,8 @@ def submit_claim(
     _apply(session, claim, items, result, actor=SYSTEM, now=now,
            reason=Reason(ReasonCode.FAST_CLAIM_APPROVED, {"payable": result.payable}))
     if result.payable > 0:
-        payments.pay_claim(session, principal=SYSTEM, claim_id=claim.id, idempotency_key=f"fast-{claim.number}",
-                           now=now)
+        payments.pay_claim_if_payee_known(session, principal=SYSTEM, claim_id=claim.id,
+                                          idempotency_key=f"fast-{claim.number}", now=now)
     else:  # covered, but the deductible still open this year absorbs all of it
         transition(session, claim, ClaimState.CLOSED, actor=SYSTEM, at=now, reason=Reason(ReasonCode.NOTHING_PAYABLE))
     session.flush()

@@ -108,7 +108,9 @@ ClaimEventKind = _described(m.ClaimEventKind, name="ClaimEventKind", description
 })
 ClaimPaymentStatus = _described(m.PaymentStatus, name="ClaimPaymentStatus", description="Where a payment "
                                 "instruction stands.", values={
-    "SETTLED": "Settled with the payee (instructions settle when they are made).",
+    "INSTRUCTED": "Instructed on the payment rail, waiting for the bank; the claim stays APPROVED.",
+    "SETTLED": "Settled by the bank with the payee; the claim is PAID.",
+    "FAILED": "Returned by the bank (its reason on the rail's instruction); payClaim with a new key re-instructs it.",
 })
 BenefitCode = _described(BenefitCodeValue, name="BenefitCode", description="Why a benefit decision paid less than "
                          "claimed, on an invoice line or on the whole claim (the explanation of benefits' summary "

@@ -61,7 +61,9 @@ TransitionClaimError = mutation_errors("TransitionClaim", {
 })
 PayClaimError = mutation_errors("PayClaim", {
     "INVALID_TRANSITION": "Only an APPROVED or PARTIALLY_APPROVED claim is paid.",
-    "ALREADY_PAID": "The claim is paid already (by another idempotency key).",
+    "ALREADY_PAID": "The claim is paid, or its payment is on its way to the bank (by another idempotency key).",
+    "NO_PAYEE_ACCOUNT": "The payee (the customer, or the hospital that billed) has no bank account on file.",
+    "ALREADY_INSTRUCTED": "The returned payment was instructed again already (by another idempotency key).",
     "NOTHING_TO_PAY": "Nothing is left to pay on the claim.",
     "IDEMPOTENCY_KEY_REUSED": "The idempotency key paid another claim.",
 })

@@ -33,6 +33,7 @@ from resolvers.claims.states import record_event
 from schema.relay import encode_global_id
 from tests.claim_factories import ADJUSTER, add_invoice, make_approved_claim, make_claim_policy, nodes, report
 from tests.partner_factories import make_partner
+from tests.payment_factories import bank_round
 
 NODE = """query($id: ID!) { node(id: $id) { __typename id
   ... on Claim { number } ... on ClaimDocument { sha256 } ... on DocumentRequest { kind }
@@ -47,6 +48,7 @@ def paid(session_factory: Any) -> dict[str, Any]:
         claim = make_approved_claim(s)
         payment = payments.pay_claim(s, principal=ADJUSTER, claim_id=claim.id, idempotency_key="api-test-0001",
                                      now=dt.datetime.now(dt.UTC))
+        bank_round(s, at=dt.datetime.now(dt.UTC))  # the bank settles it: the claim is PAID
         other = make_claim_policy(s, code="API-OTHER")
         draft = report(s, other)
         request = documents.request_document(s, principal=ADJUSTER, claim_id=draft.id, kind=DocumentKind.ID_CARD,

@@ -17,6 +17,7 @@ from partners.models import AssignmentKind, PartnerKind
 from resolvers.claims.service import LineItemSpec, items_commitment
 from tests.claim_factories import make_claim_policy, nodes
 from tests.partner_factories import DOMAIN, bill_message, make_assignment, make_key, make_partner, sign
+from tests.payment_factories import add_account, bank_round
 
 DIRECT = """
 mutation($input: DirectBillInput!) { submitDirectBill(input: $input) {
@@ -52,6 +53,7 @@ def test_signed_hospital_bill_is_settled_with_the_hospital(gql: Any, session_fac
         hospital = make_partner(s, kind=PartnerKind.HOSPITAL)
         _key, account = make_key(s, hospital)
         make_assignment(s, hospital, kind=AssignmentKind.HOSPITAL_BILL, case_reference=policy.number)
+        add_account(s, partner_id=hospital.id)  # the hospital is paid into its bank account
         hospital_id, customer_id, hospital_name = hospital.id, policy.customer_id, hospital.name
     msg = bill_message(type("A", (), {"case_reference": policy.number})(), account.address,  # type: ignore[arg-type]
                        amountFen=180050, itemsCommitment=items_commitment(ITEMS))
@@ -66,13 +68,17 @@ def test_signed_hospital_bill_is_settled_with_the_hospital(gql: Any, session_fac
     out = partner(DIRECT, {"input": _input(typed, signature, ITEMS)})["submitDirectBill"]
     assert out["errors"] == [], out
     claim = out["claim"]
-    assert claim["channel"] == "DIRECT_BILLING" and claim["state"] == "PAID" and claim["fastTrack"] is True
+    # approved at once and instructed on the rail; PAID when the bank settles
+    assert claim["channel"] == "DIRECT_BILLING" and claim["state"] == "APPROVED" and claim["fastTrack"] is True
     # the claim names the hospital as registered, not the name the caller typed
     assert claim["hospital"] == hospital_name != "杭州市第一人民医院"
     # 1800.50 inpatient: deductible 500, 10% co-pay -> 1170.45, paid to the hospital
     assert claim["approvedAmount"] == "1170.45"
     assert claim["payments"]["totalCount"] == 1
-    assert nodes(claim["payments"]) == [{"amount": "1170.45", "payeeKind": "HOSPITAL", "status": "SETTLED"}]
+    assert nodes(claim["payments"]) == [{"amount": "1170.45", "payeeKind": "HOSPITAL", "status": "INSTRUCTED"}]
+    with transaction(session_factory) as s:
+        (instruction,) = bank_round(s, at=dt.datetime.now(dt.UTC))
+        assert instruction.amount == Decimal("1170.45")
 
     replay = partner(DIRECT, {"input": _input(typed, signature, ITEMS)})["submitDirectBill"]
     assert replay["errors"][0]["code"] == "NONCE_REUSED"

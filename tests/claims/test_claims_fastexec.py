@@ -19,6 +19,7 @@ from resolvers.claims import service
 from resolvers.claims.models import ClaimDocument, DocumentKind
 from schema import fastexec
 from tests.claim_factories import ADJUSTER, make_claim_policy, nodes, report
+from tests.payment_factories import bank_round
 
 NOW = dt.datetime.now(dt.UTC)
 
@@ -100,6 +101,7 @@ def queue(session_factory: Any) -> None:
             s.flush()
             service.submit_claim(s, principal=ADJUSTER, claim_id=claim.id, expected_version=None,
                                  today=business_today(), now=NOW)
+        bank_round(s, at=NOW)  # the fast claim's payout settles: it is PAID
 
 
 CASES = [

@@ -10,6 +10,7 @@ from core.clock import business_today
 from core.db import transaction
 from schema.relay import encode_global_id
 from tests.claim_factories import PDF, make_claim_policy, nodes
+from tests.payment_factories import play_bank
 
 REPORT = """
 mutation($input: ReportClaimInput!) { reportClaim(input: $input) {
@@ -21,6 +22,9 @@ mutation($input: ClaimActionInput!) { submitClaim(input: $input) {
                                   lines { itemCode claimed covered deductible copay payable codes } summary }
           payments { edges { node { amount payeeKind } } } timeline { edges { node { kind toState reason } } } }
   errors { field code message } } }"""
+PAID = """
+query($id: ID!) { claim(id: $id) { state paidAmount payments { edges { node { amount status } } }
+  timeline { edges { node { kind toState } } } } }"""
 STAFF_VIEW = """
 query($id: ID!) { claim(id: $id) { state riskLevel riskScore rulesVersion
   riskHints { source code level message }
@@ -64,9 +68,10 @@ def test_report_upload_fast_claim_payout(http: Any, gql: Any, runtime: Any,
     done = me(SUBMIT, {"input": {"claimId": claim_id}})["submitClaim"]
     assert done["errors"] == []
     claim = done["claim"]
-    assert claim["state"] == "PAID" and claim["fastTrack"] is True
+    # approved and instructed on the payment rail; paid when the bank settles it
+    assert claim["state"] == "APPROVED" and claim["fastTrack"] is True
     # deductible 500 on the first line, then 10% co-pay: (600-500)*0.9 + 200*0.9 = 270
-    assert claim["approvedAmount"] == "270.00" and claim["paidAmount"] == "270.00"
+    assert claim["approvedAmount"] == "270.00" and claim["paidAmount"] == "0.00"
     assert nodes(claim["payments"]) == [{"amount": "270.00", "payeeKind": "CUSTOMER"}]
     assert "270.00" in claim["decisionReason"]  # customer-facing wording (resolvers.claims.reasons)
     eob = claim["explanationOfBenefits"]
@@ -76,6 +81,10 @@ def test_report_upload_fast_claim_payout(http: Any, gql: Any, runtime: Any,
     assert eob["lines"][0] == {"itemCode": "BED-01", "claimed": "600.00", "covered": "600.00", "deductible": "500.00",
                                "copay": "10.00", "payable": "90.00", "codes": ["DEDUCTIBLE", "COPAY"]}
     assert eob["summary"][0].startswith("BED-01: ")  # in the reader's words (zh-CN by default)
+    assert play_bank(session_factory, runtime.settings.data_dir, at=dt.datetime.now(dt.UTC)).settled == 1
+    claim = me(PAID, {"id": claim_id})["claim"]
+    assert claim["state"] == "PAID" and claim["paidAmount"] == "270.00"
+    assert nodes(claim["payments"]) == [{"amount": "270.00", "status": "SETTLED"}]
     assert [e["toState"] for e in nodes(claim["timeline"]) if e["kind"] == "TRANSITION"] == [
         "SUBMITTED", "APPROVED", "PAID"]
 

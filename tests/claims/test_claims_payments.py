@@ -23,6 +23,7 @@ from core.errors import ConflictError, DomainError, InvalidTransitionError, Stal
 from resolvers.claims import payments, service
 from resolvers.claims.models import Claim, ClaimState, Payment
 from tests.claim_factories import ADJUSTER, add_invoice, make_approved_claim, make_claim_policy, report
+from tests.payment_factories import bank_round
 
 NOW = dt.datetime.now(dt.UTC)
 RETRIES = 40  # identical requests sent at once (the report saw 5-7 of 30-50 answered ALREADY_PAID)
@@ -67,7 +68,8 @@ def _outcome(result: Any) -> str:
 
 
 def _paid(session_factory: Any, claim_id: int) -> tuple[ClaimState, Decimal, int]:
-    with session_factory() as s:
+    with transaction(session_factory) as s:
+        bank_round(s, at=NOW)  # the bank settles what was instructed: the claim is PAID only then
         claim = s.get_one(Claim, claim_id)
         count = s.scalar(select(func.count(Payment.id)).where(Payment.claim_id == claim_id))
         return claim.state, claim.paid_amount, int(count or 0)

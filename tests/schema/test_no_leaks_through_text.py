@@ -76,6 +76,7 @@ from tests.partner_factories import (
     partner_principal,
     sign,
 )
+from tests.payment_factories import add_account, bank_round
 
 NOW = dt.datetime.now(dt.UTC)
 TODAY = business_today()
@@ -143,6 +144,7 @@ def _customer_claims(s: Any, key: risk.ConsortiumKey) -> int:
     service.adjudicate_claim(s, principal=ADJUSTER, claim_id=risky.id, expected_version=None, now=NOW,
                              note=NOTES[0])
     payments.pay_claim(s, principal=ADJUSTER, claim_id=risky.id, idempotency_key="risky-payout-0001", now=NOW)
+    bank_round(s, at=NOW)  # the bank settles both payouts: PAID reasons name their keys to staff only
     rejected = report(s, policy, days_ago=40, hospital="上海市第六人民医院", items=[])
     service.submit_claim(s, principal=ADJUSTER, claim_id=rejected.id, expected_version=None, today=TODAY, now=NOW)
     service.transition_claim(s, principal=ADJUSTER, claim_id=rejected.id, to=ClaimState.REJECTED, reason=NOTES[2],
@@ -158,6 +160,7 @@ def _direct_bill(gql: Any, s_factory: Any) -> int:
         hospital = make_partner(s, kind=PartnerKind.HOSPITAL, name=HOSPITAL_NAME)
         _key, account = make_key(s, hospital)
         assignment = make_assignment(s, hospital, kind=AssignmentKind.HOSPITAL_BILL, case_reference=policy.number)
+        add_account(s, partner_id=hospital.id)
         hospital_id = hospital.id
     items = small_items()
     msg = bill_message(assignment, account.address, amountFen=80000, itemsCommitment=service.items_commitment(items))
@@ -178,6 +181,7 @@ def _direct_bill(gql: Any, s_factory: Any) -> int:
                                  note=NOTES[1])
         payments.pay_claim(s, principal=Principal(subject="adjuster-payouts", role=Role.ADJUSTER),
                            claim_id=claim_id, idempotency_key="hospital-payout-77", now=NOW)
+        bank_round(s, at=NOW)
     return hospital_id
 
 

@@ -1,0 +1,1 @@
+"""The payment rail: instructions, payee accounts, bank batches and returns."""
