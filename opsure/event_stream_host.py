@@ -43,7 +43,7 @@ __all__ = ["EVENT_MODULES", "EventStreamHost", "load_event_modules"]
 log = logging.getLogger("opsure.events")
 
 #: Modules that register event types and consumers (each domain adds its ``events`` module here).
-EVENT_MODULES: tuple[str, ...] = ("core.events", "resolvers.payments.events")
+EVENT_MODULES: tuple[str, ...] = ("core.events", "resolvers.payments.events", "resolvers.investigations.events")
 
 PRUNE_EVERY_SECONDS = 3600.0
 

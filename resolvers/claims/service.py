@@ -61,8 +61,10 @@ from resolvers.claims.states import record_event, transition
 from resolvers.policies import service as policy_service
 from resolvers.policies.underwriting import validate_icd10
 
+# ClaimState is part of this service's API (investigations read and move claims through it).
 __all__ = [
     "SYSTEM",
+    "ClaimState",
     "LineItemSpec",
     "VerifiedBill",
     "adjudicate_claim",

@@ -20,8 +20,8 @@ from sqlalchemy.orm import Session
 
 from core.event_stream import Actor
 from core.pagination import PageRequest
-from resolvers.claims.models import ClaimState, RiskHintSource
 from resolvers.claims.queue import QueueFilter, list_queue
+from resolvers.claims.service import ClaimState
 from resolvers.investigations import events, firms, service
 from resolvers.investigations.models import (
     AssignmentHow,
@@ -47,7 +47,7 @@ def open_for_risky_claims(session: Session, *, now: dt.datetime, extra: dict[str
         page = list_queue(session, principal=service.SYSTEM, page=PageRequest(first=_PAGE, after=after),
                           filter=QueueFilter(states=(ClaimState.INVESTIGATING,)))
         for claim in page.items:
-            rules = [h["code"] for h in claim.risk_hints or () if h.get("source") == RiskHintSource.RULE.value]
+            rules = [h["code"] for h in claim.risk_hints or () if h.get("source") == "rule"]
             if service.request_for_risk(session, claim_id=claim.id, rules=rules or ["MODEL_SCORE"], now=now,
                                         extra=extra) is not None:
                 opened += 1

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import case, func, select
+from sqlalchemy import Select, case, func, select
 from sqlalchemy.orm import Session
 
 from core.auth import Principal
@@ -42,6 +42,7 @@ __all__ = [
     "get_profile",
     "loads",
     "lock_profiles",
+    "profiles_query",
     "set_profile",
     "slots",
     "unfit_reason",
@@ -150,6 +151,11 @@ def slots(session: Session, profiles: Sequence[AssessorFirmProfile],
     return out
 
 
+def profiles_query() -> Select[Any]:
+    """Every firm profile (a page is cut by the caller; readers are staff, no row scoping)."""
+    return select(AssessorFirmProfile)
+
+
 def get_profile(session: Session, *, partner_id: int) -> AssessorFirmProfile | None:
     """A firm's profile, if it has one."""
     return session.get(AssessorFirmProfile, partner_id)
@@ -200,6 +206,11 @@ class FirmPerformance:
     reviewed_accepted: int
     reviewed_rejected: int
     more_requested: int
+
+    @property
+    def id(self) -> int:
+        """The firm's partner id (pages of figures are keyed by it)."""
+        return self.partner_id
 
     @staticmethod
     def _rate(part: int, whole: int) -> Decimal | None:

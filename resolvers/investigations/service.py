@@ -37,7 +37,7 @@ from partners import eip712, signed_records
 from partners import loaders as partner_loaders
 from partners.assignments import AssignmentKind
 from resolvers.claims import service as claims
-from resolvers.claims.models import ClaimState
+from resolvers.claims.service import ClaimState
 from resolvers.investigations import events, firms
 from resolvers.investigations.models import (
     ACTIVE_ASSIGNMENT,
@@ -49,6 +49,7 @@ from resolvers.investigations.models import (
     Investigation,
     InvestigationAssignment,
     InvestigationCheck,
+    InvestigationEscalation,
     InvestigationEvent,
     InvestigationState,
     InvestigationTrigger,
@@ -63,7 +64,9 @@ __all__ = [
     "assign",
     "decline_offer",
     "get_assignment",
+    "get_escalation",
     "get_investigation",
+    "get_trail_event",
     "investigations_query",
     "offer",
     "record_trail_event",
@@ -488,3 +491,24 @@ def review_report(session: Session, *, principal: Principal, investigation_id: i
         investigation_id=inv.id, claim_id=inv.claim_id, state=inv.state, outcome=outcome,
         partner_id=current.partner_id), actor=_actor(principal))
     return inv
+
+
+def get_trail_event(session: Session, *, principal: Principal, event_id: int) -> InvestigationEvent:
+    """A trail event ``principal`` may see (a firm: those under its own offers), else NotFoundError."""
+    row = session.get(InvestigationEvent, event_id)
+    if row is not None and _internal(principal):
+        return row
+    firm = acting_firm(principal)
+    if row is not None and firm is not None:
+        offer = session.get(InvestigationAssignment, row.assignment_id)
+        if offer is not None and offer.partner_id == firm:
+            return row
+    raise NotFoundError("trail event not found", field="id")
+
+
+def get_escalation(session: Session, *, principal: Principal, escalation_id: int) -> InvestigationEscalation:
+    """A missed SLA (staff and auditors), else NotFoundError."""
+    row = session.get(InvestigationEscalation, escalation_id)
+    if row is None or not _internal(principal):
+        raise NotFoundError("escalation not found", field="id")
+    return row
