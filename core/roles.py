@@ -59,6 +59,7 @@ __all__ = [
     "REVIEWERS",
     "RISK_FLAG_READERS",
     "RISK_FLAG_STAFF",
+    "RISK_PROFILE_READERS",
     "RISK_READERS",
     "RULE_MANAGERS",
     "SELF_SERVICE",
@@ -139,6 +140,9 @@ PARTNER_SELF_SERVICE: frozenset[str] = MANAGERS | PARTNERS
 ASSIGNERS: frozenset[str] = ADJUSTERS
 #: Staff who query shared risk flags by person: claims, analytics and quality assurance.
 RISK_FLAG_STAFF: frozenset[str] = _names(Role.ADJUSTER, Role.ANALYST, Role.QA, Role.MANAGER, Role.ADMIN)
+#: Who reads a customer's risk profile (claims history features, shared flags with proofs, hints):
+#: adjusters and risk staff, the same people who look shared flags up by person.
+RISK_PROFILE_READERS: frozenset[str] = RISK_FLAG_STAFF
 #: Readers of shared risk flags and disclosures: risk staff and partner insurers.
 RISK_FLAG_READERS: frozenset[str] = RISK_FLAG_STAFF | PARTNERS
 

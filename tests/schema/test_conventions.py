@@ -68,6 +68,8 @@ PLAIN_LISTS: dict[tuple[str, str], str] = {
     ("SubmitSignedRecordsPayload", "results"): "one result per record of the submitted batch (capped)",
     ("ClaimRuleVersion", "rules"): "the rows of one version's decision table (at most 500), read whole for review",
     ("ClaimRule", "conditions"): "one rule's conditions: one per fact column of its table (ten facts)",
+    ("CustomerRiskProfile", "sharedFlags"): "the flags shared on one person: at most 100 (the partners' look-up cap)",
+    ("CustomerRiskProfile", "hints"): "what deserves attention in one profile: at most seven hint kinds",
     ("ClaimRuleTestReport", "results"): "one result per tested claim, capped by the test's `last` (at most 200)",
 }
 #: Convention 3: String fields whose names look like a closed set but whose values are open.
@@ -89,6 +91,7 @@ OPEN_STRINGS: dict[tuple[str, str], str] = {
     ("LineItemInput", "itemCode"): "a hospital's billing item code: open",
     ("ExplanationOfBenefitsLine", "itemCode"): "a hospital's billing item code: open",
     ("RiskHint", "code"): "a rule or feature of the versioned decision table and model: changes with them",
+    ("RiskProfileHint", "code"): "a profile hint's code: the description lists today's; more may come with the profile",
     ("ClaimRule", "code"): "a rule of a versioned decision table: risk managers coin codes as they draft versions",
     ("Eip712Field", "type"): "a Solidity type name of EIP-712 (uint256, string, bytes32 …): open",
     ("RiskFlag", "flagCode"): "what an insurer flags: a vocabulary the consortium's insurers coin, not the API's",

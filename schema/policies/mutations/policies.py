@@ -39,6 +39,7 @@ _NOT_ACTIVE = "The policy is not active (cancelled, surrendered, lapsed or expir
 class IssuePolicyErrorCode(enum.Enum):
     ALREADY_BOUND = "The quote has issued its policy already (a quote issues once)."
     QUOTE_DECLINED = "Underwriting declined the quote."
+    QUOTE_REFERRED = "The quote waits for manual underwriting (status REFERRED): it issues no policy."
     QUOTE_EXPIRED = "The quote's validUntil has passed: request a new quote."
 
 

@@ -10,6 +10,7 @@ from strawberry.types import Info
 
 from core.errors import collect_errors
 from core.roles import SELF_SERVICE
+from partners import risk as shared_risk
 from resolvers.policies import models as m
 from resolvers.policies import service
 from resolvers.policies.underwriting import DeclarationAnswer
@@ -73,7 +74,8 @@ class QuoteMutations:
                                                             answers=answers):
                         errors.add(error)
             return service.create_quote(s, principal=ctx.principal, customer_id=customer_id, product_id=product_id,
-                                        start_date=input.start_date, today=ctx.today(), answers=answers)
+                                        start_date=input.start_date, today=ctx.today(), answers=answers,
+                                        consortium=shared_risk.consortium_key(ctx.settings.keys_dir))
 
         # The declaration is medical data: only its digest reaches the audit log.
         row, errors = run_mutation(info, "requestQuote", input, work, target=_quote_target, codes=RequestQuoteError)
