@@ -16,6 +16,7 @@ Example::
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import logging
 import threading
@@ -23,17 +24,18 @@ from typing import Any
 
 from sqlalchemy.engine import Engine
 
+from core.db import make_engine, make_session_factory
 from core.event_stream import (
     ConsumerRunner,
     EventTail,
     install_correlation_source,
+    install_process_tail,
+    process_tail,
     registered_consumers,
     wakeup,
 )
 from core.event_stream.retention import prune_events
 from core.event_stream.wakeup import PgListener, RedisListener, install_redis_publisher
-from core.db import make_engine, make_session_factory
-from core.events import broker
 from core.leadership import leadership
 from opsure.logs import request_id_var
 from opsure.runtime import Runtime
@@ -43,7 +45,14 @@ __all__ = ["EVENT_MODULES", "EventStreamHost", "load_event_modules"]
 log = logging.getLogger("opsure.events")
 
 #: Modules that register event types and consumers (each domain adds its ``events`` module here).
-EVENT_MODULES: tuple[str, ...] = ("core.events", "resolvers.payments.events", "resolvers.investigations.events")
+EVENT_MODULES: tuple[str, ...] = (
+    "resolvers.policies.events",
+    "resolvers.claims.events",
+    "partners.events",
+    "resolvers.investigations.events",
+    "resolvers.payments.events",
+    "partners.webhooks",  # the consumer turning partner events into webhook deliveries
+)
 
 PRUNE_EVERY_SECONDS = 3600.0
 
@@ -103,7 +112,7 @@ class EventStreamHost:
         if self.listener is not None:
             self.listener.start()
         self.tail.start()
-        broker.install(self.tail)
+        install_process_tail(self.tail)
         if self.run_consumers:
             for consumer in registered_consumers():
                 runner = ConsumerRunner(consumer, engine, self.runtime.session_factory, settings.data_dir, wakeup,
@@ -135,8 +144,9 @@ class EventStreamHost:
         if self._pruner is not None:
             self._pruner.join(timeout=30)
             self._pruner = None
-        if broker.tail is self.tail:
-            broker.install(None)
+        with contextlib.suppress(RuntimeError):
+            if process_tail() is self.tail:
+                install_process_tail(None)
         self.tail.stop()
         if self._tail_engine is not None:
             self._tail_engine.dispose()

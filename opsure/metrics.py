@@ -1,11 +1,35 @@
-"""Prometheus metrics of the HTTP and GraphQL layers (``/metrics``)."""
+"""Prometheus metrics of the HTTP and GraphQL layers and the event stream (``/metrics``)."""
 
 from __future__ import annotations
 
-from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
-from prometheus_client.exposition import CONTENT_TYPE_LATEST
+from collections.abc import Iterator
 
-__all__ = ["CONTENT_TYPE_LATEST", "Metrics"]
+from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
+from prometheus_client.exposition import CONTENT_TYPE_LATEST
+from prometheus_client.registry import Collector
+
+from core.event_stream import process_tail
+
+__all__ = ["CONTENT_TYPE_LATEST", "EventStreamCollector", "Metrics"]
+
+
+class EventStreamCollector(Collector):
+    """Domain events by type, as this process's tail read them (every process reads every event)."""
+
+    def collect(self) -> Iterator[Metric]:
+        """``opsure_events_total{type}`` since the tail started, and the tail's position."""
+        try:
+            tail = process_tail()
+        except RuntimeError:  # no tail in this process (yet): nothing to show
+            return
+        events = CounterMetricFamily("opsure_events", "Domain events committed since this process's tail started",
+                                     labels=["type"])
+        for event_type, count in sorted(tail.counts().items()):
+            events.add_metric([event_type], count)
+        yield events
+        yield GaugeMetricFamily("opsure_event_tail_position", "Id of the last event this process's tail read",
+                                value=tail.position)
 
 
 class Metrics:
@@ -32,6 +56,7 @@ class Metrics:
             ["type", "outcome"],
             registry=self.registry,
         )
+        self.registry.register(EventStreamCollector())
 
     def render(self) -> bytes:
         """The registry in Prometheus text exposition format."""

@@ -17,8 +17,7 @@ from sqlalchemy.orm import Session
 
 from core.auth import Principal
 from core.errors import ConflictError, NotFoundError, ValidationError
-from core.events import emit
-from partners import webhooks
+from partners import events
 from partners.errors import RecordRejected, RejectCode
 from partners.models import Assignment, AssignmentKind, Partner, PartnerKind, PartnerStatus
 from partners.scoping import owned_by_caller, require_own
@@ -75,10 +74,9 @@ def create_assignment(
     except IntegrityError as exc:
         raise ConflictError("this investigation is assigned already", field="investigationId",
                             code="DUPLICATE") from exc
-    data = {"assignmentId": webhooks.node_id("Assignment", row.id), "kind": kind.value, "caseReference": ref,
-            "investigationId": investigation_id}
-    webhooks.enqueue(session, partner_id=partner.id, event="assignment.created", data=data, now=now)
-    emit(session, "partner", {"partnerId": partner.id, "kind": "assignment_created", "assignmentId": row.id})
+    events.publish(session, events.AssignmentCreated(  # the webhook consumer tells the partner
+        partner_id=partner.id, assignment_id=row.id, kind=kind, case_reference=ref, investigation_id=investigation_id),
+        actor=principal)
     return row
 
 

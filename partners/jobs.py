@@ -42,7 +42,9 @@ def run_partner_jobs(
         result = chain_roles.sync_chain_roles(session_factory, chain, now=at)
         done.update(roles_granted=result.granted, roles_revoked=result.revoked, role_sync_errors=len(result.errors))
     if http is not None:
-        delivered = webhooks.deliver_pending(session_factory, http, now=at)
+        # Unless a time was given, deliver as of now: the rounds above (chain syncs) take time, and
+        # the deliveries the webhook consumer makes from their events are due from when they occurred.
+        delivered = webhooks.deliver_pending(session_factory, http, now=now)
         done.update(webhooks_delivered=delivered.delivered, webhooks_retried=delivered.retried,
                     webhooks_failed=delivered.failed)
     return done

@@ -26,8 +26,7 @@ from sqlalchemy.orm import Session
 
 from core.auth import Principal
 from core.errors import ConflictError, InvalidTransitionError, NotFoundError, ValidationError
-from core.events import emit
-from partners import chain_roles
+from partners import chain_roles, events
 from partners.models import ChainRoleSync, SignerKey
 from partners.scoping import owned_by_caller
 from partners.service import get_partner
@@ -109,7 +108,8 @@ def register_key(
         created_by=principal.subject, created_at=now,
     ))
     chain_roles.request_sync(session, partner_id=partner.id, addresses=[key.address], now=now)
-    emit(session, "partner", {"partnerId": partner.id, "kind": "key_registered", "address": key.address})
+    events.publish(session, events.KeyRegistered(partner_id=partner.id, key_id=key.id, address=key.address),
+                   actor=principal, versioned=key)
     return key
 
 
@@ -150,7 +150,8 @@ def rotate_key(
         old.valid_until = until
     session.flush()
     chain_roles.request_sync(session, partner_id=old.partner_id, addresses=[new.address, old.address], now=now)
-    emit(session, "partner", {"partnerId": old.partner_id, "kind": "key_rotated", "address": new.address})
+    events.publish(session, events.KeyRotated(partner_id=old.partner_id, key_id=new.id, address=new.address,
+                                              rotated_from_id=old.id), actor=principal, versioned=new)
     return new
 
 
@@ -177,7 +178,8 @@ def revoke_key(
     key.revoked_by = principal.subject
     session.flush()
     chain_roles.request_sync(session, partner_id=key.partner_id, addresses=[key.address], now=now)
-    emit(session, "partner", {"partnerId": key.partner_id, "kind": "key_revoked", "address": key.address})
+    events.publish(session, events.KeyRevoked(partner_id=key.partner_id, key_id=key.id, address=key.address),
+                   actor=principal, versioned=key)
     return key
 
 

@@ -28,8 +28,8 @@ from core.audit import append_audit, digest_input
 from core.auth import Principal
 from core.clock import business_date
 from core.errors import ForbiddenError, InvalidTransitionError, ValidationError
-from core.events import emit
-from partners import chain_roles
+from core.event_stream import Actor
+from partners import chain_roles, events
 from partners.models import Partner, PartnerLicence, PartnerReviewEvent, PartnerStatus, SignerKey
 from partners.service import check_version, current_licence, get_partner
 
@@ -79,7 +79,7 @@ def _transition(
         session, actor=actor, role=role, action="partner.status", target=f"Partner:{partner.id}",
         input_digest=digest_input({"partnerId": partner.id, **detail}), detail=json.dumps(detail),
     )
-    emit(session, "partner", {"partnerId": partner.id, "kind": to.value, "from": before.value})
+    events.status_changed(session, partner, before, to, actor=Actor(actor, role))
     if to in _SIGNING_CHANGES:
         addresses = session.scalars(select(SignerKey.address).where(SignerKey.partner_id == partner.id)).all()
         chain_roles.request_sync(session, partner_id=partner.id, addresses=addresses, now=now)

@@ -38,14 +38,13 @@ from sqlalchemy.orm import Session
 
 from core.auth import Principal
 from core.errors import ConflictError, NotFoundError, ValidationError
-from core.events import emit
 from core.keyfiles import secret_file
 from core.pagination import KeyColumn
 from core.roles import INTERNAL, RISK_FLAG_STAFF
 from ledger import service as ledger
 from ledger.commitments import commit, current_tenant_key, parse_kind
 from ledger.contract import RecordKind
-from partners import ledger_seam, webhooks
+from partners import events, ledger_seam
 from partners.errors import RecordRejected, RejectCode
 from partners.models import Partner, PartnerKind, PartnerStatus, RiskFlag
 from partners.scoping import is_partner, require_own
@@ -175,12 +174,9 @@ def publish_flag(
     session.flush()
     others = set(session.scalars(select(RiskFlag.publisher_id).where(
         RiskFlag.blinded_id == bid, RiskFlag.publisher_id != partner.id)))
-    for other in sorted(others):
-        webhooks.enqueue(session, partner_id=other, event="flag.matched", now=now, data={
-            "blindedId": bid, "riskFlagId": webhooks.node_id("RiskFlag", flag.id), "flagCode": code, "level": level,
-            "publisher": partner.code,
-        })
-    emit(session, "partner", {"partnerId": partner.id, "kind": "risk_flag_published", "riskFlagId": flag.id})
+    events.publish(session, events.RiskFlagPublished(  # the webhook consumer tells the earlier flaggers
+        partner_id=partner.id, risk_flag_id=flag.id, publisher_code=partner.code, blinded_id=bid, flag_code=code,
+        level=level, matched_partner_ids=tuple(sorted(others))), actor=principal)
     return flag
 
 

@@ -41,14 +41,14 @@ from sqlalchemy import ColumnElement, Row, Select, Table, insert, or_, select, t
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
-from core.auth import Principal
+from core.auth import Principal, Role
 from core.clock import business_date
 from core.db import transaction, utcnow
 from core.errors import DomainError, NotFoundError, ValidationError
-from core.events import emit
+from core.event_stream import Actor
 from ledger import service as ledger
 from ledger.contract import RecordKind
-from partners import eip712, ledger_seam, webhooks
+from partners import eip712, events, ledger_seam
 from partners.errors import RecordRejected, RejectCode
 from partners.keys import KeyStatus, key_status
 from partners.models import (
@@ -57,6 +57,7 @@ from partners.models import (
     Partner,
     PartnerStatus,
     SignedRecord,
+    SignedRecordType,
     SignerKey,
     SignerNonce,
 )
@@ -351,7 +352,11 @@ def _insert(session: Session, partner: Partner, domain: eip712.Domain, items: li
     ]
     result = session.execute(insert(_SIGNED).returning(_SIGNED.c.id, sort_by_parameter_order=True), rows)
     ids = [int(r[0]) for r in result]
-    emit(session, "partner", {"partnerId": partner.id, "kind": "records_submitted", "count": len(ids)})
+    for it, rid, lid in zip(items, ids, ledger_ids, strict=True):
+        events.publish(session, events.SignedRecordAccepted(
+            partner_id=partner.id, signed_record_id=rid, assignment_id=it.assignment_id,
+            record_type=SignedRecordType(it.record.primary_type), commitment=commitments[lid]),
+            actor=Actor(f"signer:{it.signer}", Role.PARTNER.value))
     return ids
 
 
@@ -470,6 +475,10 @@ def reverify(session: Session, *, record_id: int, now: dt.datetime) -> Reverific
     )
 
 
+#: Who tells partners their records are anchored: the worker's partner jobs.
+ANCHORING_NEWS = Actor.system("partners.anchoring-news")
+
+
 def notify_anchored(session: Session, *, now: dt.datetime, limit: int = 1000) -> int:
     """Tell partners (webhook ``record.anchored``) which of their records are anchored now."""
     rows = session.execute(
@@ -481,11 +490,10 @@ def notify_anchored(session: Session, *, now: dt.datetime, limit: int = 1000) ->
     ).all()
     anchored = ledger_seam.anchored_ids(session, [r.ledger_record_id for r in rows])
     done = [r for r in rows if r.ledger_record_id in anchored]
-    for r in done:
-        webhooks.enqueue(session, partner_id=r.partner_id, event="record.anchored", now=now, data={
-            "signedRecordId": webhooks.node_id("SignedRecord", r.id), "recordType": r.primary_type,
-            "commitment": r.commitment,
-        })
+    for r in done:  # the webhook consumer tells the partner
+        events.publish(session, events.SignedRecordAnchored(
+            partner_id=r.partner_id, signed_record_id=r.id, record_type=SignedRecordType(r.primary_type),
+            commitment=r.commitment), actor=ANCHORING_NEWS)
     if done:
         session.execute(
             update(SignedRecord).where(SignedRecord.id.in_([r.id for r in done]))

@@ -1,7 +1,10 @@
 """Outbound webhooks: what concerns a partner, HMAC-signed, retried with backoff, logged.
 
-Services call :func:`enqueue` in their own transaction; one ``webhook_delivery`` row per
-subscribed endpoint is the outbox entry and, later, the delivery log the partner queries.
+Services append domain events (:mod:`partners.events`); the durable consumer
+``partners.webhooks`` (:data:`WEBHOOK_CONSUMER`) turns each one that concerns a partner into one
+``webhook_delivery`` row per subscribed endpoint (:func:`enqueue`), in the transaction that
+advances its position, so each event makes its deliveries exactly once; a replay finds them made
+already (one per endpoint, event and payload). That row is the delivery log the partner queries.
 The worker's :func:`deliver_pending` claims due rows (a lease, so two workers never post
 the same row at once), POSTs them and records the outcome; failures are retried with
 exponential backoff (``base_delay * 2**(attempt-1)``, capped, with jitter) until
@@ -25,8 +28,8 @@ Example::
 
     endpoint, secret = register_endpoint(s, principal=p, partner_id=3,
                                          url="https://partner.example/hooks", events=EVENTS, now=now)
-    enqueue(s, partner_id=3, event="assignment.created", data={"assignmentId": "…"}, now=now)
-    deliver_pending(factory, egress_client(EgressPolicy.from_settings(settings)))
+    create_assignment(s, principal=staff, partner_id=3, kind=AssignmentKind.SURVEY, ...)  # an event
+    deliver_pending(factory, egress_client(EgressPolicy.from_settings(settings)))  # consumer, then POST
 """
 
 from __future__ import annotations
@@ -52,6 +55,8 @@ from core.auth import Principal
 from core.db import transaction, utcnow
 from core.egress import EgressPolicy, check_url, is_guarded
 from core.errors import NotFoundError, ValidationError
+from core.event_stream import Consumer, StoredEvent, drain, register_consumer
+from partners.events import AssignmentCreated, RiskFlagPublished, SignedRecordAnchored
 from partners.models import DeliveryStatus, WebhookDelivery, WebhookEndpoint, WebhookEvent, WebhookFailure
 from partners.scoping import owned_by_caller
 from partners.service import Page, PageRequest, count_of, get_partner, keyset_page
@@ -63,6 +68,7 @@ __all__ = [
     "HTTP_STATUS",
     "PAYLOAD_FIELDS",
     "SIGNATURE_HEADER",
+    "WEBHOOK_CONSUMER",
     "DeliveryResult",
     "count_deliveries",
     "count_endpoints",
@@ -78,6 +84,7 @@ __all__ = [
     "register_endpoint",
     "sign",
     "verify_signature",
+    "webhooks_of",
 ]
 
 log = logging.getLogger("opsure.partners.webhooks")
@@ -191,15 +198,26 @@ def node_id(type_name: str, pk: int) -> str:
     return base64.b64encode(f"{type_name}:{pk}".encode()).decode()
 
 
-def enqueue(session: Session, *, partner_id: int, event: str, data: dict[str, Any], now: dt.datetime) -> int:
-    """Queue ``event`` for every active endpoint of the partner subscribed to it; returns how many."""
+def enqueue(session: Session, *, partner_id: int, event: str, data: dict[str, Any], now: dt.datetime,
+            once: bool = False) -> int:
+    """Queue ``event`` for every active endpoint of the partner subscribed to it; returns how many.
+
+    ``once`` (the consumer): only endpoints registered by ``now`` that have no delivery of this
+    very event and payload yet, so delivering an event again (a replay) makes nothing twice.
+    """
     if event not in EVENTS:
         raise ValueError(f"unknown webhook event {event!r}")
     if set(data) != PAYLOAD_FIELDS[event]:
         raise ValueError(f"a {event} payload has exactly {sorted(PAYLOAD_FIELDS[event])}, not {sorted(data)}")
-    endpoints = session.scalars(select(WebhookEndpoint).where(
-        WebhookEndpoint.partner_id == partner_id, WebhookEndpoint.active.is_(True))).all()
+    endpoints = session.execute(  # not the rows: their URL and secret stay sealed here
+        select(WebhookEndpoint.id, WebhookEndpoint.events, WebhookEndpoint.created_at).where(
+            WebhookEndpoint.partner_id == partner_id, WebhookEndpoint.active.is_(True))).all()
     payload = json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    if once:
+        made = set(session.scalars(select(WebhookDelivery.endpoint_id).where(
+            WebhookDelivery.partner_id == partner_id, WebhookDelivery.event == event,
+            WebhookDelivery.payload == payload)))
+        endpoints = [e for e in endpoints if e.id not in made and _aware(e.created_at) <= now]
     rows = [
         WebhookDelivery(endpoint_id=e.id, partner_id=partner_id, event=event, payload=payload,
                         status=DeliveryStatus.PENDING, attempts=0, next_attempt_at=now, created_at=now)
@@ -211,6 +229,36 @@ def enqueue(session: Session, *, partner_id: int, event: str, data: dict[str, An
     return len(rows)
 
 
+def webhooks_of(ev: StoredEvent) -> list[tuple[int, WebhookEvent, dict[str, Any]]]:
+    """The webhooks an event makes: (partner id, webhook event, data) for each partner it concerns."""
+    p = ev.payload
+    if isinstance(p, AssignmentCreated):
+        return [(p.partner_id, WebhookEvent.ASSIGNMENT_CREATED, {
+            "assignmentId": node_id("Assignment", p.assignment_id), "kind": p.kind.value,
+            "caseReference": p.case_reference, "investigationId": p.investigation_id})]
+    if isinstance(p, SignedRecordAnchored):
+        return [(p.partner_id, WebhookEvent.RECORD_ANCHORED, {
+            "signedRecordId": node_id("SignedRecord", p.signed_record_id), "recordType": p.record_type.value,
+            "commitment": p.commitment})]
+    if isinstance(p, RiskFlagPublished):
+        data = {"blindedId": p.blinded_id, "riskFlagId": node_id("RiskFlag", p.risk_flag_id),
+                "flagCode": p.flag_code, "level": p.level, "publisher": p.publisher_code}
+        return [(other, WebhookEvent.FLAG_MATCHED, data) for other in p.matched_partner_ids]
+    return []
+
+
+def _deliver_event(session: Session, ev: StoredEvent) -> None:
+    for partner_id, event, data in webhooks_of(ev):
+        enqueue(session, partner_id=partner_id, event=event.value, data=data, now=ev.occurred_at, once=True)
+
+
+#: The durable consumer making deliveries from events (``opsure worker`` and ``opsure serve`` run it).
+WEBHOOK_CONSUMER = register_consumer(Consumer(
+    "partners.webhooks", _deliver_event,
+    types=frozenset({"partner.assignment_created", "partner.signed_record_anchored", "partner.risk_flag_published"}),
+))
+
+
 def delivery_body(row: WebhookDelivery) -> bytes:
     """The exact bytes POSTed for a delivery (the same on every retry)."""
     return json.dumps(
@@ -218,6 +266,10 @@ def delivery_body(row: WebhookDelivery) -> bytes:
          "data": json.loads(row.payload)},
         sort_keys=True, separators=(",", ":"), ensure_ascii=False,
     ).encode()
+
+
+def _aware(at: dt.datetime) -> dt.datetime:
+    return at if at.tzinfo is not None else at.replace(tzinfo=dt.UTC)
 
 
 def sign(secret: str, timestamp: int, body: bytes) -> str:
@@ -297,8 +349,11 @@ def deliver_pending(
     """
     if not is_guarded(client):
         raise TypeError("webhooks are delivered only through core.egress.egress_client")
+    # Events the consumer has not read yet become deliveries first (fenced by its stored position,
+    # so this never doubles the work of a consumer running elsewhere).
+    drain(session_factory, WEBHOOK_CONSUMER)
     result = DeliveryResult()
-    at = now or utcnow()
+    at = now or utcnow()  # after the drain: what it made is due
     for did in _claim(session_factory, at, limit, lease):
         with session_factory() as s:
             row = s.get(WebhookDelivery, did)

@@ -48,7 +48,7 @@ from core.event_stream.outbox import (
 )
 from core.event_stream.retention import prune_events
 from core.event_stream.status import ConsumerStatus, consumer_status
-from core.event_stream.tail import EventTail, SubscriberLagged
+from core.event_stream.tail import EventTail, SubscriberLagged, install_process_tail, process_tail
 from core.event_stream.types import (
     Actor,
     Aggregate,
@@ -84,6 +84,8 @@ __all__ = [
     "drain",
     "head_id",
     "install_correlation_source",
+    "install_process_tail",
+    "process_tail",
     "prune_events",
     "read_events",
     "readers",

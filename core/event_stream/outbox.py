@@ -78,6 +78,7 @@ COMMIT_ORDER_LOCK = 0x0A0D17
 NOTIFY_CHANNEL = "opsure_events"
 
 _STAGED = "opsure.staged_events"
+_VERSIONED = "_versioned"
 _WRITTEN = "opsure.written_events"
 
 
@@ -124,8 +125,14 @@ def install_correlation_source(source: Callable[[], str | None]) -> Callable[[],
     return previous
 
 
-def append(session: Session, payload: EventPayload, *, aggregate: Aggregate, actor: Actor) -> None:
-    """Stage one event in ``session``'s transaction; it is written when (and if) the transaction commits."""
+def append(
+    session: Session, payload: EventPayload, *, aggregate: Aggregate, actor: Actor, versioned: Any = None
+) -> None:
+    """Stage one event in ``session``'s transaction; it is written when (and if) the transaction commits.
+
+    ``versioned``: the aggregate's ORM row; the event then carries the row's ``version`` as
+    committed with it (read after the last flush), rather than ``aggregate.version``.
+    """
     event_type = event_type_of(payload)
     if aggregate.type != event_type.aggregate:
         raise EventTypeError(f"{event_type.name} is about a {event_type.aggregate}, not a {aggregate.type}")
@@ -150,6 +157,8 @@ def append(session: Session, payload: EventPayload, *, aggregate: Aggregate, act
         "correlation_id": correlation[:64] if correlation else None,
         "payload": body,
     }
+    if versioned is not None:
+        row[_VERSIONED] = versioned
     session.connection()  # the transaction exists from here, so its end (commit or not) settles the event
     session.info.setdefault(_STAGED, []).append((_savepoints(session), row))
 
@@ -172,6 +181,9 @@ def _write_staged(session: Session) -> None:
         return
     session.flush()  # row locks first, the commit-order lock last: it is held only to the commit
     rows = [row for _scope, row in session.info.pop(_STAGED)]
+    for row in rows:
+        if _VERSIONED in row:  # the version the last flush wrote: the one committed with the event
+            row["aggregate_version"] = row.pop(_VERSIONED).version
     if session.connection().dialect.name != "postgresql":  # SQLite: locked since BEGIN IMMEDIATE
         session.execute(insert(_TABLE), rows)
     elif len(rows) <= _PG_ONE_TRIP:  # lock, insert and notify in one round trip (the usual case)

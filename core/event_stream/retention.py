@@ -1,7 +1,9 @@
 """Retention: prune events older than the configured days, never past a consumer that needs them.
 
 An event is pruned when it is older than ``OPSURE_EVENT_RETENTION_DAYS`` (0 keeps every
-event) and every consumer has read it (unless ``OPSURE_EVENT_PRUNE_PAST_CONSUMERS``). The
+event) and every consumer that reads its type has read it (unless
+``OPSURE_EVENT_PRUNE_PAST_CONSUMERS``; a stored consumer this process does not know reads every
+type). The
 newest event and events behind an open dead letter always stay. Deletes go in chunks, so
 writers never wait long.
 
@@ -14,7 +16,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import delete, exists, func, select
+from sqlalchemy import ColumnElement, delete, exists, func, or_, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from core import clock
@@ -43,6 +45,20 @@ def prunable_through(session: Session, *, past_consumers: bool = False) -> int:
     return max(0, limit)
 
 
+def _read_by_every_consumer(session: Session) -> list[ColumnElement[bool]]:
+    """One condition per stored consumer: it has read the event, or does not read its type."""
+    known = {c.name: c for c in registered_consumers()}
+    conditions: list[ColumnElement[bool]] = []
+    for name, position in session.execute(select(ConsumerRow.name, ConsumerRow.position)).tuples():
+        consumer = known.get(name)
+        read = EVENTS.c.id <= position
+        if consumer is None or consumer.types is None:
+            conditions.append(read)
+        else:
+            conditions.append(or_(read, EVENTS.c.type.not_in(sorted(consumer.types))))
+    return conditions
+
+
 def prune_events(
     session_factory: sessionmaker[Session],
     *,
@@ -64,10 +80,11 @@ def prune_events(
     deleted = 0
     while True:
         with transaction(session_factory) as session:
-            limit = prunable_through(session, past_consumers=past_consumers)
+            limit = max(0, head_id(session) - 1)
+            read = [] if past_consumers else _read_by_every_consumer(session)
             chunk = (
                 select(events.c.id)
-                .where(events.c.id <= limit, events.c.occurred_at < cutoff, ~open_letter)
+                .where(events.c.id <= limit, events.c.occurred_at < cutoff, ~open_letter, *read)
                 .order_by(events.c.id)
                 .limit(_CHUNK)
             )

@@ -29,12 +29,11 @@ from core.errors import (
     ValidationError,
     collect_errors,
 )
-from core.events import emit
 from partners import assignments
 from partners import loaders as partner_loaders
 from partners.assignments import AssignmentKind
 from partners.errors import RecordRejected, RejectCode
-from resolvers.claims import adjudication, documents, payments
+from resolvers.claims import adjudication, documents, events, payments
 from resolvers.claims.eob import rejected_after_review
 from resolvers.claims.fastclaim import FastClaimConfig, ineligibility
 from resolvers.claims.models import (
@@ -254,7 +253,7 @@ def report_claim(
     if clean_items:
         _store_items(session, claim, clean_items, source)
     session.flush()
-    emit(session, "claim", {"claimId": claim.id, "kind": "reported", "customerId": claim.customer_id})
+    events.reported(session, claim, actor=principal)
     return claim
 
 
@@ -412,6 +411,7 @@ def submit_claim(
     fired = [h["code"] for h in claim.risk_hints if h["source"] == RiskHintSource.RULE]
     record_event(session, claim, actor=SYSTEM, kind=ClaimEventKind.RISK, at=now, reason=Reason(ReasonCode.RISK_ASSESSED, {
         "level": claim.risk_level, "score": claim.risk_score, "rules": fired, "rulesVersion": claim.rules_version}))
+    events.risk_assessed(session, claim, actor=SYSTEM)
     if claim.risk_level is RiskLevel.HIGH:
         _route(session, claim, ClaimState.INVESTIGATING,
                Reason(ReasonCode.ROUTED_TO_INVESTIGATION, {"rules": fired or ["MODEL_SCORE"]}), now)

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from core.auth import Principal
 from core.db import utcnow
 from core.errors import InvalidTransitionError
-from core.events import emit
+from resolvers.claims import events
 from resolvers.claims.models import Claim, ClaimEvent, ClaimEventKind, ClaimState
 from resolvers.claims.reasons import Reason
 
@@ -81,5 +81,5 @@ def transition(
     claim.state = target
     record_event(session, claim, actor=actor, kind=ClaimEventKind.TRANSITION, reason=reason, from_state=current,
                  to_state=target, at=at)
-    emit(session, "claim", {"claimId": claim.id, "kind": target.value, "customerId": claim.customer_id})
+    events.moved(session, claim, current, target, actor=actor, reason=reason)
     return claim

@@ -31,8 +31,8 @@ from core.errors import (
     ValidationError,
     collect_errors,
 )
-from core.events import emit
 from core.pagination import KeyColumn, Page, PageRequest, keyset_page
+from resolvers.policies import events
 from resolvers.policies.models import (
     BeneficiaryRelationship,
     CoverageItem,
@@ -564,8 +564,7 @@ def issue_policy(
     )
     session.add(policy)
     session.flush()
-    emit(session, "policy", {"policyId": policy.id, "kind": PolicyEventKind.ISSUED.value,
-                             "customerId": policy.customer_id})
+    events.issued(session, policy, actor=principal)
     return policy
 
 
@@ -611,7 +610,7 @@ def _active_policy_for_change(
 
 def _end(
     session: Session, policy: Policy, status: PolicyStatus, *, on: dt.date, note: str | None, refund: Decimal,
-    kind: PolicyEventKind,
+    kind: PolicyEventKind, actor: Principal,
 ) -> Policy:
     """End ``policy``; its end reason follows from ``status``, ``note`` is the requester's own words."""
     policy.status = status
@@ -619,7 +618,7 @@ def _end(
     policy.end_reason = (note or "").strip()[:200] or None
     policy.refund = _money(refund)
     session.flush()
-    emit(session, "policy", {"policyId": policy.id, "kind": kind.value, "customerId": policy.customer_id})
+    events.ended(session, policy, kind, actor=actor)
     return policy
 
 
@@ -642,7 +641,7 @@ def cancel_in_cooling_off(
             f"cooling-off period ended on {last_day.isoformat()}", field="policyId", code="COOLING_OFF_OVER"
         )
     return _end(session, policy, PolicyStatus.CANCELLED, on=policy.period_start, note=None,
-                refund=policy.premium, kind=PolicyEventKind.CANCELLED)
+                refund=policy.premium, kind=PolicyEventKind.CANCELLED, actor=principal)
 
 
 def surrender_policy(
@@ -664,7 +663,7 @@ def surrender_policy(
     remaining = max((policy.period_end - max(today, policy.period_start)).days, 0)
     unearned = policy.premium * Decimal(remaining) / Decimal(total)
     return _end(session, policy, PolicyStatus.SURRENDERED, on=today, note=reason,
-                refund=unearned * (1 - SURRENDER_EXPENSE_RATE), kind=PolicyEventKind.SURRENDERED)
+                refund=unearned * (1 - SURRENDER_EXPENSE_RATE), kind=PolicyEventKind.SURRENDERED, actor=principal)
 
 
 def lapse_policy(
@@ -681,7 +680,7 @@ def lapse_policy(
         session, principal=principal, policy_id=policy_id, expected_version=expected_version
     )
     return _end(session, policy, PolicyStatus.LAPSED, on=today, note=reason, refund=Decimal(0),
-                kind=PolicyEventKind.LAPSED)
+                kind=PolicyEventKind.LAPSED, actor=principal)
 
 
 def renew_policy(
@@ -739,8 +738,7 @@ def renew_policy(
             session.flush()
     except IntegrityError as exc:
         raise ConflictError("policy already renewed", field="policyId", code="ALREADY_RENEWED") from exc
-    emit(session, "policy", {"policyId": renewed.id, "kind": PolicyEventKind.RENEWED.value,
-                             "customerId": renewed.customer_id})
+    events.renewed(session, renewed, actor=principal)
     return renewed
 
 
@@ -760,8 +758,7 @@ def expire_due_policies(session: Session, *, today: dt.date, limit: int = 1000) 
         policy.status = PolicyStatus.EXPIRED
         policy.ended_on = policy.period_end
         policy.end_reason = None
-        emit(session, "policy", {"policyId": policy.id, "kind": PolicyEventKind.EXPIRED.value,
-                                 "customerId": policy.customer_id})
+        events.ended(session, policy, PolicyEventKind.EXPIRED, actor=events.EXPIRY_ACTOR)
     session.flush()
     return len(rows)
 
@@ -851,12 +848,7 @@ def _record_endorsement(
     )
     session.add(row)
     session.flush()
-    emit(
-        session,
-        "policy",
-        {"policyId": policy.id, "kind": PolicyEventKind(f"endorsed_{kind.value}").value,
-         "customerId": policy.customer_id},
-    )
+    events.endorsed(session, policy, row, tuple(changed_fields(row)), actor=principal)
     return row
 
 

@@ -1,4 +1,8 @@
-"""Subscriptions of the policies domain: live policy events."""
+"""Subscriptions of the policies domain: live policy events, from the process's event tail.
+
+Every ``policy.*`` event committed by any process reaches the tail of this one; a subscriber
+gets those its role may see (the event's readers), then only its own rows (a customer's policies).
+"""
 
 from __future__ import annotations
 
@@ -8,8 +12,9 @@ from typing import Annotated, Any
 import strawberry
 from strawberry.types import Info
 
-from core.events import broker
+from core.event_stream import process_tail
 from core.roles import POLICY_READERS
+from resolvers.policies.events import KIND_OF_TYPE, POLICY_EVENT_TYPES, PolicyEndorsed, PolicyFact
 from resolvers.policies.models import PolicyEventKind
 from resolvers.policies.scoping import may_see_customer
 from schema.context import Context
@@ -31,11 +36,19 @@ class PoliciesSubscription:
     ) -> AsyncGenerator[PolicyEvent, None]:
         ctx = info.context
         only = decode_global_id(policy_id, "Policy", field="policyId") if policy_id else None
-        async for ev in broker.subscribe("policy"):
+        role = ctx.principal.role.value if ctx.principal.role else None
+        async for ev in process_tail().subscribe(types=POLICY_EVENT_TYPES, aggregate_type="Policy", role=role):
             payload = ev.payload
-            if not may_see_customer(ctx.principal, payload.get("customerId")):
+            assert isinstance(payload, PolicyFact)
+            if not may_see_customer(ctx.principal, payload.customer_id):
                 continue
-            if only is not None and payload.get("policyId") != only:
+            if only is not None and payload.policy_id != only:
                 continue
-            yield PolicyEvent(kind=PolicyEventKind(payload["kind"]),
-                              policy_id=strawberry.ID(encode_global_id("Policy", payload["policyId"])))
+            yield PolicyEvent(kind=_kind(ev.type, payload),
+                              policy_id=strawberry.ID(encode_global_id("Policy", payload.policy_id)))
+
+
+def _kind(event_type: str, payload: PolicyFact) -> PolicyEventKind:
+    if isinstance(payload, PolicyEndorsed):
+        return PolicyEventKind(f"endorsed_{payload.kind.value}")
+    return KIND_OF_TYPE[event_type]

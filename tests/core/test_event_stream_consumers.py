@@ -32,7 +32,12 @@ from core.event_stream import (
     run_once,
     wakeup,
 )
-from core.event_stream.consumers import retry_dead_letters
+from core.event_stream.consumers import (
+    register_consumer,
+    registered_consumers,
+    retry_dead_letters,
+    unregister_consumer,
+)
 from core.event_stream.wakeup import Wakeup
 from tests.event_factories import (
     ACTOR,
@@ -45,6 +50,17 @@ from tests.event_factories import (
 )
 
 pytestmark = pytest.mark.timeout(120)
+
+
+@pytest.fixture(autouse=True)
+def only_this_tests_consumers() -> Any:
+    """The domains' consumers (webhooks...) stay out of status and pruning here; back afterwards."""
+    domains = registered_consumers()
+    for consumer in domains:
+        unregister_consumer(consumer.name)
+    yield
+    for consumer in domains:
+        register_consumer(consumer)
 
 
 @pytest.fixture

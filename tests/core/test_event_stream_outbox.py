@@ -16,7 +16,6 @@ from core.db import read_only_session, transaction
 from core.event_stream import (
     Actor,
     Aggregate,
-    DomainEventRow,
     EventPayload,
     EventTypeError,
     StoredEvent,
@@ -25,10 +24,8 @@ from core.event_stream import (
     install_correlation_source,
     read_events,
     register_event_type,
-    registered_event_types,
 )
 from core.event_stream.outbox import COMMIT_ORDER_LOCK
-from core.events import LEGACY_TYPES, emit
 from core.roles import CLAIM_READERS, INTERNAL, POLICY_READERS, RISK_READERS
 from tests.event_factories import ACTOR, SCORED, TICKED, WidgetScored, WidgetTicked
 
@@ -154,16 +151,6 @@ def test_the_readers_of_an_event_follow_the_fields_it_carries(session_factory: A
     assert ev.payload == WidgetScored(widget_id=1, score=Decimal("0.7"))
 
 
-def test_every_registered_type_reads_back_and_names_its_aggregate() -> None:
-    """The check the next step runs over every service's types: listed, versioned, readers declared."""
-    types = {t.name: t for t in registered_event_types()}
-    assert set(LEGACY_TYPES.values()) <= set(types)
-    for event_type in types.values():
-        assert event_type.version >= 1 and event_type.aggregate and event_type.readers
-        for _field, declared in event_type.field_readers:
-            assert declared.roles <= event_type.readers
-
-
 def test_events_carry_the_request_id(session_factory: Any) -> None:
     previous = install_correlation_source(lambda: "req-42")
     try:
@@ -177,18 +164,3 @@ def test_events_carry_the_request_id(session_factory: Any) -> None:
 def test_events_are_numbered_under_the_audit_chain_lock() -> None:
     """One lock for both, taken in either order by a mutation: no lock-order deadlock."""
     assert COMMIT_ORDER_LOCK == audit._ADVISORY_KEY
-
-
-def test_emit_appends_a_legacy_event(session_factory: Any) -> None:
-    with transaction(session_factory) as s:
-        emit(s, "policy", {"policyId": 9, "kind": "issued", "customerId": 4})
-        emit(s, "claim", {"claimId": 5, "kind": "reported", "customerId": 4})
-        with pytest.raises(EventTypeError, match="no legacy event topic"):
-            emit(s, "weather", {"id": 1})
-    policy, claim = _events(session_factory)
-    assert (policy.type, policy.aggregate, policy.readers) == (LEGACY_TYPES["policy"], Aggregate("Policy", 9),
-                                                              POLICY_READERS)
-    assert policy.payload.data == {"policyId": 9, "kind": "issued", "customerId": 4}  # type: ignore[attr-defined]
-    assert (claim.aggregate, claim.readers) == (Aggregate("Claim", 5), CLAIM_READERS)
-    with session_factory() as s:
-        assert s.execute(select(DomainEventRow.actor_subject)).scalars().all() == ["system:legacy-emit"] * 2

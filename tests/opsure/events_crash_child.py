@@ -1,6 +1,7 @@
 """Child process of test_events_crash: one durable consumer draining the stream until killed.
 
-Usage: ``events_crash_child.py DATABASE_URL DATA_DIR projection|webhook [WEBHOOK_URL]``.
+Usage: ``events_crash_child.py DATABASE_URL DATA_DIR projection|webhook|partners-webhooks [WEBHOOK_URL]``
+(``partners-webhooks``: the real consumer turning partner events into webhook deliveries).
 It leads the consumer, prints ``leading``, delivers batches (slowly, so a kill lands inside
 one) and prints ``done`` once caught up.
 """
@@ -31,6 +32,14 @@ def _consumer(kind: str, url: str | None) -> Consumer:
             time.sleep(PER_EVENT_SECONDS)
 
         return Consumer(inner.name, write, types=inner.types, batch_size=25)
+    if kind == "partners-webhooks":
+        from partners.webhooks import WEBHOOK_CONSUMER
+
+        def make_deliveries(session: Session, ev: StoredEvent) -> None:
+            WEBHOOK_CONSUMER.handle(session, ev)
+            time.sleep(PER_EVENT_SECONDS * 5)
+
+        return Consumer(WEBHOOK_CONSUMER.name, make_deliveries, types=WEBHOOK_CONSUMER.types, batch_size=25)
     http = httpx.Client(timeout=10)
 
     def post(_session: Session, ev: StoredEvent) -> None:  # at least once: the receiver dedupes by event id

@@ -121,3 +121,35 @@ def test_a_webhook_consumer_killed_mid_batch_resumes_with_nothing_lost(settings:
     for event_id in received:  # the receiver dedupes by event id: each applied once
         applied.setdefault(event_id, len(applied))
     assert list(applied) == sorted(applied)  # first deliveries arrive in event order
+
+
+def test_the_partner_webhook_consumer_killed_mid_batch_makes_every_delivery_once(settings: Any,
+                                                                                 session_factory: Any) -> None:
+    """The real consumer (partners.webhooks): its deliveries are written with its position, so exactly once."""
+    from sqlalchemy import func, select
+
+    from core.clock import moved_clock
+    from core.db import transaction
+    from partners import webhooks
+    from partners.models import WebhookDelivery
+    from tests.partner_factories import NOW, make_assignment, make_partner, partner_principal
+
+    assignments = 300
+    with moved_clock(NOW):
+        with transaction(session_factory) as s:
+            firm = make_partner(s)
+            webhooks.register_endpoint(s, principal=partner_principal(firm), partner_id=firm.id,
+                                       url="http://127.0.0.1:9/hook", events=(), allow_insecure=True, now=NOW,
+                                       policy=webhooks.EgressPolicy.from_entries(["127.0.0.1/32"]))
+        for n in range(0, assignments, 20):
+            with transaction(session_factory) as s:
+                for i in range(n, n + 20):
+                    make_assignment(s, firm, case_reference=f"CLM-{i}")
+    rng = random.Random(21)
+    for _ in range(KILLS):
+        _run(settings, "partners-webhooks", kill_after=rng.uniform(0.2, 0.8))
+    assert _position(session_factory, webhooks.WEBHOOK_CONSUMER.name) < _ids(session_factory)[-1], "killed too late"
+    assert _run(settings, "partners-webhooks", kill_after=None)
+    with read_only_session(session_factory) as s:
+        made = s.execute(select(WebhookDelivery.payload, func.count()).group_by(WebhookDelivery.payload)).all()
+    assert len(made) == assignments and all(count == 1 for _, count in made)  # every one, once

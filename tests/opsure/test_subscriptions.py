@@ -16,10 +16,11 @@ from starlette.websockets import WebSocketDisconnect
 
 from core.auth import Role, TokenKeys, issue_token
 from core.clock import business_today
-from core.events import broker
+from core.event_stream import process_tail
 from opsure.runtime import Runtime
 from opsure.trusted_documents import document_id, register_documents
 from resolvers.policies import service
+from resolvers.policies.events import POLICY_EVENT_TYPES
 from schema.relay import decode_global_id, encode_global_id
 from tests.factories import ADMIN, make_customer, make_product, make_quote
 
@@ -37,12 +38,12 @@ def _receive(ws: Any, timeout: float = 10.0) -> Any:
 
 
 def _subscribe(ws: Any, op_id: str, payload: dict[str, Any], timeout: float = 10.0) -> None:
-    """Send a subscribe message and wait until the subscription listens on the broker."""
-    before = broker.subscriber_count("policy")
+    """Send a subscribe message and wait until the subscription listens on the process tail."""
+    before = process_tail().subscriber_count(POLICY_EVENT_TYPES)
     ws.send_json({"id": op_id, "type": "subscribe", "payload": payload})
     deadline = time.monotonic() + timeout
-    while broker.subscriber_count("policy") <= before:
-        assert time.monotonic() < deadline, "the subscription never reached the broker"
+    while process_tail().subscriber_count(POLICY_EVENT_TYPES) <= before:
+        assert time.monotonic() < deadline, "the subscription never reached the tail"
         time.sleep(0.01)
 
 
@@ -156,10 +157,10 @@ def _refused(ws: Any) -> str:
 
 
 def test_anonymous_subscriber_is_refused(connect: Any) -> None:
-    before = broker.subscriber_count("policy")
+    before = process_tail().subscriber_count(POLICY_EVENT_TYPES)
     assert "authentication required" in _refused(connect())
     assert "authentication required" in _refused(connect(payload={}))
-    assert broker.subscriber_count("policy") == before
+    assert process_tail().subscriber_count(POLICY_EVENT_TYPES) == before
 
 
 @pytest.mark.parametrize("where", ["header", "payload"])

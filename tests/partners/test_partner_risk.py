@@ -19,6 +19,7 @@ from web3 import EthereumTesterProvider, Web3
 from core.auth import Role
 from core.db import transaction
 from core.errors import ConflictError, ValidationError
+from core.event_stream import drain
 from core.settings import Settings
 from ledger.anchoring import anchor_pending, open_chain
 from ledger.commitments import TenantKey, install_tenant_key
@@ -28,7 +29,7 @@ from partners import risk
 from partners.errors import RecordRejected
 from partners.models import PartnerKind, WebhookDelivery
 from partners.risk import ConsortiumKey
-from partners.webhooks import register_endpoint
+from partners.webhooks import WEBHOOK_CONSUMER, register_endpoint
 from schema.relay import encode_global_id
 from tests.partner_factories import NOW, make_partner, partner_principal
 
@@ -75,6 +76,7 @@ def test_publish_and_query_across_insurers(session_factory: Any, insurers: dict[
         flag = risk.publish_flag(s, principal=a, blinded_id=blinded, flag_code="duplicate_claim", level="high", now=NOW)
         assert flag.flag_code == "DUPLICATE_CLAIM"
         risk.publish_flag(s, principal=b, blinded_id=blinded, flag_code="FRAUD_SUSPECTED", level="medium", now=NOW)
+    drain(session_factory, WEBHOOK_CONSUMER)  # the webhook consumer turns the second flag into a delivery
     with session_factory() as s:
         matches = risk.find_flags(s, principal=b, blinded_id=blinded.upper())
         assert [(f.flag_code, f.publisher_id) for f in matches] == [

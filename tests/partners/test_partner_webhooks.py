@@ -21,6 +21,7 @@ import trustme
 import uvicorn
 
 from core.auth import Role
+from core.clock import moved_clock
 from core.db import transaction
 from core.egress import EgressPolicy, egress_client
 from core.errors import ValidationError
@@ -43,6 +44,13 @@ def settings(settings: Settings) -> Settings:
     """The suite's settings: plain http and the loopback receivers allowed (operator-controlled)."""
     return settings.with_(extra={**settings.extra, "partners.webhooks_allow_insecure": "1"},
                           egress_allow=("127.0.0.1/32",))
+
+
+@pytest.fixture(autouse=True)
+def business_clock() -> Iterator[None]:
+    """The clock stands at NOW, the instant the services are given: events occur when their deliveries are due."""
+    with moved_clock(NOW):
+        yield
 
 
 @pytest.fixture
