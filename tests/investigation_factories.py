@@ -83,7 +83,7 @@ def survey_report(account: LocalAccount, inv: Investigation, offer: Investigatio
                   **over: Any) -> tuple[dict[str, Any], str]:
     """A SurveyReport the firm signs for its live offer of ``inv``."""
     message: dict[str, Any] = {
-        "investigationId": offer.id, "caseReference": service.reference(inv.id),
+        "investigationId": service.signed_id(offer.id), "caseReference": service.reference(inv.id),
         "findingsCommitment": "0x" + secrets.token_bytes(32).hex(), "conclusionCode": 1,
         "assessor": account.address.lower(), "nonce": 900_000 + next(_seq), "deadline": DEADLINE,
     }

@@ -12,14 +12,16 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import and_, exists, select, update
+from sqlalchemy import Table, and_, bindparam, exists, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from core.event_stream import Actor
 from core.pagination import PageRequest
+from partners import assignments as partner_assignments
+from partners.assignments import AssignmentKind
 from resolvers.claims.queue import QueueFilter, list_queue
 from resolvers.claims.service import ClaimState
 from resolvers.investigations import events, firms, service
@@ -58,25 +60,58 @@ def open_for_risky_claims(session: Session, *, now: dt.datetime, extra: dict[str
 
 def dispatch_pending(session: Session, *, now: dt.datetime, extra: dict[str, str] | None = None,
                      limit: int | None = None) -> tuple[int, int]:
-    """Offer pending investigations to firms in one pass; returns (offered, left without a firm)."""
+    """Offer pending investigations to firms in one pass; returns (offered, left without a firm).
+
+    Bulk: pending rows are read and locked as plain rows (no entities in the session), offers are
+    inserted and the investigations updated by one executemany each; only the partners
+    registry's survey assignments are made one by one, through its service.
+    """
     sla = SlaPolicy.from_extra(extra)
-    stmt = (select(Investigation).where(Investigation.state == InvestigationState.PENDING)
-            .order_by(Investigation.id).with_for_update(skip_locked=True))
-    pending = list(session.scalars(stmt.limit(limit) if limit else stmt))
+    i = Investigation
+    stmt = (select(i.id, i.region, i.claim_id, i.version).where(i.state == InvestigationState.PENDING)
+            .order_by(i.id).with_for_update(skip_locked=True))
+    pending = list(session.execute(stmt.limit(limit) if limit else stmt).tuples())
     if not pending:
         return 0, 0
     profiles = firms.lock_profiles(session)
-    slots = firms.slots(session, profiles, declined_of=[i.id for i in pending])
-    offered = 0
-    for inv in pending:
-        chosen = firms.choose(slots.values(), region=inv.region, investigation_id=inv.id)
-        if chosen is None:
+    slots = firms.slots(session, profiles, declined_of=[row[0] for row in pending])
+    regions = firms.by_region(slots.values())
+    chosen: list[tuple[int, int, int, int]] = []  # investigation, claim, version, firm
+    for inv_id, region, claim_id, version in pending:
+        slot = firms.choose(regions.get(region, ()), region=region, investigation_id=inv_id)
+        if slot is None:
             continue
-        service.offer(session, inv, chosen.partner_id, how=AssignmentHow.AUTO, principal=service.SYSTEM, now=now,
-                      sla=sla)
-        chosen.load += 1
-        offered += 1
-    return offered, len(pending) - offered
+        slot.load += 1
+        chosen.append((inv_id, claim_id, version, slot.partner_id))
+    if not chosen:
+        return 0, len(pending)
+    due = sla.accept_due(now)
+    a = cast(Table, InvestigationAssignment.__table__)
+    offer_ids = [int(r[0]) for r in session.execute(insert(a).returning(a.c.id, sort_by_parameter_order=True), [
+        {"investigation_id": inv_id, "partner_id": firm, "how": AssignmentHow.AUTO, "state": AssignmentState.OFFERED,
+         "assigned_by": service.SYSTEM.subject, "offered_at": now, "accept_due_at": due, "more_requested": 0}
+        for inv_id, _, _, firm in chosen])]
+    registry_ids = []
+    for (inv_id, _, _, firm), offer_id in zip(chosen, offer_ids, strict=True):
+        row = partner_assignments.create_assignment(
+            session, principal=service.SYSTEM, partner_id=firm, kind=AssignmentKind.SURVEY,
+            case_reference=service.reference(inv_id), investigation_id=service.signed_id(offer_id), now=now)
+        registry_ids.append(row.id)
+        session.expunge(row)  # keeps the identity map small: every savepoint snapshots it
+    session.execute(update(a).where(a.c.id == bindparam("oid")).values(partner_assignment_id=bindparam("rid"))
+                    .execution_options(synchronize_session=False),
+                    [{"oid": o, "rid": r} for o, r in zip(offer_ids, registry_ids, strict=True)])
+    t = cast(Table, Investigation.__table__)
+    session.execute(update(t).where(t.c.id == bindparam("iid"), t.c.version == bindparam("v")).values(
+        state=InvestigationState.ASSIGNED, current_assignment_id=bindparam("oid"), accept_due_at=due,
+        visit_due_at=None, version=bindparam("v2"), updated_at=now).execution_options(synchronize_session=False),
+        [{"iid": inv_id, "v": version, "v2": version + 1, "oid": offer_id}
+         for (inv_id, _, version, _), offer_id in zip(chosen, offer_ids, strict=True)])
+    for (inv_id, claim_id, version, firm), offer_id in zip(chosen, offer_ids, strict=True):
+        events.publish_for(session, inv_id, version + 1, events.InvestigationAssigned(
+            investigation_id=inv_id, claim_id=claim_id, state=InvestigationState.ASSIGNED, assignment_id=offer_id,
+            partner_id=firm, how=AssignmentHow.AUTO), actor=_JOB)
+    return len(chosen), len(pending) - len(chosen)
 
 
 def _escalate(session: Session, inv: Investigation, sla: SlaKind, due_at: dt.datetime, assignment_id: int,

@@ -34,6 +34,7 @@ __all__ = [
     "InvestigationStateChanged",
     "InvestigationTrailRecorded",
     "publish",
+    "publish_for",
 ]
 
 
@@ -110,3 +111,9 @@ for _name, _payload in (("investigation.requested", InvestigationRequested),
 def publish(session: Session, inv: Investigation, payload: InvestigationFact, *, actor: Actor) -> None:
     """Append ``payload`` about ``inv`` in the caller's transaction."""
     append(session, payload, aggregate=Aggregate("Investigation", inv.id, inv.version), actor=actor)
+
+
+def publish_for(session: Session, investigation_id: int, version: int, payload: InvestigationFact, *,
+                actor: Actor) -> None:
+    """Append ``payload`` about an investigation known by id and version (bulk paths that hold no entity)."""
+    append(session, payload, aggregate=Aggregate("Investigation", investigation_id, version), actor=actor)

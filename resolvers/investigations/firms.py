@@ -37,6 +37,7 @@ from resolvers.investigations.models import (
 __all__ = [
     "FirmPerformance",
     "FirmSlot",
+    "by_region",
     "choose",
     "firm_performance",
     "get_profile",
@@ -92,15 +93,15 @@ def unfit_reason(slot: FirmSlot | None, region: str | None) -> tuple[str, str] |
     return None
 
 
-def _score(slot: FirmSlot) -> tuple[Decimal, int, int]:
-    free = Decimal(slot.room) / Decimal(slot.capacity) if slot.capacity else Decimal(0)
-    return (-(slot.quality / 100 * Decimal("0.6") + free * Decimal("0.4")), slot.load, slot.partner_id)
+def _score(slot: FirmSlot) -> tuple[float, int, int]:
+    free = slot.room / slot.capacity if slot.capacity else 0.0
+    return (-(float(slot.quality) / 100 * 0.6 + free * 0.4), slot.load, slot.partner_id)
 
 
 def choose(candidates: Iterable[FirmSlot], *, region: str | None, investigation_id: int) -> FirmSlot | None:
     """The best firm with room for an investigation in ``region`` (None when none qualifies)."""
     best: FirmSlot | None = None
-    best_key: tuple[Decimal, int, int] | None = None
+    best_key: tuple[float, int, int] | None = None
     for slot in candidates:
         if (slot.room <= 0 or not slot.approved or not slot.assessor or not slot.covers(region)
                 or investigation_id in slot.declined):
@@ -109,6 +110,17 @@ def choose(candidates: Iterable[FirmSlot], *, region: str | None, investigation_
         if best_key is None or key < best_key:
             best, best_key = slot, key
     return best
+
+
+def by_region(all_slots: Iterable[FirmSlot]) -> dict[str | None, list[FirmSlot]]:
+    """Slots of approved assessor firms grouped by region (None: all of them), for many choices in a row."""
+    out: dict[str | None, list[FirmSlot]] = {None: []}
+    for slot in all_slots:
+        if slot.approved and slot.assessor:
+            out[None].append(slot)
+            for region in slot.regions:
+                out.setdefault(region, []).append(slot)
+    return out
 
 
 def loads(session: Session, partner_ids: Sequence[int] | None = None) -> dict[int, int]:

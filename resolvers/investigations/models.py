@@ -4,9 +4,9 @@
   business-day calendar) and the adjuster's review of the survey report.
 * ``investigation_assignment`` — each offer of an investigation to an assessor firm (auto or
   by hand), accepted, declined with a reason code, expired or withdrawn; never deleted, so a
-  reassignment keeps the history. Its id is the ``investigationId`` the firm signs in its
-  SurveyReport (the partners registry holds one survey assignment per id, and a reassignment
-  is a new offer).
+  reassignment keeps the history. 10^12 + its id is the ``investigationId`` the firm signs in
+  its SurveyReport (the partners registry holds one survey assignment per id, and a
+  reassignment is a new offer; ``service.signed_id``).
 * ``investigation_event`` — the firm's trail (visit, call, document, finding), each also a
   ledger record of kind INVESTIGATION_EVENT (anchored); the free-text note is sealed here.
 * ``investigation_escalation`` — one row per SLA an investigation missed (idempotent jobs).

@@ -59,6 +59,7 @@ from resolvers.investigations.scoping import acting_firm, investigation_visible
 from resolvers.investigations.sla import SlaPolicy
 
 __all__ = [
+    "SIGNED_BASE",
     "SYSTEM",
     "accept_offer",
     "assign",
@@ -74,6 +75,7 @@ __all__ = [
     "request_for_risk",
     "request_investigation",
     "review_report",
+    "signed_id",
     "submit_survey_report",
 ]
 
@@ -84,6 +86,17 @@ _MAX_TEXT = 4000
 #: Claim states from which an investigation may be asked (the claim moves to INVESTIGATING).
 _CLAIM_OPEN = frozenset({ClaimState.SUBMITTED, ClaimState.DOCUMENTS_PENDING, ClaimState.UNDER_REVIEW,
                          ClaimState.INVESTIGATING, ClaimState.REOPENED})
+
+
+#: Offers sign as ``SIGNED_BASE + offer id``: the partners registry's survey ``investigationId`` is one
+#: namespace for every survey assignment (staff may create them by hand with small numbers), so
+#: offers keep to a range of their own.
+SIGNED_BASE = 10**12
+
+
+def signed_id(offer_id: int) -> int:
+    """The ``investigationId`` a firm signs in its SurveyReport for offer ``offer_id``."""
+    return SIGNED_BASE + offer_id
 
 
 def reference(investigation_id: int) -> str:
@@ -225,7 +238,7 @@ def offer(session: Session, inv: Investigation, partner_id: int, *, how: Assignm
     session.flush()
     registry = partner_assignments.create_assignment(
         session, principal=principal, partner_id=partner_id, kind=AssignmentKind.SURVEY,
-        case_reference=reference(inv.id), investigation_id=row.id, now=now)
+        case_reference=reference(inv.id), investigation_id=signed_id(row.id), now=now)
     row.partner_assignment_id = registry.id
     inv.state = InvestigationState.ASSIGNED
     inv.current_assignment_id = row.id
@@ -437,7 +450,7 @@ def submit_survey_report(session: Session, *, principal: Principal, investigatio
         named_id = int(str(named), 0) if named is not None else None
     except ValueError:
         named_id = None
-    if named_id != current.id:
+    if named_id != signed_id(current.id):
         raise DomainError("the report must name your live offer of this investigation as investigationId",
                           field="typedData.message.investigationId", code="NOT_ASSIGNED")
     record = signed_records.submit_signed_record(session, principal=principal, domain=domain, typed_data=typed_data,

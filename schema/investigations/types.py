@@ -90,8 +90,8 @@ class InvestigationOffer(Node):
                                                                "report due time (null before a report).")
     more_requested: int = strawberry.field(description="How often the adjuster asked the firm for more.")
     signed_investigation_id: str = strawberry.field(
-        description="The number the firm signs as the SurveyReport's investigationId (a decimal string): this "
-                    "offer's, so a report always names the offer it answers.")
+        description="The number the firm signs as the SurveyReport's investigationId (a decimal string, "
+                    "10^12 + the offer's number): this offer's, so a report always names the offer it answers.")
     case_reference: str = strawberry.field(description="The SurveyReport's caseReference (the investigation's "
                                                        "reference, e.g. INV-00000042).")
     assigned_by: str = strawberry.field(description="Who made the offer (staff and auditors only).",
@@ -108,7 +108,7 @@ class InvestigationOffer(Node):
                    offered_at=row.offered_at, accept_due_at=row.accept_due_at, responded_at=row.responded_at,
                    decline_reason=row.decline_reason, ended_at=row.ended_at, outcome=row.outcome,
                    report_on_time=row.report_on_time, more_requested=row.more_requested,
-                   signed_investigation_id=str(row.id), case_reference=service.reference(row.investigation_id),
+                   signed_investigation_id=str(service.signed_id(row.id)), case_reference=service.reference(row.investigation_id),
                    assigned_by=row.assigned_by)
 
     @strawberry.field(description="The firm it was offered to.")
