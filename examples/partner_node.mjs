@@ -204,6 +204,8 @@ async function verify(bundle, rpcUrl, { commitment, contract } = {}) {
     } else {
       console.log("    on chain: AnchorRegistry.verify(proof, root, leaf) = true");
     }
+  } catch (err) { // no such transaction, no registry at that address, ...
+    problems.push(`the chain could not confirm it: ${err.shortMessage ?? err.message}`);
   } finally {
     provider.destroy();
   }

@@ -39,6 +39,7 @@ from eth_account import Account
 from eth_account.messages import encode_typed_data
 from eth_utils.crypto import keccak
 from web3 import Web3
+from web3.exceptions import Web3Exception
 
 # Only what we call of Opsure's AnchorRegistry contract (a view, the contract's own check, its event).
 REGISTRY_ABI = [
@@ -217,9 +218,19 @@ def verify(bundle: dict[str, Any], rpc_url: str, *, commitment: str | None = Non
     else:
         print(f"    Merkle proof: the leaf's {len(bundle['proof'])} steps lead to root {root}")
 
+    try:
+        problems += verify_on_chain(bundle, leaf, rpc_url)
+    except (Web3Exception, ValueError) as exc:  # no such transaction, no registry at that address, ...
+        problems.append(f"the chain could not confirm it: {exc}")
+    return problems
+
+
+def verify_on_chain(bundle: dict[str, Any], leaf: bytes, rpc_url: str) -> list[str]:
+    """Every reason the chain does not confirm the bundle's root (and the leaf under it)."""
+    problems = []
     w3 = Web3(Web3.HTTPProvider(rpc_url))
     if w3.eth.chain_id != int(bundle["chainId"]):
-        return [*problems, f"the RPC serves chain {w3.eth.chain_id}, not {bundle['chainId']}"]
+        return [f"the RPC serves chain {w3.eth.chain_id}, not {bundle['chainId']}"]
     registry = w3.eth.contract(address=Web3.to_checksum_address(bundle["contract"]), abi=REGISTRY_ABI)
     root_bytes = bytes.fromhex(bundle["root"][2:])
     at_block = registry.functions.anchoredAt(root_bytes).call()
