@@ -58,7 +58,7 @@ REGISTRY_ABI = [
 ]
 
 SIGNING_DOMAIN = """{ partnerSigningDomain { name version chainId verifyingContract
-  types { name fields { name type } } } }"""
+  types { name fields { name type } } domainFields { name type } } }"""
 ASSIGNMENTS = """query($after: String) { assignments(kind: SURVEY, first: 100, after: $after) {
   edges { node { id caseReference investigationId active } } pageInfo { hasNextPage endCursor } } }"""
 SUBMIT = """mutation($input: SignedRecordInput!) { submitSignedRecord(input: $input) {
@@ -110,6 +110,7 @@ def signing_domain(base_url: str, token: str) -> tuple[dict[str, Any], dict[str,
     types = {t["name"]: t["fields"] for t in published["types"]}
     step(2, f"signing domain {domain['name']} v{domain['version']}, chain {domain['chainId']}, "
             f"contract {domain['verifyingContract']}; record types {', '.join(types)}")
+    types["EIP712Domain"] = published["domainFields"]  # eth-account wants the domain's type spelled out
     return domain, types
 
 
@@ -150,10 +151,7 @@ def sign_and_submit(base_url: str, token: str, domain: dict[str, Any], types: di
                     signer: Any, message: dict[str, Any]) -> dict[str, Any]:
     """Sign the report as EIP-712 typed data and submit it; returns the accepted record."""
     typed_data = {
-        "types": {"EIP712Domain": [{"name": "name", "type": "string"}, {"name": "version", "type": "string"},
-                                   {"name": "chainId", "type": "uint256"},
-                                   {"name": "verifyingContract", "type": "address"}],
-                  "SurveyReport": types["SurveyReport"]},
+        "types": {"EIP712Domain": types["EIP712Domain"], "SurveyReport": types["SurveyReport"]},
         "primaryType": "SurveyReport",
         "domain": domain,
         "message": message,
