@@ -31,6 +31,7 @@ __all__ = [
     "ASSIGNERS",
     "AUDIT_READERS",
     "AUTHENTICATED",
+    "CLAIM_ASSIGNERS",
     "CLAIM_READERS",
     "DATA_HOLDERS",
     "DOCUMENT_READERS",
@@ -110,6 +111,9 @@ ADJUSTERS: frozenset[str] = _names(Role.ADJUSTER, Role.MANAGER, Role.ADMIN)
 REPORTERS: frozenset[str] = _names(Role.CUSTOMER, Role.AGENT, Role.ADJUSTER, Role.MANAGER, Role.ADMIN)
 #: Who enters structured invoice data once, as its holder: the customer app or the hospital.
 DATA_HOLDERS: frozenset[str] = _names(Role.CUSTOMER, Role.PARTNER)
+#: Who assigns claims of the work queue to any staff member (team leads); an adjuster only takes a
+#: claim for themself or gives back their own (``resolvers.claims.assignment``).
+CLAIM_ASSIGNERS: frozenset[str] = MANAGERS
 #: Who manages the claim-risk rule library: drafts, tests, publishes, pins and rolls back versions
 #: (managers standing in for risk management, and admins); everyone in RISK_READERS reads it.
 RULE_MANAGERS: frozenset[str] = MANAGERS

@@ -23,6 +23,7 @@ JOB_MODULES: tuple[str, ...] = (
     "resolvers.payments.jobs",
     "resolvers.claims.payments",  # hears the rail's claim payout outcomes (PAID when settled)
     "resolvers.investigations.jobs",
+    "resolvers.claims.reminders",  # supplementary documents past due
 )
 
 

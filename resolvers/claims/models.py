@@ -99,6 +99,7 @@ class ClaimEventKind(enum.StrEnum):
     DOCUMENT_REQUESTED = "document_requested"
     ORIGINAL_RECEIVED = "original_received"
     SIGNED_BILL = "signed_bill"
+    DOCUMENT_REMINDED = "document_reminded"
 
 
 class PaymentStatus(enum.StrEnum):
@@ -173,6 +174,8 @@ class Claim(IdPk, Versioned, Timestamped, Base):
     submitted_at: Mapped[dt.datetime | None] = mapped_column()
     decided_at: Mapped[dt.datetime | None] = mapped_column()
     sla_due_at: Mapped[dt.datetime | None] = mapped_column()
+    #: The staff member (subject) the claim is assigned to in the work queue (None: unassigned).
+    assignee: Mapped[str | None] = mapped_column(String(200), index=True)
 
 
 class ClaimLineItem(IdPk, Base):
@@ -241,6 +244,9 @@ class DocumentRequest(IdPk, Timestamped, Base):
     note: Mapped[str] = mapped_column(String(500), default="")
     requested_by: Mapped[str] = mapped_column(String(200))
     fulfilled_by_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("claim_document.id"))
+    #: Reminders sent while past due (``resolvers.claims.reminders``), and the business date of the last.
+    reminder_count: Mapped[int] = mapped_column(Integer, default=0)
+    last_reminded_on: Mapped[dt.date | None] = mapped_column(Date)
 
 
 class Payment(IdPk, Timestamped, Base):

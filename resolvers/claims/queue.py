@@ -1,4 +1,9 @@
-"""Adjusters' work queue: filter and sort claims, keyset pages (forward and backward) on (sort value, id)."""
+"""Adjusters' work queue: filter and sort claims, keyset pages (forward and backward) on (sort value, id).
+
+RISK_DESC orders by risk level (high, medium, low, not yet rated), then by the model's
+score, then by id. Filters: states, risk levels, amounts, SLA breached, the claim's age
+(days since it was reported), the customer and the assigned staff member.
+"""
 
 from __future__ import annotations
 
@@ -9,7 +14,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, func, select
+from sqlalchemy import ColumnElement, Select, case, func, select
 from sqlalchemy.orm import Session
 
 from core.auth import Principal
@@ -42,13 +47,32 @@ class QueueFilter:
     max_amount: Decimal | None = None
     sla_breached_at: dt.datetime | None = None  # only claims whose SLA is due before this time
     customer_id: int | None = None
+    reported_before: dt.datetime | None = None  # at least this old (reported at or before)
+    reported_after: dt.datetime | None = None  # at most this old (reported at or after)
+    assignee: str | None = None
+    unassigned: bool = False
 
 
 _FAR = dt.datetime(9999, 1, 1, tzinfo=dt.UTC)
 
 
+_RANKS = {RiskLevel.HIGH.value: 3, RiskLevel.MEDIUM.value: 2, RiskLevel.LOW.value: 1}
+_LEVEL_RANK = case(*((Claim.risk_level == RiskLevel(v), r) for v, r in _RANKS.items()), else_=0)
+
+
 def _sla_value(c: Any) -> str:
     return str((c.sla_due_at or _FAR).isoformat())
+
+
+def _rank(c: Any) -> int:
+    level = c.risk_level
+    return _RANKS.get(str(getattr(level, "value", level)), 0)
+
+
+def _rank_of(raw: Any) -> int:
+    if isinstance(raw, bool) or not isinstance(raw, int) or not 0 <= raw <= 3:
+        raise ValueError("not a risk rank")
+    return raw
 
 
 def sort_keys(sort: QueueSort) -> list[KeyColumn]:
@@ -61,8 +85,10 @@ def sort_keys(sort: QueueSort) -> list[KeyColumn]:
         key = KeyColumn(Claim.claimed_amount, descending=True, value=lambda c: str(c.claimed_amount),
                         parse=lambda raw: Decimal(str(raw)))
     elif sort is QueueSort.RISK_DESC:
-        key = KeyColumn(func.coalesce(Claim.risk_score, -1.0), descending=True,
-                        value=lambda c: c.risk_score if c.risk_score is not None else -1.0, parse=_number)
+        return [KeyColumn(_LEVEL_RANK, descending=True, value=_rank, parse=_rank_of),
+                KeyColumn(func.coalesce(Claim.risk_score, -1.0), descending=True,
+                          value=lambda c: c.risk_score if c.risk_score is not None else -1.0, parse=_number),
+                KeyColumn(Claim.id)]
     else:
         key = KeyColumn(func.coalesce(Claim.sla_due_at, _FAR), value=_sla_value,
                         parse=lambda raw: dt.datetime.fromisoformat(str(raw)))
@@ -89,6 +115,14 @@ def _where(principal: Principal, f: QueueFilter) -> list[ColumnElement[bool]]:
         conds.append(Claim.sla_due_at < f.sla_breached_at)
     if f.customer_id is not None:
         conds.append(Claim.customer_id == f.customer_id)
+    if f.reported_before is not None:
+        conds.append(Claim.created_at <= f.reported_before)
+    if f.reported_after is not None:
+        conds.append(Claim.created_at >= f.reported_after)
+    if f.assignee is not None:
+        conds.append(Claim.assignee == f.assignee)
+    if f.unassigned:
+        conds.append(Claim.assignee.is_(None))
     return conds
 
 
@@ -103,6 +137,8 @@ def _check_risk_reader(principal: Principal, f: QueueFilter, sort: QueueSort) ->
             errors.add(ForbiddenError("only staff and auditors filter by SLA", field="filter.slaBreached"))
         if sort in (QueueSort.RISK_DESC, QueueSort.SLA_DUE):
             errors.add(ForbiddenError(f"only staff and auditors sort by {sort.name}", field="sort"))
+        if f.assignee is not None or f.unassigned:
+            errors.add(ForbiddenError("only staff and auditors filter by assignee", field="filter.assignedTo"))
 
 
 def list_queue(

@@ -71,6 +71,7 @@ class ReasonCode(enum.StrEnum):
     SIGNED_BILL_VERIFIED = "SIGNED_BILL_VERIFIED"
     DOCUMENT_UPLOADED = "DOCUMENT_UPLOADED"
     DOCUMENT_REQUESTED = "DOCUMENT_REQUESTED"
+    DOCUMENT_REMINDED = "DOCUMENT_REMINDED"
     ORIGINAL_RECEIVED = "ORIGINAL_RECEIVED"
     OTHER = "OTHER"
 
@@ -167,6 +168,7 @@ STAFF_WORDING: dict[ReasonCode, Segments] = {
     ReasonCode.SIGNED_BILL_VERIFIED: ("hospital bill", " {billNumber}", " verified (EIP-712)", ", {amount}"),
     ReasonCode.DOCUMENT_UPLOADED: ("{kind} uploaded", " ({size} bytes)"),
     ReasonCode.DOCUMENT_REQUESTED: ("{kind} requested", ", due {dueOn}"),
+    ReasonCode.DOCUMENT_REMINDED: ("reminder: {kind} past due", " since {dueOn}"),
     ReasonCode.ORIGINAL_RECEIVED: ("paper original of {kind} received", " {receivedOn}"),
     ReasonCode.OTHER: ("claim updated", ": {note}"),
 }
@@ -190,6 +192,7 @@ PUBLIC_WORDING: dict[Locale, dict[ReasonCode, Segments]] = {
         ReasonCode.SIGNED_BILL_VERIFIED: ("医院电子账单已验证", "（账单号 {billNumber}）", "，金额 {amount} 元", "。"),
         ReasonCode.DOCUMENT_UPLOADED: ("已上传", "{kind}", "。"),
         ReasonCode.DOCUMENT_REQUESTED: ("请", "在 {dueOn} 前", "补充", "{kind}", "。"),
+        ReasonCode.DOCUMENT_REMINDED: ("提醒：请尽快补充", "{kind}", "（已于 {dueOn} 到期）", "。"),
         ReasonCode.ORIGINAL_RECEIVED: ("已", "于 {receivedOn} ", "收到", "{kind}", "纸质原件。"),
         ReasonCode.OTHER: ("理赔记录已更新。",),
     },
@@ -212,6 +215,7 @@ PUBLIC_WORDING: dict[Locale, dict[ReasonCode, Segments]] = {
         ReasonCode.SIGNED_BILL_VERIFIED: ("Hospital bill", " {billNumber}", " verified", ", {amount}", "."),
         ReasonCode.DOCUMENT_UPLOADED: ("{kind} uploaded.",),
         ReasonCode.DOCUMENT_REQUESTED: ("Please send the ", "{kind}", " by {dueOn}", "."),
+        ReasonCode.DOCUMENT_REMINDED: ("Reminder: please send the ", "{kind}", " (due {dueOn})", "."),
         ReasonCode.ORIGINAL_RECEIVED: ("Paper original of the ", "{kind}", " received", " on {receivedOn}", "."),
         ReasonCode.OTHER: ("Claim record updated.",),
     },

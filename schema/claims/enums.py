@@ -105,6 +105,7 @@ ClaimEventKind = _described(m.ClaimEventKind, name="ClaimEventKind", description
     "DOCUMENT_REQUESTED": "A supplementary document was requested.",
     "ORIGINAL_RECEIVED": "A document's paper original arrived by post.",
     "SIGNED_BILL": "A hospital's signed bill was verified (direct billing).",
+    "DOCUMENT_REMINDED": "The customer was reminded of a supplementary document past due.",
 })
 ClaimPaymentStatus = _described(m.PaymentStatus, name="ClaimPaymentStatus", description="Where a payment "
                                 "instruction stands.", values={
@@ -143,6 +144,7 @@ ClaimReasonCode = _described(ReasonCode, name="ClaimReasonCode", description="Wh
     "SIGNED_BILL_VERIFIED": "The hospital's signed bill was verified (direct billing).",
     "DOCUMENT_UPLOADED": "A document was uploaded.",
     "DOCUMENT_REQUESTED": "A supplementary document was requested.",
+    "DOCUMENT_REMINDED": "A reminder: a requested document is past due.",
     "ORIGINAL_RECEIVED": "A paper original arrived.",
     "OTHER": "Anything else (older records).",
 })

@@ -13,6 +13,7 @@ from schema.partners.errors import REJECT_CODES
 
 __all__ = [
     "AdjudicateClaimError",
+    "AssignClaimError",
     "DraftClaimRuleVersionError",
     "PayClaimError",
     "PinClaimRuleVersionError",
@@ -108,4 +109,7 @@ RollBackClaimRuleVersionError = mutation_errors("RollBackClaimRuleVersion", {
     "NOT_LIVE": "The version is not the live one (it may have been rolled back already).",
     "NOTHING_TO_ROLL_BACK_TO": "No earlier published version is left to take over.",
     "REASON_REQUIRED": "A rollback needs a reason (1-500 characters).",
+})
+AssignClaimError = mutation_errors("AssignClaim", {
+    "INVALID_TRANSITION": "A draft, paid, closed or rejected claim waits for nobody: it is not assigned.",
 })

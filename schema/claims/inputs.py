@@ -42,6 +42,17 @@ class ClaimQueueFilter:
     max_amount: Money | None = strawberry.field(default=None, description="Only claims of at most this claimed "
                                                 "amount.")
     sla_breached: bool = strawberry.field(default=False, description="Only claims past their SLA due time.")
+    customer_id: strawberry.ID | None = strawberry.field(default=None, description="Only claims of this customer "
+                                                         "(a Customer's global id).")
+    min_age_days: int | None = strawberry.field(default=None, description="Only claims reported at least this many "
+                                                "days ago (0-3650).")
+    max_age_days: int | None = strawberry.field(default=None, description="Only claims reported at most this many "
+                                                "days ago (0-3650).")
+    assigned_to: str | None = strawberry.field(default=None, description="Only claims assigned to this staff member "
+                                               "(their subject; staff and auditors).")
+    assigned_to_me: bool = strawberry.field(default=False, description="Only claims assigned to the caller (staff).")
+    unassigned: bool = strawberry.field(default=False, description="Only claims assigned to nobody (staff and "
+                                        "auditors).")
 
 
 @strawberry.input(description="One structured invoice line.")

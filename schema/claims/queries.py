@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Annotated, Any
 
 import strawberry
 from strawberry.types import Info
 
-from core.errors import NotFoundError
+from core.errors import NotFoundError, ValidationError
 from core.roles import CLAIM_READERS
 from resolvers.claims import models as m
 from resolvers.claims import service
@@ -45,6 +46,26 @@ NODES: dict[str, NodeFetcher] = {
 }
 
 
+def _days_ago(now: dt.datetime, days: int | None, field: str) -> dt.datetime | None:
+    if days is None:
+        return None
+    if not 0 <= days <= 3650:
+        raise ValidationError("days: 0 to 3650", field=f"filter.{field}")
+    return now - dt.timedelta(days=days)
+
+
+def queue_filter(ctx: Context, f: ClaimQueueFilter) -> QueueFilter:
+    """The service's queue filter of the input (ages measured from now; the caller's own subject for assignedToMe)."""
+    now = ctx.now()
+    return QueueFilter(
+        states=tuple(f.states or ()), risk_levels=tuple(f.risk_levels or ()), min_amount=f.min_amount,
+        max_amount=f.max_amount, sla_breached_at=now if f.sla_breached else None,
+        customer_id=decode_global_id(f.customer_id, "Customer", field="filter.customerId") if f.customer_id else None,
+        reported_before=_days_ago(now, f.min_age_days, "minAgeDays"),
+        reported_after=_days_ago(now, f.max_age_days, "maxAgeDays"),
+        assignee=ctx.principal.subject if f.assigned_to_me else f.assigned_to, unassigned=f.unassigned)
+
+
 @strawberry.type
 class ClaimsQuery:
     @strawberry.field(description="A claim by global id (null when absent or not visible: customers see their "
@@ -73,10 +94,7 @@ class ClaimsQuery:
             description="Order of the list.")] = QueueSort.OLDEST,
     ) -> Connection[Claim]:
         ctx = info.context
-        f = filter or ClaimQueueFilter()
-        qf = QueueFilter(states=tuple(f.states or ()), risk_levels=tuple(f.risk_levels or ()),
-                         min_amount=f.min_amount, max_amount=f.max_amount,
-                         sla_breached_at=ctx.now() if f.sla_breached else None)
+        qf = queue_filter(ctx, filter or ClaimQueueFilter())
         page = list_queue(ctx.session, principal=ctx.principal, page=page_request(first, after, last, before,
                                                                                     ctx.settings),
                           filter=qf, sort=sort, plain=True)

@@ -182,6 +182,8 @@ class ClaimDocument(Node):
     anchored_record: bool = strawberry.field(description="Whether it was committed to the ledger (medical kinds).")
     original_received_on: dt.date | None = strawberry.field(description="When its paper original arrived by "
                                                             "post (null: not received).")
+    original_tracking: str | None = strawberry.field(description="The postal tracking number the original came "
+                                                     "with, as recorded on receipt (null: none given).")
     uploaded_at: dt.datetime = strawberry.field(description="When it was uploaded.")
     download_url: str = strawberry.field(
         metadata=allow(DOCUMENT_READERS),
@@ -193,6 +195,7 @@ class ClaimDocument(Node):
         return cls(id=strawberry.ID(doc_id), kind=r.kind, filename=r.filename,
                    content_type=r.content_type, size=r.size, sha256=r.sha256,
                    anchored_record=r.ledger_record_id is not None, original_received_on=r.original_received_on,
+                   original_tracking=r.original_tracking,
                    uploaded_at=r.created_at,
                    download_url=f"/claims/{encode_global_id('Claim', r.claim_id)}/documents/{doc_id}")
 
@@ -207,11 +210,16 @@ class DocumentRequest(Node):
     note: str = strawberry.field(description="What the adjuster asks for, in their words (at most 500 "
                                  "characters).")
     fulfilled: bool = strawberry.field(description="Whether a document of this kind was uploaded since.")
+    reminder_count: int = strawberry.field(description="Reminders sent since it fell past due (every 3 days while "
+                                           "unfulfilled).")
+    last_reminded_on: dt.date | None = strawberry.field(description="Business date of the last reminder (null: "
+                                                        "none yet).")
 
     @classmethod
     def from_row(cls, r: m.DocumentRequest) -> DocumentRequest:
         return cls(id=strawberry.ID(encode_global_id("DocumentRequest", r.id)), kind=r.kind, due_on=r.due_on,
-                   note=r.note, fulfilled=r.fulfilled_by_id is not None)
+                   note=r.note, fulfilled=r.fulfilled_by_id is not None, reminder_count=r.reminder_count or 0,
+                   last_reminded_on=r.last_reminded_on)
 
 
 def _event_reason(e: ClaimEvent, ctx: Context) -> str:
@@ -398,6 +406,8 @@ class Claim(Node):
                                                   "strongest features, shared flags (a few per claim).")
     rules_version: str | None = strawberry.field(metadata=allow(RISK_READERS), description="The version of the "
                                                  "rule set that rated it (e.g. v2026.06-1).")
+    assignee: str | None = strawberry.field(metadata=allow(RISK_READERS), description="The staff member the claim "
+                                            "is assigned to in the work queue (their subject; null: unassigned).")
     version: int = strawberry.field(description="Optimistic-locking version; send it back as expectedVersion.")
     pk: strawberry.Private[int]
     policy_pk: strawberry.Private[int]
@@ -419,7 +429,7 @@ class Claim(Node):
             decided_at=r.decided_at, sla_due_at=r.sla_due_at, reported_at=r.created_at, risk_score=r.risk_score,
             risk_level=r.risk_level,
             risk_hints=[RiskHint.from_hint(h) for h in hints.read_hints(r.risk_hints)],
-            rules_version=r.rules_version, version=r.version,
+            rules_version=r.rules_version, assignee=r.assignee, version=r.version,
         )
 
     @strawberry.field(description="Why the claim was decided, in the reader's words (see ClaimEvent.reason).",

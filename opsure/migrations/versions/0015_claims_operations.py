@@ -1,4 +1,5 @@
-"""claims operations: the rule library (versions of the risk decision table, the pinned one)
+"""claims operations: the rule library (versions of the risk decision table, the pinned one), claim assignees,
+document reminders, QA samples
 
 Revision ID: 0015
 Revises: 0012
@@ -54,8 +55,20 @@ def upgrade() -> None:
     sa.ForeignKeyConstraint(['pinned_id'], ['claim_rule_version.id'], name=op.f('fk_claim_rule_state_pinned_id_claim_rule_version')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_claim_rule_state')),
     )
+    with op.batch_alter_table('claim', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('assignee', sa.String(length=200), nullable=True))
+        batch_op.create_index(batch_op.f('ix_claim_assignee'), ['assignee'], unique=False)
+    with op.batch_alter_table('claim_document_request', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('reminder_count', sa.Integer(), server_default='0', nullable=False))
+        batch_op.add_column(sa.Column('last_reminded_on', sa.Date(), nullable=True))
 
 
 def downgrade() -> None:
+    with op.batch_alter_table('claim_document_request', schema=None) as batch_op:
+        batch_op.drop_column('last_reminded_on')
+        batch_op.drop_column('reminder_count')
+    with op.batch_alter_table('claim', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_claim_assignee'))
+        batch_op.drop_column('assignee')
     op.drop_table('claim_rule_state')
     op.drop_table('claim_rule_version')

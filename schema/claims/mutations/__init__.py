@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from strawberry.tools import merge_types
 
+from schema.claims.mutations.assignment import AssignmentMutations
 from schema.claims.mutations.decisions import DecisionMutations
 from schema.claims.mutations.direct_billing import DirectBillingMutations
 from schema.claims.mutations.documents import DocumentMutations
@@ -16,5 +17,5 @@ __all__ = ["ClaimsMutation"]
 ClaimsMutation = merge_types(
     "ClaimsMutation",
     (ReportingMutations, DecisionMutations, PaymentMutations, DocumentMutations, DirectBillingMutations,
-     ClaimRuleMutations),
+     AssignmentMutations, ClaimRuleMutations),
 )
