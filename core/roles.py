@@ -28,6 +28,9 @@ from core.auth import Role
 
 __all__ = [
     "ADJUSTERS",
+    "ADVANCE_APPLICANTS",
+    "ADVANCE_OFFICERS",
+    "ADVANCE_READERS",
     "ASSIGNERS",
     "AUDIT_READERS",
     "AUTHENTICATED",
@@ -172,6 +175,15 @@ PAYMENT_READERS: frozenset[str] = INTERNAL
 #: Who registers a payee's bank account: the customer or partner for itself, front office for them.
 PAYEE_ACCOUNT_WRITERS: frozenset[str] = _names(Role.CUSTOMER, Role.PARTNER, Role.AGENT, Role.ADJUSTER,
                                                Role.MANAGER, Role.ADMIN)
+
+# --- advances --------------------------------------------------------------------------------
+
+#: Who applies for an advance against an expected claim: the customer in hospital, or an agent for them.
+ADVANCE_APPLICANTS: frozenset[str] = _names(Role.CUSTOMER, Role.AGENT, Role.MANAGER, Role.ADMIN)
+#: Readers of advances, their schedules and balances: staff, auditors, and the customer (own only).
+ADVANCE_READERS: frozenset[str] = INTERNAL | _names(Role.CUSTOMER)
+#: Who decides advances in manual review and records repayments: those who decide claims.
+ADVANCE_OFFICERS: frozenset[str] = ADJUSTERS
 
 # --- ledger and audit ------------------------------------------------------------------------
 

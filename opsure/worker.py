@@ -22,6 +22,7 @@ __all__ = ["JOB_MODULES", "drain_consumers_once", "load_job_modules", "run_jobs_
 JOB_MODULES: tuple[str, ...] = (
     "resolvers.payments.jobs",
     "resolvers.claims.payments",  # hears the rail's claim payout outcomes (PAID when settled)
+    "resolvers.advances.jobs",
     "resolvers.investigations.jobs",
     "resolvers.claims.reminders",  # supplementary documents past due
 )

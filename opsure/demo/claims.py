@@ -31,6 +31,7 @@ from opsure.demo.clock import DemoClock
 from opsure.demo.desk import DemoDesk
 from opsure.demo.files import pdf, png
 from opsure.demo.partners import DemoPartner
+from opsure.demo.payments import bank_day
 from opsure.demo.policies import sell_policy
 from opsure.demo.risk import publish
 from partners.models import AssignmentKind, SignedRecord
@@ -107,8 +108,10 @@ class _Showcase:
         return self._fast(7)
 
     def closed(self) -> Claim:
-        return self.desk.move(self._fast(18), ClaimState.CLOSED, days_ago=10,
-                              reason="paid in full; no further bills expected")
+        claim = self._fast(18)
+        d = self.desk
+        bank_day(d.session, d.clock, d.settings.data_dir, days_ago=16)  # its payout settles: PAID, then closed
+        return d.move(claim, ClaimState.CLOSED, days_ago=10, reason="paid in full; no further bills expected")
 
     def documents_pending(self) -> Claim:
         d = self.desk

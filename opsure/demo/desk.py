@@ -21,6 +21,7 @@ from opsure.demo.actors import ADJUSTER, audit, customer_principal
 from opsure.demo.clock import DemoClock
 from opsure.demo.files import seal
 from opsure.demo.partners import DemoPartner
+from opsure.demo.payments import ensure_account
 from opsure.demo.signing import sign
 from partners import assignments, ledger_seam, signed_records
 from partners.eip712 import Domain
@@ -58,6 +59,7 @@ class DemoDesk:
                diagnosis: str, items: Sequence[LineItemSpec]) -> Claim:
         """The policy's customer reports a claim in the app, with the invoice lines."""
         principal = customer_principal(policy.customer_id)
+        ensure_account(self.session, policy.customer_id)  # the account the claim will be paid into
         admission = self.clock.day(event_days_ago)
         at = self.clock.at(reported_days_ago, 10, 5)
         claim = service.report_claim(

@@ -26,6 +26,7 @@ from opsure.demo.claims import load_claims
 from opsure.demo.clock import DemoClock
 from opsure.demo.handouts import Handouts, demo_dir, partner_handout, showcase_handout, write_handouts
 from opsure.demo.partners import PARTNER_SPECS, load_partners
+from opsure.demo.payments import open_accounts, play_the_bank
 from opsure.demo.policies import load_policies
 from opsure.demo.risk import load_risk_flags
 from opsure.demo.summary import DemoSummary, collect_summary
@@ -83,9 +84,11 @@ def load_platform_demo(
         domain = ledger_seam.signing_domain(s, settings)  # before anything: LEDGER_NOT_READY without a ledger
         load_policies(s, rng, clock, fake=fake, customers=customers, years=years, seed=seed)
         partners = load_partners(s, clock, seed=seed)
+        open_accounts(s, partners=partners)
         claims = load_claims(s, rng, clock, fake=fake, settings=settings, storage=document_storage(settings.data_dir),
                              consortium=consortium, partners=partners,
                              background=round(customers * CLAIMS_PER_CUSTOMER))
+        play_the_bank(s, clock, settings.data_dir)  # payouts settle: the paid claims become PAID
         load_risk_flags(s, rng, clock, insurer=partners["insurer"], consortium=consortium)
         s.flush()
         return Handouts(partners=partner_handout(partners, domain, seed), showcase=showcase_handout(claims))

@@ -23,7 +23,7 @@ from resolvers.claims.models import Claim, ClaimLineItem, ClaimState
 from resolvers.policies import loaders as policy_loaders
 from resolvers.policies.service import PolicyStatus
 
-__all__ = ["Assessment", "CoverageContext", "LineResult", "assess", "coverage_context"]
+__all__ = ["Assessment", "CoverageContext", "LineResult", "annual_limit_used", "assess", "coverage_context"]
 
 CENT = Decimal("0.01")
 ZERO = Decimal(0)
@@ -213,3 +213,10 @@ def coverage_context(session: Session, *, claim: Claim) -> CoverageContext:
 def lines_of(items: Sequence[ClaimLineItem]) -> list[LineIn]:
     """Line inputs from stored line items."""
     return [LineIn(i.item_code, i.category, i.amount, i.quantity) for i in items]
+
+
+def annual_limit_used(session: Session, *, policy_id: int) -> Decimal:
+    """What the policy's decided claims have used of its annual limit (advances read it through here)."""
+    used = session.scalar(select(func.coalesce(func.sum(Claim.approved_amount), 0))
+                          .where(Claim.policy_id == policy_id, Claim.state.in_(_USING)))
+    return Decimal(str(used))

@@ -5,6 +5,8 @@
 the instruction, and then becomes PAID (``_payout_changed``, the rail's outcome handler for
 claim payouts). A returned payout leaves the claim APPROVED with its payment FAILED; paying
 again (a new key) re-instructs that payment as its next attempt, never a second payment.
+What an advance on the policy still owes is kept from the payout (``resolvers.advances``:
+an offset); when it keeps all of it nothing goes to the bank and the claim is PAID at once.
 
 Three guards keep a claim from paying twice, any one of which suffices: the claim row is
 locked (``SELECT … FOR UPDATE`` on PostgreSQL; SQLite writers serialise on ``BEGIN
@@ -30,7 +32,9 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from core.auth import Principal, Role
+from core.clock import business_date
 from core.errors import ConflictError, InvalidTransitionError, NotFoundError, ValidationError
+from resolvers.advances import service as advances
 from resolvers.claims.models import Claim, ClaimState, PayeeKind, Payment, PaymentStatus
 from resolvers.claims.reasons import Reason, ReasonCode
 from resolvers.claims.scoping import claim_visible
@@ -125,8 +129,15 @@ def pay_claim(
         if existing is not None:
             return existing
         raise ConflictError("the claim is paid already", field="claimId", code="ALREADY_PAID") from exc
-    rail.instruct(session, purpose=Purpose.CLAIM_PAYOUT, source_id=payment.id, amount=amount, payee=payee,
-                  idempotency_key=idempotency_key, actor=principal)
+    # What the policy's advances still owe is kept from the payout (the advance is offset, not repaid).
+    kept = advances.offset_for_claim(session, principal=principal, claim_id=claim.id, policy_id=claim.policy_id,
+                                     payable=amount, key=idempotency_key, today=business_date(now))
+    if kept == amount:  # the advance took all of it: nothing for the bank to move
+        payment.status = PaymentStatus.SETTLED.value
+        _settled(session, claim, payment, key=idempotency_key, at=now)
+    else:
+        rail.instruct(session, purpose=Purpose.CLAIM_PAYOUT, source_id=payment.id, amount=amount - kept,
+                      payee=payee, idempotency_key=idempotency_key, actor=principal)
     session.flush()
     return payment
 
@@ -154,9 +165,13 @@ def _payout_changed(session: Session, instruction: rail.PaymentInstruction, at: 
     assert claim is not None
     payment.status = _STATUS[instruction.state].value
     if instruction.state is InstructionState.SETTLED:
-        claim.paid_amount = claim.paid_amount + payment.amount
-        if allowed(claim.state, ClaimState.PAID):
-            transition(session, claim, ClaimState.PAID, actor=_RAIL, at=at, reason=Reason(ReasonCode.PAID, {
-                "seq": payment.seq, "amount": payment.amount, "payee": payment.payee_kind,
-                "key": instruction.idempotency_key}))
+        _settled(session, claim, payment, key=instruction.idempotency_key, at=at)
     session.flush()
+
+
+def _settled(session: Session, claim: Claim, payment: Payment, *, key: str, at: dt.datetime) -> None:
+    """The payment is settled (by the bank, or kept whole for an advance): the claim is PAID."""
+    claim.paid_amount = claim.paid_amount + payment.amount
+    if allowed(claim.state, ClaimState.PAID):
+        transition(session, claim, ClaimState.PAID, actor=_RAIL, at=at, reason=Reason(ReasonCode.PAID, {
+            "seq": payment.seq, "amount": payment.amount, "payee": payment.payee_kind, "key": key}))

@@ -47,6 +47,7 @@ from resolvers.claims.models import (
     Payment,
 )
 from resolvers.claims.storage import document_storage
+from resolvers.payments.models import InstructionState, PaymentInstruction
 from resolvers.policies.models import Customer, Policy, PolicyStatus
 from schema.relay import decode_global_id
 
@@ -199,6 +200,21 @@ def _a_second_run_refuses_and_changes_nothing(runtime: Runtime, result: DemoResu
     assert (len(_rows(runtime, Claim)), len(_rows(runtime, AuditEntry))) == before
 
 
+def _payouts_settled_through_bank_files_one_returned_and_reinstructed(runtime: Runtime, result: DemoResult) -> None:
+    payments_dir = runtime.settings.data_dir / "payments"
+    batches = sorted((payments_dir / "outbox").glob("B*.txt"))
+    assert len(batches) >= 2 and all(b.stat().st_mode & 0o777 == 0o600 for b in batches)
+    assert len(list((payments_dir / "returns" / "processed").glob("R*.txt"))) == len(batches)
+    rows = _rows(runtime, PaymentInstruction)
+    failed = [r for r in rows if r.state is InstructionState.FAILED]
+    assert [r.return_code for r in failed] == ["AC04"]
+    assert {(r.source_id, r.attempt, r.state) for r in rows if r.source_id == failed[0].source_id} == {
+        (failed[0].source_id, 1, InstructionState.FAILED), (failed[0].source_id, 2, InstructionState.SETTLED)}
+    assert all(r.state is InstructionState.SETTLED for r in rows if r not in failed)
+    paid = _rows(runtime, Claim, Claim.state == ClaimState.PAID)
+    assert paid and all(c.paid_amount == c.approved_amount for c in paid)
+
+
 def test_the_demo_loads_every_capability_once(runtime: Runtime) -> None:
     """One small ``run_demo`` on this data directory's embedded ledger, read back aspect by aspect."""
     runtime.settings = runtime.settings.with_(ledger_mode="embedded", anchoring_in_process=False)
@@ -206,6 +222,7 @@ def test_the_demo_loads_every_capability_once(runtime: Runtime) -> None:
     _every_claim_state_is_present(runtime, result)
     _every_partner_kind_is_approved_with_a_key_on_chain(runtime, result)
     _direct_billed_claim_carries_a_verified_hospital_bill(runtime, result)
+    _payouts_settled_through_bank_files_one_returned_and_reinstructed(runtime, result)
     _investigated_claim_matched_a_shared_flag_and_has_a_signed_survey(runtime, result)
     _partial_approval_explains_its_benefits(runtime, result)
     _documents_are_sealed_files_and_medical_ones_on_the_ledger(runtime, result)

@@ -95,7 +95,7 @@ def test_the_walkthrough_runs_as_written(tmp_path: Path) -> None:
         _stop(server)
     assert done.returncode == 0, f"{done.stdout[-4000:]}\n{done.stderr[-4000:]}\n{log.read_text()[-3000:]}"
     out = dict(re.findall(r"=== block (\d+)\n(.*?)(?==== block |\Z)", done.stdout, flags=re.S))
-    demo, queue, timeline, customer, hospital, auditor = (out[str(n)] for n in range(1, 7))
+    demo, queue, timeline, customer, hospital, auditor, paid = (out[str(n)] for n in range(1, 8))
     assert '"errors"' not in done.stdout, done.stdout[-4000:]
     assert "records pending                  0" in demo and "anchored by the running server" in demo
     assert '"totalCount"' in queue and "DIRECT_BILLING" in queue
@@ -107,3 +107,5 @@ def test_the_walkthrough_runs_as_written(tmp_path: Path) -> None:
     assert '"primaryType": "HOSPITAL_BILL"' in hospital and '"status": "ANCHORED"' in hospital
     assert '"kind": "HOSPITAL_BILL"' in auditor and '"status": "ANCHORED"' in auditor
     assert "bundle.json is the exported file" in auditor and "VERIFIED" in auditor
+    assert '"state": "PAID"' in paid and '"status": "SETTLED"' in paid  # settled by the bank's returns file
+    assert re.search(r"^H\|OPSURE\|B\d{8}-\d{4}\|", paid, flags=re.M) and re.search(r"^T\|\d+\|", paid, flags=re.M)

@@ -1,0 +1,1 @@
+"""Advance payments: money to a customer in hospital before the claim is settled."""
