@@ -25,6 +25,7 @@ from opsure.demo.anchoring import settle_ledger
 from opsure.demo.claims import load_claims
 from opsure.demo.clock import DemoClock
 from opsure.demo.handouts import Handouts, demo_dir, partner_handout, showcase_handout, write_handouts
+from opsure.demo.investigations import load_investigations
 from opsure.demo.partners import PARTNER_SPECS, load_partners
 from opsure.demo.payments import open_accounts, play_the_bank
 from opsure.demo.policies import load_policies
@@ -88,6 +89,9 @@ def load_platform_demo(
         claims = load_claims(s, rng, clock, fake=fake, settings=settings, storage=document_storage(settings.data_dir),
                              consortium=consortium, partners=partners,
                              background=round(customers * CLAIMS_PER_CUSTOMER))
+        load_investigations(s, rng, clock, fake=fake, settings=settings, storage=document_storage(settings.data_dir),
+                            consortium=consortium, partners=partners, domain=domain, seed=seed,
+                            keep={c.id for c in claims.showcase.values()})
         play_the_bank(s, clock, settings.data_dir)  # payouts settle: the paid claims become PAID
         load_risk_flags(s, rng, clock, insurer=partners["insurer"], consortium=consortium)
         s.flush()

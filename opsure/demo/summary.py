@@ -18,6 +18,7 @@ from ledger import service as ledger
 from ledger.models import RecordStatus
 from partners.models import Partner, PartnerClient, RiskFlag, SignedRecord, SignerKey
 from resolvers.claims.models import Claim, ClaimChannel, ClaimDocument, ClaimEvent, ClaimState, Payment
+from resolvers.investigations.models import Investigation, InvestigationEscalation, InvestigationEvent
 from resolvers.policies.models import Customer, Policy
 
 __all__ = ["DemoSummary", "collect_summary", "render_summary"]
@@ -70,6 +71,9 @@ def collect_summary(session: Session) -> DemoSummary:
     s.sections["partners"].update({
         "signer keys": _count(session, SignerKey), "client credentials": _count(session, PartnerClient)})
     s.sections["signed records"] = _grouped(session, SignedRecord.primary_type)
+    s.sections["investigations"] = {**_grouped(session, Investigation.state),
+                                    "trail events on the ledger": _count(session, InvestigationEvent),
+                                    "missed SLAs escalated": _count(session, InvestigationEscalation)}
     s.sections["shared risk flags"] = {"published": _count(session, RiskFlag)}
     s.sections["policies"] = {"customers": _count(session, Customer), **_grouped(session, Policy.status)}
     chain_break = verify_chain(session)

@@ -17,6 +17,7 @@ from typing import Any, cast
 from sqlalchemy import Table, and_, bindparam, exists, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.util import identity_key
 
 from core.event_stream import Actor
 from core.pagination import PageRequest
@@ -107,6 +108,10 @@ def dispatch_pending(session: Session, *, now: dt.datetime, extra: dict[str, str
         visit_due_at=None, version=bindparam("v2"), updated_at=now).execution_options(synchronize_session=False),
         [{"iid": inv_id, "v": version, "v2": version + 1, "oid": offer_id}
          for (inv_id, _, version, _), offer_id in zip(chosen, offer_ids, strict=True)])
+    for key in [identity_key(Investigation, inv_id) for inv_id, _, _, _ in chosen]:
+        held = session.identity_map.get(key)
+        if held is not None:  # an entity of this session (requested in the same transaction) reads the new row
+            session.expire(held)
     for (inv_id, claim_id, version, firm), offer_id in zip(chosen, offer_ids, strict=True):
         events.publish_for(session, inv_id, version + 1, events.InvestigationAssigned(
             investigation_id=inv_id, claim_id=claim_id, state=InvestigationState.ASSIGNED, assignment_id=offer_id,

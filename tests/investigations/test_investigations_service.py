@@ -348,3 +348,13 @@ def test_checks_are_stored_as_codes(session_factory: Any) -> None:
     with transaction(session_factory) as s:
         inv = request(s, review_claim(s), checks=[InvestigationCheck.IDENTITY, InvestigationCheck.IDENTITY])
         assert inv.checks == ["identity"]
+
+
+def test_a_dispatch_round_in_the_transaction_that_requested_leaves_the_entities_fresh(session_factory: Any) -> None:
+    with transaction(session_factory) as s:
+        firm, _ = make_firm(s)
+        inv = request(s, review_claim(s))
+        assert dispatch.dispatch_pending(s, now=T0) == (1, 0)
+        assert inv.state is InvestigationState.ASSIGNED and inv.version == 2  # re-read after the bulk update
+        service.accept_offer(s, principal=firm_principal(firm), assignment_id=inv.current_assignment_id or 0, now=T0)
+        assert inv.state is InvestigationState.IN_PROGRESS

@@ -47,6 +47,7 @@ from resolvers.claims.models import (
     Payment,
 )
 from resolvers.claims.storage import document_storage
+from resolvers.investigations.models import Investigation, InvestigationEscalation, InvestigationEvent, InvestigationState
 from resolvers.payments.models import InstructionState, PaymentInstruction
 from resolvers.policies.models import Customer, Policy, PolicyStatus
 from schema.relay import decode_global_id
@@ -128,15 +129,34 @@ def _direct_billed_claim_carries_a_verified_hospital_bill(runtime: Runtime, resu
 
 
 def _investigated_claim_matched_a_shared_flag_and_has_a_signed_survey(runtime: Runtime, result: DemoResult) -> None:
-    [claim] = _rows(runtime, Claim, Claim.state == ClaimState.INVESTIGATING)
+    showcase = json.loads(result.showcase_file.read_text())["claims"]["investigating"]
+    [claim] = _rows(runtime, Claim, Claim.id == decode_global_id(showcase["id"], "Claim"))
+    assert claim.state is ClaimState.INVESTIGATING
     assert {("rule", "SHARED_RISK_FLAG"), ("shared", "STAGED_ACCIDENT")} <= {
         (h["source"], h["code"]) for h in claim.risk_hints}
-    [survey] = _rows(runtime, SignedRecord, SignedRecord.primary_type == "SurveyReport")
-    [assignment] = _rows(runtime, Assignment, Assignment.id == survey.assignment_id)
+    [assignment] = _rows(runtime, Assignment, Assignment.case_reference == claim.number)
+    [survey] = _rows(runtime, SignedRecord, SignedRecord.assignment_id == assignment.id)
+    assert survey.primary_type == "SurveyReport"
     assert assignment.kind is AssignmentKind.SURVEY and assignment.case_reference == claim.number
     assert assignment.investigation_id == claim.id
     assert {r.primary_type for r in _rows(runtime, SignedRecord)} == {"SurveyReport", "HospitalBill", "CreditReport"}
     assert len(_rows(runtime, RiskFlag)) >= 2  # the matched one and flags on customers without claims
+
+
+def _investigations_in_every_state_with_an_anchored_trail(runtime: Runtime, result: DemoResult) -> None:
+    investigations = _rows(runtime, Investigation)
+    assert {i.state for i in investigations} == set(InvestigationState)
+    table = result.summary.sections["investigations"]
+    assert all(table[s.value] for s in InvestigationState)
+    trail = _rows(runtime, InvestigationEvent)
+    assert trail and table["trail events on the ledger"] == len(trail)
+    assert {e.sla.value for e in _rows(runtime, InvestigationEscalation)} >= {"acceptance", "first_visit"}
+    reported = [i for i in investigations if i.survey_record_id is not None]
+    surveys = {r.id for r in _rows(runtime, SignedRecord, SignedRecord.primary_type == "SurveyReport")}
+    assert reported and {i.survey_record_id for i in reported} <= surveys
+    with runtime.session_factory() as s:
+        for event in trail:  # anchored with everything else
+            assert s.get_one(LedgerRecord, event.ledger_record_id).status is RecordStatus.ANCHORED
 
 
 def _partial_approval_explains_its_benefits(runtime: Runtime, result: DemoResult) -> None:
@@ -224,6 +244,7 @@ def test_the_demo_loads_every_capability_once(runtime: Runtime) -> None:
     _direct_billed_claim_carries_a_verified_hospital_bill(runtime, result)
     _payouts_settled_through_bank_files_one_returned_and_reinstructed(runtime, result)
     _investigated_claim_matched_a_shared_flag_and_has_a_signed_survey(runtime, result)
+    _investigations_in_every_state_with_an_anchored_trail(runtime, result)
     _partial_approval_explains_its_benefits(runtime, result)
     _documents_are_sealed_files_and_medical_ones_on_the_ledger(runtime, result)
     _everything_is_anchored_and_the_audit_chain_intact(runtime, result)
