@@ -57,7 +57,9 @@ __all__ = [
     "PAYMENT_OPERATORS",
     "PAYMENT_READERS",
     "POLICY_READERS",
+    "PROGRESS_READERS",
     "PROOF_READERS",
+    "QA_REVIEWERS",
     "QUALIFICATION_SUBMITTERS",
     "REPORTERS",
     "REVIEWERS",
@@ -117,6 +119,12 @@ DATA_HOLDERS: frozenset[str] = _names(Role.CUSTOMER, Role.PARTNER)
 #: Who assigns claims of the work queue to any staff member (team leads); an adjuster only takes a
 #: claim for themself or gives back their own (``resolvers.claims.assignment``).
 CLAIM_ASSIGNERS: frozenset[str] = MANAGERS
+#: Who reviews QA samples of decided claims and reads them (quality assurance, and the managers
+#: who answer for claims quality); nobody reviews their own decisions.
+QA_REVIEWERS: frozenset[str] = _names(Role.QA, Role.MANAGER, Role.ADMIN)
+#: Who tracks the progress of the claims operation (where claims wait, SLAs): claims managers,
+#: quality assurance and auditors.
+PROGRESS_READERS: frozenset[str] = _names(Role.QA, Role.MANAGER, Role.ADMIN, Role.AUDITOR)
 #: Who manages the claim-risk rule library: drafts, tests, publishes, pins and rolls back versions
 #: (managers standing in for risk management, and admins); everyone in RISK_READERS reads it.
 RULE_MANAGERS: frozenset[str] = MANAGERS

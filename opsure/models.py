@@ -10,6 +10,7 @@ from ledger import models as _ledger  # noqa: F401
 from partners import models as _partners  # noqa: F401
 from resolvers.advances import models as _advances  # noqa: F401
 from resolvers.claims import models as _claims  # noqa: F401
+from resolvers.claims.ops import models as _claims_ops  # noqa: F401
 from resolvers.claims.risk import rule_models as _claim_rules  # noqa: F401
 from resolvers.investigations import models as _investigations  # noqa: F401
 from resolvers.payments import models as _payments  # noqa: F401

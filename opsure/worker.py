@@ -25,6 +25,7 @@ JOB_MODULES: tuple[str, ...] = (
     "resolvers.advances.jobs",
     "resolvers.investigations.jobs",
     "resolvers.claims.reminders",  # supplementary documents past due
+    "resolvers.claims.ops.qa",  # QA sampling of decided claims
 )
 
 

@@ -10,9 +10,10 @@ from strawberry.tools import merge_types
 
 from schema.claims import queries
 from schema.claims.mutations import ClaimsMutation
+from schema.claims.ops_queries import OPS_NODES, ClaimOpsQuery
 from schema.claims.rule_queries import RULE_NODES, ClaimRulesQuery
 
 __all__ = ["NODES", "ClaimsMutation", "ClaimsQuery"]
 
-NODES = {**queries.NODES, **RULE_NODES}
-ClaimsQuery = merge_types("ClaimsQuery", (queries.ClaimsQuery, ClaimRulesQuery))
+NODES = {**queries.NODES, **RULE_NODES, **OPS_NODES}
+ClaimsQuery = merge_types("ClaimsQuery", (queries.ClaimsQuery, ClaimRulesQuery, ClaimOpsQuery))

@@ -19,6 +19,7 @@ __all__ = [
     "PinClaimRuleVersionError",
     "PublishClaimRuleVersionError",
     "RecordOriginalDocumentError",
+    "RecordQaReviewError",
     "ReportClaimError",
     "RequestClaimDocumentError",
     "RollBackClaimRuleVersionError",
@@ -112,4 +113,10 @@ RollBackClaimRuleVersionError = mutation_errors("RollBackClaimRuleVersion", {
 })
 AssignClaimError = mutation_errors("AssignClaim", {
     "INVALID_TRANSITION": "A draft, paid, closed or rejected claim waits for nobody: it is not assigned.",
+})
+RecordQaReviewError = mutation_errors("RecordQaReview", {
+    "ALREADY_REVIEWED": "The sample was reviewed already (a review is recorded once).",
+    "BAD_SCORE": "The score is not 0-100.",
+    "FINDINGS_REQUIRED": "A score below 100 names its findings.",
+    "OWN_DECISION": "Nobody reviews a claim they decided themselves.",
 })

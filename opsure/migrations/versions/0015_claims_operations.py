@@ -55,6 +55,27 @@ def upgrade() -> None:
     sa.ForeignKeyConstraint(['pinned_id'], ['claim_rule_version.id'], name=op.f('fk_claim_rule_state_pinned_id_claim_rule_version')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_claim_rule_state')),
     )
+    op.create_table('claim_qa_sample',
+    sa.Column('claim_id', _ID, nullable=False),
+    sa.Column('adjuster', sa.String(length=200), nullable=False),
+    sa.Column('product_id', _ID, nullable=False),
+    sa.Column('sampled_on', sa.Date(), nullable=False),
+    sa.Column('status', sa.Enum('pending', 'reviewed', name='qa_status', native_enum=False, length=32), nullable=False),
+    sa.Column('score', sa.Integer(), nullable=True),
+    sa.Column('findings', sa.JSON(), nullable=False),
+    sa.Column('note', sa.String(length=500), nullable=True),
+    sa.Column('reviewer', sa.String(length=200), nullable=True),
+    sa.Column('reviewed_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('id', _ID, autoincrement=True, nullable=False),
+    sa.Column('version', sa.Integer(), nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), server_default=sa.text('(CURRENT_TIMESTAMP)'), nullable=False),
+    sa.Column('updated_at', sa.DateTime(timezone=True), server_default=sa.text('(CURRENT_TIMESTAMP)'), nullable=False),
+    sa.ForeignKeyConstraint(['claim_id'], ['claim.id'], name=op.f('fk_claim_qa_sample_claim_id_claim')),
+    sa.ForeignKeyConstraint(['product_id'], ['product.id'], name=op.f('fk_claim_qa_sample_product_id_product')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_claim_qa_sample')),
+    sa.UniqueConstraint('claim_id', name=op.f('uq_claim_qa_sample_claim_id')),
+    )
+    op.create_index(op.f('ix_claim_qa_sample_adjuster'), 'claim_qa_sample', ['adjuster'], unique=False)
     with op.batch_alter_table('claim', schema=None) as batch_op:
         batch_op.add_column(sa.Column('assignee', sa.String(length=200), nullable=True))
         batch_op.create_index(batch_op.f('ix_claim_assignee'), ['assignee'], unique=False)
@@ -64,6 +85,8 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    op.drop_index(op.f('ix_claim_qa_sample_adjuster'), table_name='claim_qa_sample')
+    op.drop_table('claim_qa_sample')
     with op.batch_alter_table('claim_document_request', schema=None) as batch_op:
         batch_op.drop_column('last_reminded_on')
         batch_op.drop_column('reminder_count')

@@ -9,6 +9,7 @@ from schema.claims.mutations.decisions import DecisionMutations
 from schema.claims.mutations.direct_billing import DirectBillingMutations
 from schema.claims.mutations.documents import DocumentMutations
 from schema.claims.mutations.payments import PaymentMutations
+from schema.claims.mutations.qa import QaMutations
 from schema.claims.mutations.reporting import ReportingMutations
 from schema.claims.mutations.rules import ClaimRuleMutations
 
@@ -17,5 +18,5 @@ __all__ = ["ClaimsMutation"]
 ClaimsMutation = merge_types(
     "ClaimsMutation",
     (ReportingMutations, DecisionMutations, PaymentMutations, DocumentMutations, DirectBillingMutations,
-     AssignmentMutations, ClaimRuleMutations),
+     AssignmentMutations, ClaimRuleMutations, QaMutations),
 )
