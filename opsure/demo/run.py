@@ -23,6 +23,7 @@ from core.db import transaction
 from core.errors import DomainError
 from opsure.demo.anchoring import settle_ledger
 from opsure.demo.claims import load_claims
+from opsure.demo.claims_ops import load_claims_ops
 from opsure.demo.clock import DemoClock
 from opsure.demo.handouts import Handouts, demo_dir, partner_handout, showcase_handout, write_handouts
 from opsure.demo.investigations import load_investigations
@@ -94,6 +95,7 @@ def load_platform_demo(
                             keep={c.id for c in claims.showcase.values()})
         play_the_bank(s, clock, settings.data_dir)  # payouts settle: the paid claims become PAID
         load_risk_flags(s, rng, clock, insurer=partners["insurer"], consortium=consortium)
+        load_claims_ops(s, rng, clock)  # two rule versions, QA samples of the decided claims
         s.flush()
         return Handouts(partners=partner_handout(partners, domain, seed), showcase=showcase_handout(claims))
 

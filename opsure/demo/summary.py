@@ -18,6 +18,8 @@ from ledger import service as ledger
 from ledger.models import RecordStatus
 from partners.models import Partner, PartnerClient, RiskFlag, SignedRecord, SignerKey
 from resolvers.claims.models import Claim, ClaimChannel, ClaimDocument, ClaimEvent, ClaimState, Payment
+from resolvers.claims.ops.models import QaSample, QaStatus
+from resolvers.claims.risk.rule_models import ClaimRuleVersion, RuleVersionStatus
 from resolvers.investigations.models import Investigation, InvestigationEscalation, InvestigationEvent
 from resolvers.policies.models import Customer, Policy
 
@@ -75,6 +77,16 @@ def collect_summary(session: Session) -> DemoSummary:
                                     "trail events on the ledger": _count(session, InvestigationEvent),
                                     "missed SLAs escalated": _count(session, InvestigationEscalation)}
     s.sections["shared risk flags"] = {"published": _count(session, RiskFlag)}
+    versions = _grouped(session, ClaimRuleVersion.status)
+    s.sections["claims operations"] = {
+        "rule versions published": versions.get(RuleVersionStatus.PUBLISHED.value, 0),
+        "rule versions in drafts": versions.get(RuleVersionStatus.DRAFT.value, 0),
+        **{f"claims judged by {label}": int(n) for label, n in session.execute(
+            select(Claim.rules_version, func.count()).where(Claim.rules_version.is_not(None))
+            .group_by(Claim.rules_version).order_by(Claim.rules_version)).all()},
+        "QA samples": _count(session, QaSample),
+        "QA samples reviewed": _count(session, QaSample, QaSample.status == QaStatus.REVIEWED),
+    }
     s.sections["policies"] = {"customers": _count(session, Customer), **_grouped(session, Policy.status)}
     chain_break = verify_chain(session)
     s.sections["audit log"] = {"entries": _count(session, AuditEntry),

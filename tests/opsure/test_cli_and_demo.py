@@ -143,6 +143,19 @@ def _investigated_claim_matched_a_shared_flag_and_has_a_signed_survey(runtime: R
     assert len(_rows(runtime, RiskFlag)) >= 2  # the matched one and flags on customers without claims
 
 
+def _two_rule_versions_live_and_qa_samples_reviewed(runtime: Runtime, result: DemoResult) -> None:
+    from resolvers.claims.ops.models import QaSample, QaStatus
+    from resolvers.claims.risk.rule_models import ClaimRuleVersion, RuleVersionStatus
+
+    versions = _rows(runtime, ClaimRuleVersion)
+    assert [v.status for v in versions] == [RuleVersionStatus.PUBLISHED] * 2 and versions[-1].last_test_claims
+    table = result.summary.sections["claims operations"]
+    assert table["rule versions published"] == 2 and table[f"claims judged by {versions[0].label}"]
+    samples = _rows(runtime, QaSample)
+    reviewed = [q for q in samples if q.status is QaStatus.REVIEWED]
+    assert samples and reviewed and table["QA samples"] == len(samples) and any(q.findings for q in reviewed)
+
+
 def _investigations_in_every_state_with_an_anchored_trail(runtime: Runtime, result: DemoResult) -> None:
     investigations = _rows(runtime, Investigation)
     assert {i.state for i in investigations} == set(InvestigationState)
@@ -245,6 +258,7 @@ def test_the_demo_loads_every_capability_once(runtime: Runtime) -> None:
     _payouts_settled_through_bank_files_one_returned_and_reinstructed(runtime, result)
     _investigated_claim_matched_a_shared_flag_and_has_a_signed_survey(runtime, result)
     _investigations_in_every_state_with_an_anchored_trail(runtime, result)
+    _two_rule_versions_live_and_qa_samples_reviewed(runtime, result)
     _partial_approval_explains_its_benefits(runtime, result)
     _documents_are_sealed_files_and_medical_ones_on_the_ledger(runtime, result)
     _everything_is_anchored_and_the_audit_chain_intact(runtime, result)
