@@ -2,7 +2,8 @@
 
 1. **Overhead.** A business transaction as a mutation runs it (``endorse_contact``: load the
    policy, validate, seal the new phone, write the endorsement, an audit row, commit) with
-   its event appended, against the same transaction with ``emit`` switched off, in
+   its ``policy.endorsed`` event appended, against the same transaction with the append
+   switched off (``resolvers.policies.events.endorsed`` replaced by a no-op), in
    alternating rounds in one process; sequential and with ``--threads`` writers.
    Target: overhead <= 10%.
 2. **Latency.** Another process (this script, ``_subscriber``) runs the process tail with
@@ -65,6 +66,7 @@ from core.event_stream.outbox import EVENTS, NOTIFY_CHANNEL
 from core.event_stream.wakeup import PgListener
 from core.roles import STAFF
 from opsure.migrate import upgrade
+from resolvers.policies import events as policy_events
 from resolvers.policies import service as policy_service
 
 TODAY = dt.date(2026, 6, 1)
@@ -135,18 +137,18 @@ def _rate(factory: sessionmaker[Session], policies: list[int], count: int, threa
 def overhead(factory: sessionmaker[Session], *, rounds: int, per_round: int, threads: int) -> None:
     """Print endorsements/s with and without the event, alternating rounds."""
     policies = _policies(factory, max(16, threads * 4))
-    real_emit = policy_service.emit
-    no_emit: Any = lambda *_a, **_k: None  # noqa: E731
+    real_append = policy_events.endorsed
+    no_append: Any = lambda *_a, **_k: None  # noqa: E731
     for label, t in (("sequential", 1), (f"{threads} threads", threads)):
         rates: dict[str, list[float]] = {"with events": [], "without": []}
         n = 0
         _rate(factory, policies, per_round // 4, t, 10**7)  # warm-up
         for _ in range(rounds):
-            for name, emit in (("with events", real_emit), ("without", no_emit)):
-                policy_service.emit = emit  # type: ignore[attr-defined]
+            for name, publish in (("with events", real_append), ("without", no_append)):
+                policy_events.endorsed = publish  # type: ignore[assignment]
                 rates[name].append(_rate(factory, policies, per_round, t, n))
                 n += per_round
-        policy_service.emit = real_emit  # type: ignore[attr-defined]
+        policy_events.endorsed = real_append  # type: ignore[assignment]
         with_, without = percentile(rates["with events"], 0.5), percentile(rates["without"], 0.5)
         paired = percentile([w / o for w, o in zip(rates["with events"], rates["without"], strict=True)], 0.5)
         print(f"  {label:<12} with events {with_:8.1f} tx/s   without {without:8.1f} tx/s   "
