@@ -16,8 +16,8 @@ from resolvers.investigations.models import (
     InvestigationEvent,
 )
 
-__all__ = ["escalations_by_investigation", "investigations_by_id", "offers_by_id", "offers_by_investigation",
-           "profiles_by_partner", "trail_by_investigation"]
+__all__ = ["escalations_by_investigation", "investigations_by_claim", "investigations_by_survey_record",
+           "offers_by_id", "offers_by_investigation", "profiles_by_partner", "trail_by_investigation"]
 
 R = TypeVar("R")
 
@@ -27,11 +27,6 @@ def _grouped(session: Session, model: Any, column: Any, ids: Sequence[int]) -> d
     for row in session.scalars(select(model).where(column.in_(list(ids))).order_by(model.id)):
         out[getattr(row, column.key)].append(row)
     return out
-
-
-def investigations_by_id(session: Session, ids: Sequence[int]) -> dict[int, Investigation]:
-    """Investigations keyed by id, one query."""
-    return {r.id: r for r in session.scalars(select(Investigation).where(Investigation.id.in_(list(ids))))}
 
 
 def offers_by_id(session: Session, ids: Sequence[int]) -> dict[int, InvestigationAssignment]:
@@ -59,3 +54,14 @@ def profiles_by_partner(session: Session, ids: Sequence[int]) -> dict[int, Asses
     """Firm profiles keyed by partner id, one query."""
     p = AssessorFirmProfile
     return {r.partner_id: r for r in session.scalars(select(p).where(p.partner_id.in_(list(ids))))}
+
+
+def investigations_by_claim(session: Session, ids: Sequence[int]) -> dict[int, list[Investigation]]:
+    """Each claim's investigations, oldest first, one query."""
+    return _grouped(session, Investigation, Investigation.claim_id, ids)
+
+
+def investigations_by_survey_record(session: Session, ids: Sequence[int]) -> dict[int, Investigation]:
+    """The investigation each survey report (partners' signed record id) closed, one query."""
+    i = Investigation
+    return {int(r.survey_record_id or 0): r for r in session.scalars(select(i).where(i.survey_record_id.in_(list(ids))))}

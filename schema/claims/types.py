@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import strawberry
 from strawberry.types import Info
 
-from core.roles import CLAIM_READERS, DOCUMENT_READERS, POLICY_READERS, RISK_READERS, STAFF
+from core.roles import CLAIM_READERS, DOCUMENT_READERS, INTERNAL, POLICY_READERS, RISK_READERS, STAFF
 from resolvers.claims import eob
 from resolvers.claims import models as m
 from resolvers.claims.eob import BenefitCode as BenefitCodeValue
@@ -50,6 +50,9 @@ from schema.policies.loaders import CustomerByIdLoader, PolicyByIdLoader
 from schema.policies.types import Customer, Policy
 from schema.relay import PAGING, Connection, Node, connection, encode_global_id, page_request
 from schema.scalars import Money
+
+if TYPE_CHECKING:
+    from schema.investigations.types import Investigation
 
 __all__ = [
     "After",
@@ -467,6 +470,16 @@ class Claim(Node):
     def document_requests(self, info: Info[Context, Any], first: First = None, after: After = None,
                           last: Last = None, before: Before = None) -> Connection[DocumentRequest]:
         return _requests(self, info.context, first, after, last, before)  # type: ignore[return-value]
+
+    @strawberry.field(description="Investigations of this claim by assessor firms, oldest first (staff and "
+                      "auditors). " + PAGING, metadata=allow(INTERNAL))
+    def investigations(self, info: Info[Context, Any], first: First = None, after: After = None, last: Last = None,
+                       before: Before = None) -> Connection[Annotated[
+                           Investigation, strawberry.lazy("schema.investigations.types")]]:
+        # imported here: the investigations contract builds on Claim
+        from schema.investigations.types import investigations_of_claim
+
+        return investigations_of_claim(info.context, self.pk, first, after, last, before)  # type: ignore[no-any-return]
 
     @strawberry.field(description="The claim's timeline, oldest first (the newest: `last`). " + PAGING,
                       metadata=fast(_timeline))

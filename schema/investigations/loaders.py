@@ -10,16 +10,12 @@ from schema.loaders import BatchLoader
 
 __all__ = [
     "EscalationsByInvestigationIdLoader",
-    "InvestigationByIdLoader",
+    "InvestigationBySurveyRecordIdLoader",
     "InvestigationOfferByIdLoader",
+    "InvestigationsByClaimIdLoader",
     "OffersByInvestigationIdLoader",
     "TrailEventsByInvestigationIdLoader",
 ]
-
-
-class InvestigationByIdLoader(BatchLoader[int, m.Investigation | None]):
-    def fetch(self, keys: Any) -> Any:
-        return fetch.investigations_by_id(self.context.session, keys)
 
 
 class InvestigationOfferByIdLoader(BatchLoader[int, m.InvestigationAssignment | None]):
@@ -46,3 +42,15 @@ class EscalationsByInvestigationIdLoader(BatchLoader[int, list[m.InvestigationEs
 
     def fetch(self, keys: Any) -> Any:
         return fetch.escalations_by_investigation(self.context.session, keys)
+
+
+class InvestigationsByClaimIdLoader(BatchLoader[int, list[m.Investigation]]):
+    default: Any = ()
+
+    def fetch(self, keys: Any) -> Any:
+        return fetch.investigations_by_claim(self.context.session, keys)
+
+
+class InvestigationBySurveyRecordIdLoader(BatchLoader[int, m.Investigation | None]):
+    def fetch(self, keys: Any) -> Any:
+        return fetch.investigations_by_survey_record(self.context.session, keys)

@@ -44,7 +44,8 @@ from schema.investigations.enums import (
 )
 from schema.investigations.loaders import (
     EscalationsByInvestigationIdLoader,
-    InvestigationByIdLoader,
+    InvestigationBySurveyRecordIdLoader,
+    InvestigationsByClaimIdLoader,
     OffersByInvestigationIdLoader,
     TrailEventsByInvestigationIdLoader,
 )
@@ -58,7 +59,7 @@ from schema.relay import PAGING, Connection, Node, page_request
 from schema.scalars import Rate
 
 __all__ = ["AssessorFirmProfile", "FirmPerformance", "Investigation", "InvestigationEscalation",
-           "InvestigationOffer", "InvestigationTrailEvent"]
+           "InvestigationOffer", "InvestigationTrailEvent", "investigation_of_survey", "investigations_of_claim"]
 
 _FREE_TEXT = "May name people: adjusters and the firm only."
 
@@ -123,11 +124,6 @@ class InvestigationOffer(Node):
             return None
         return info.context.loader(AssignmentByIdLoader).get_wrapped(  # type: ignore[no-any-return]
             self.registry_pk, Assignment.from_row)
-
-    @strawberry.field(description="The investigation offered.")
-    def investigation(self, info: Info[Context, Any]) -> Investigation:
-        return info.context.loader(InvestigationByIdLoader).get_wrapped(  # type: ignore[no-any-return]
-            self.investigation_pk, Investigation.from_row)
 
 
 @strawberry.type(description="A trail event an investigator recorded: committed to the ledger (kind "
@@ -362,3 +358,15 @@ class FirmPerformance:
     def firm(self, info: Info[Context, Any]) -> Partner:
         return info.context.loader(PartnerByIdLoader).get_wrapped(  # type: ignore[no-any-return]
             self.partner_pk, Partner.from_row)
+
+
+def investigations_of_claim(ctx: Context, claim_pk: int, first: int | None, after: str | None, last: int | None,
+                            before: str | None) -> Any:
+    """``Claim.investigations``: a claim's investigations through their one loader, paged in memory (staff)."""
+    return loaded_connection(ctx.loader(InvestigationsByClaimIdLoader).get(claim_pk),
+                             page_request(first, after, last, before, ctx.settings), Investigation.from_row)
+
+
+def investigation_of_survey(ctx: Context, signed_record_pk: int) -> Any:
+    """``SignedRecord.investigation``: the investigation a SurveyReport closed (the record's readers are scoped)."""
+    return ctx.loader(InvestigationBySurveyRecordIdLoader).get_wrapped(signed_record_pk, Investigation.from_row)

@@ -11,13 +11,21 @@ from __future__ import annotations
 import datetime as dt
 import json
 from collections.abc import Callable
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import strawberry
 from strawberry.scalars import JSON
 from strawberry.types import Info
 
-from core.roles import INTERNAL, MANAGERS, PARTNER_READERS, PARTNER_SELF_SERVICE, RISK_FLAG_READERS, STAFF
+from core.roles import (
+    INTERNAL,
+    INVESTIGATION_READERS,
+    MANAGERS,
+    PARTNER_READERS,
+    PARTNER_SELF_SERVICE,
+    RISK_FLAG_READERS,
+    STAFF,
+)
 from partners import keys
 from partners import models as m
 from schema.context import Context
@@ -54,7 +62,10 @@ from schema.partners.messages import (
 from schema.partners.paging import After, Before, First, Last, loaded_connection
 from schema.partners.webhook_events import WebhookEventData, event_data_of
 from schema.permissions import access, allow
-from schema.relay import PAGING, Connection, Node, page_request
+from schema.relay import PAGING, Connection, Node, decode_global_id, page_request
+
+if TYPE_CHECKING:
+    from schema.investigations.types import Investigation
 
 __all__ = [
     "Assignment",
@@ -280,6 +291,14 @@ class SignedRecord(Node):
     @strawberry.field(description="The ledger proof bundle (status PENDING until anchored).")
     def proof(self, info: Info[Context, Any]) -> ProofBundle:
         return load_proof_bundle(info.context, self.ledger_record_pk)  # type: ignore[return-value]
+
+    @strawberry.field(description="The investigation a SurveyReport closed (null for other record types).",
+                      metadata=allow(INVESTIGATION_READERS))
+    def investigation(self, info: Info[Context, Any]) -> Annotated[
+            Investigation, strawberry.lazy("schema.investigations.types")] | None:
+        from schema.investigations.types import investigation_of_survey  # that contract builds on this one
+
+        return investigation_of_survey(info.context, decode_global_id(self.id, "SignedRecord"))  # type: ignore[no-any-return]
 
 
 @strawberry.type(description="Who published a risk flag.")

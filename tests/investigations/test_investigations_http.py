@@ -46,7 +46,7 @@ STAFF = """query($id: ID!) { investigation(id: $id) { state trigger rules escala
   claim { id state }
   offers { totalCount edges { node { state how firm { code } assignment { id } } } }
   trail { totalCount edges { node { kind finding note commitment proof { status document } } } }
-  surveyReport { primaryType commitment assignment { id } proof { status } }
+  surveyReport { primaryType commitment assignment { id } proof { status } investigation { id } }
   escalations { edges { node { sla level dueAt } } } } }"""
 
 
@@ -134,6 +134,10 @@ def test_a_risky_claim_is_investigated_online_end_to_end(
     assert o["state"] == "DONE" and o["how"] == "AUTO" and o["assignment"]["id"]
     assert staff["surveyReport"]["assignment"]["id"] == o["assignment"]["id"]
     assert staff["surveyReport"]["proof"]["status"] == "ANCHORED"
+    assert staff["surveyReport"]["investigation"]["id"] == offered["id"]  # linked both ways
+    on_claim = adjuster("query($id: ID!) { claim(id: $id) { investigations { totalCount edges { node { id state } } } } }",
+                        {"id": claim_id})["claim"]["investigations"]
+    assert nodes(on_claim) == [{"id": offered["id"], "state": "COMPLETED"}] and on_claim["totalCount"] == 1
     trail = nodes(staff["trail"])
     assert [t["kind"] for t in trail] == ["VISIT", "FINDING"] and trail[1]["finding"] == "STAY_CONFIRMED"
     for t in trail:
