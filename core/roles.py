@@ -53,6 +53,7 @@ __all__ = [
     "PARTNERS",
     "PARTNER_READERS",
     "PARTNER_SELF_SERVICE",
+    "PAYEE_ACCOUNT_READERS",
     "PAYEE_ACCOUNT_WRITERS",
     "PAYMENT_OPERATORS",
     "PAYMENT_READERS",
@@ -180,6 +181,9 @@ FIRM_PERFORMANCE_READERS: frozenset[str] = REVIEWERS | ADJUSTERS
 PAYMENT_OPERATORS: frozenset[str] = _names(Role.ADJUSTER, Role.MANAGER, Role.ADMIN)
 #: Readers of payment instructions and batches: staff and auditors (money moved is audited).
 PAYMENT_READERS: frozenset[str] = INTERNAL
+#: Readers of payee accounts: staff and auditors, and the holder (a customer or partner: its own);
+#: the number and holder name in full only for the holder and PAYMENT_OPERATORS.
+PAYEE_ACCOUNT_READERS: frozenset[str] = INTERNAL | _names(Role.CUSTOMER, Role.PARTNER)
 #: Who registers a payee's bank account: the customer or partner for itself, front office for them.
 PAYEE_ACCOUNT_WRITERS: frozenset[str] = _names(Role.CUSTOMER, Role.PARTNER, Role.AGENT, Role.ADJUSTER,
                                                Role.MANAGER, Role.ADMIN)

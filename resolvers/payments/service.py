@@ -72,6 +72,7 @@ __all__ = [
     "instruct",
     "instruction_by_key",
     "instructions_of",
+    "list_accounts",
     "list_instructions",
     "on_outcome",
     "register_account",
@@ -427,3 +428,10 @@ def accounts_by_id(session: Session, ids: Sequence[int]) -> dict[int, PayeeAccou
 def batches_by_id(session: Session, ids: Sequence[int]) -> dict[int, PaymentBatch]:
     """Batches by id, one query."""
     return {b.id: b for b in session.scalars(select(PaymentBatch).where(PaymentBatch.id.in_(set(ids))))}
+
+
+def list_accounts(session: Session, *, principal: Principal, payee: Payee, page: PageRequest) -> Page[PayeeAccount]:
+    """A keyset page of ``payee``'s accounts ``principal`` may see, by id."""
+    stmt = select(PayeeAccount).where(PayeeAccount.owner_kind == payee.kind, PayeeAccount.owner_id == payee.id,
+                                      account_visible(principal))
+    return keyset_page(session, stmt, PayeeAccount.id, request=page)

@@ -72,6 +72,7 @@ PLAIN_LISTS: dict[tuple[str, str], str] = {
     ("CustomerRiskProfile", "hints"): "what deserves attention in one profile: at most seven hint kinds",
     ("Query", "claimProgressSummary"): "one row per waiting claim state: seven, fixed by the state machine",
     ("ClaimRuleTestReport", "results"): "one result per tested claim, capped by the test's `last` (at most 200)",
+    ("Advance", "installments"): "one advance's repayment schedule: a few instalments, fixed when it is paid",
 }
 #: Convention 3: String fields whose names look like a closed set but whose values are open.
 OPEN_STRINGS: dict[tuple[str, str], str] = {
@@ -103,6 +104,11 @@ OPEN_STRINGS: dict[tuple[str, str], str] = {
     ("ClaimLineItem", "category"): "a coverage category: each product defines its own (CoverageItem.category)",
     ("LineItemInput", "category"): "a coverage category: each product defines its own (CoverageItem.category)",
     ("ExplanationOfBenefitsLine", "category"): "a coverage category: each product defines its own",
+    ("PaymentInstruction", "returnCode"): "a bank's return reason (ISO 20022 style, AC04 …): the bank's vocabulary",
+    ("PayeeAccount", "bankCode"): "a bank's own code: open",
+    ("RegisterPayeeAccountInput", "bankCode"): "a bank's own code: open",
+    ("Advance", "diagnosisCode"): "an ICD-10 code: tens of thousands, validated, not an API enum",
+    ("ApplyAdvanceInput", "diagnosisCode"): "an ICD-10 code: tens of thousands, validated, not an API enum",
 }
 #: Convention 3: fields whose names look like money but are not amounts.
 NOT_MONEY: dict[tuple[str, str], str] = {}

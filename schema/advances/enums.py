@@ -1,0 +1,51 @@
+"""GraphQL enums of advances, each value described."""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Mapping
+from typing import Any
+
+import strawberry
+
+from resolvers.advances import models as m
+
+__all__ = ["AdvanceDecision", "AdvanceState", "RepaymentChannel"]
+
+
+def _described(cls: type[enum.Enum], *, name: str, description: str, values: Mapping[str, str]) -> Any:
+    """``strawberry.enum`` over a domain enum, with one description per member (all required)."""
+    mismatch = {member.name for member in cls} ^ set(values)
+    if mismatch:
+        raise ValueError(f"{name}: describe exactly its members (mismatch: {sorted(mismatch)})")
+    wrapped: Any = strawberry.enum(cls, name=name, description=description)
+    for value in wrapped.__strawberry_definition__.values:
+        value.description = values[value.name]
+    return wrapped
+
+
+AdvanceState = _described(m.AdvanceState, name="AdvanceState", description="Where an advance stands.", values={
+    "IN_REVIEW": "Waiting for an officer's decision (no credit report at or above the pay-first band).",
+    "APPROVED": "Approved; its payout is instructed on the rail (or waits for the customer's bank account).",
+    "REJECTED": "Refused in review.",
+    "PAID": "Paid out (the bank settled it); instalments run until it is repaid or kept from the claim.",
+    "OVERDUE": "An instalment is past due and not covered.",
+    "DEFAULTED": "Overdue beyond the grace period: what was outstanding is written off.",
+    "CLOSED": "Nothing outstanding: repaid and/or kept from the claim payment.",
+})
+AdvanceDecision = _described(m.Decision, name="AdvanceDecision", description="How an advance was decided.", values={
+    "PAY_FIRST": "Approved at once on a credit provider's signed report at or above the configured band.",
+    "MANUAL_APPROVED": "Approved by an officer in review.",
+    "MANUAL_REJECTED": "Rejected by an officer in review.",
+})
+
+
+class _Channel(enum.Enum):
+    TRANSFER = "transfer"
+    DIRECT_DEBIT = "direct_debit"
+
+
+RepaymentChannel = _described(_Channel, name="RepaymentChannel", description="How a repayment arrives.", values={
+    "TRANSFER": "A transfer the customer made, received and recorded now (applies at once).",
+    "DIRECT_DEBIT": "Collected from the customer's account through the payment rail (applies when settled).",
+})

@@ -1,0 +1,82 @@
+"""Object types of the payment rail: payee accounts (masked by role) and payment instructions."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import strawberry
+from strawberry.types import Info
+
+from core.masking import mask_name
+from core.roles import PAYEE_ACCOUNT_READERS, PAYMENT_READERS
+from resolvers.payments import service
+from resolvers.payments.scoping import may_see_account_number
+from schema.context import Context
+from schema.payments.enums import PaymentDirection, PaymentInstructionState, PaymentPurpose
+from schema.payments.loaders import PayeeAccountByIdLoader
+from schema.permissions import access
+from schema.relay import Node, encode_global_id
+from schema.scalars import Money
+
+__all__ = ["PayeeAccount", "PaymentInstruction"]
+
+
+@strawberry.type(description="A bank account a customer or partner is paid into (and debited from). The number "
+                 "and holder are sealed at rest; only the holder and payment operators read them in full.")
+@access(PAYEE_ACCOUNT_READERS)
+class PayeeAccount(Node):
+    bank_code: str = strawberry.field(description="The bank's code (3-12 capital letters or digits).")
+    last4: str = strawberry.field(description="The account number's last four digits.")
+    active: bool = strawberry.field(description="Whether payouts go here (the newest active account is used).")
+    created_at: dt.datetime = strawberry.field(description="When it was registered.")
+    row: strawberry.Private[service.PayeeAccount]
+
+    @strawberry.field(description="The account number: in full for the holder and payment operators, else masked "
+                      "to its last four digits.")
+    def account_number(self, info: Info[Context, Any]) -> str:
+        if may_see_account_number(info.context.principal, self.row):
+            return self.row.account_number
+        return "*" * 12 + self.row.last4
+
+    @strawberry.field(description="The account holder's name: in full for the holder and payment operators, else "
+                      "masked.")
+    def holder_name(self, info: Info[Context, Any]) -> str:
+        name = self.row.holder_name
+        return name if may_see_account_number(info.context.principal, self.row) else mask_name(name)
+
+    @classmethod
+    def from_row(cls, r: service.PayeeAccount) -> PayeeAccount:
+        return cls(id=strawberry.ID(encode_global_id("PayeeAccount", r.id)), bank_code=r.bank_code, last4=r.last4,
+                   active=r.active, created_at=r.created_at, row=r)
+
+
+@strawberry.type(description="Money to move once on the payment rail: instructed → settled | failed (returned by "
+                 "the bank with its reason code); a failed one is instructed again as the next attempt.")
+@access(PAYMENT_READERS)
+class PaymentInstruction(Node):
+    reference: str = strawberry.field(description="The instruction's reference in bank files (PI + 12 hex digits).")
+    purpose: PaymentPurpose = strawberry.field(description="Why the money moves.")  # type: ignore[valid-type]
+    direction: PaymentDirection = strawberry.field(description="Paid to or collected from the account.")  # type: ignore[valid-type]
+    attempt: int = strawberry.field(description="1, then 2 after a return, ...")
+    amount: Money = strawberry.field(description="The amount (CNY).")
+    state: PaymentInstructionState = strawberry.field(description="Where it stands.")  # type: ignore[valid-type]
+    return_code: str | None = strawberry.field(description="The bank's reason for a return (ISO 20022 style, e.g. "
+                                               "AC04 closed account); null unless FAILED.")
+    created_at: dt.datetime = strawberry.field(description="When it was instructed.")
+    settled_at: dt.datetime | None = strawberry.field(description="When the bank's settlement was read.")
+    failed_at: dt.datetime | None = strawberry.field(description="When the bank's return was read.")
+    exported: bool = strawberry.field(description="Whether it went to the bank in a batch file.")
+    account_id: strawberry.Private[int]
+
+    @strawberry.field(description="The account paid (or debited).")
+    def payee_account(self, info: Info[Context, Any]) -> PayeeAccount:
+        return info.context.loader(PayeeAccountByIdLoader).get_wrapped(  # type: ignore[no-any-return]
+            self.account_id, PayeeAccount.from_row)
+
+    @classmethod
+    def from_row(cls, r: service.PaymentInstruction) -> PaymentInstruction:
+        return cls(id=strawberry.ID(encode_global_id("PaymentInstruction", r.id)), reference=r.reference,
+                   purpose=r.purpose, direction=r.direction, attempt=r.attempt, amount=r.amount, state=r.state,
+                   return_code=r.return_code, created_at=r.created_at, settled_at=r.settled_at,
+                   failed_at=r.failed_at, exported=r.batch_id is not None, account_id=r.payee_account_id)
