@@ -1,6 +1,7 @@
 """End to end over HTTP: a risky claim triggers an investigation, auto-assigned, accepted, its trail recorded
-and anchored on a real EVM, the signed survey report submitted and reviewed, the claim resumes; SLA escalation
-fires on a simulated clock (jobs run as ``opsure jobs run`` runs them)."""
+and anchored on a real EVM, the signed survey report submitted and reviewed, the claim resumes, is decided and
+settled through the payment rail; SLA escalation fires on a simulated clock (jobs run as ``opsure jobs run``
+runs them)."""
 
 from __future__ import annotations
 
@@ -28,6 +29,7 @@ from schema.relay import encode_global_id
 from tests.claim_factories import make_claim_policy, nodes
 from tests.investigation_factories import T0, make_firm, review_claim
 from tests.partner_factories import DEADLINE, sign
+from tests.payment_factories import play_bank
 
 REPORT = """mutation($input: ReportClaimInput!) { reportClaim(input: $input) { claim { id } errors { code } } }"""
 SUBMIT = """mutation($input: ClaimActionInput!) { submitClaim(input: $input) { claim { id state } errors { code } } }"""
@@ -79,7 +81,7 @@ def test_a_risky_claim_is_investigated_online_end_to_end(
         gql: Any, settings: Settings, engine: Any, session_factory: Any, chain: Any, clock: MovableClock) -> None:
     with transaction(session_factory) as s:
         firm, account = make_firm(s, regions=("330100", "110100"))
-        policy = make_claim_policy(s, issued_days_ago=5)
+        policy = make_claim_policy(s, issued_days_ago=5, waiting_period_days=0)  # risky (very early), yet covered
     customer = gql(Role.CUSTOMER, customer_id=policy.customer_id)
     adjuster = gql(Role.ADJUSTER)
     assessor = gql(Role.PARTNER, partner_id=firm.id)
@@ -144,6 +146,16 @@ def test_a_risky_claim_is_investigated_online_end_to_end(
         assert t["proof"]["status"] == "ANCHORED"
         bundle = json.loads(t["proof"]["document"])
         assert verify_bundle(bundle, None, w3=chain.w3, expect_contract=chain.contract_address).ok
+    # the resumed claim is decided and paid; the payout settles through the rail's bank files
+    decided = adjuster("""mutation($c: ID!) { adjudicateClaim(input: {claimId: $c, note: "survey confirms the stay"}) {
+        claim { state approvedAmount } errors { code } } }""", {"c": claim_id})["adjudicateClaim"]
+    assert decided["errors"] == [] and decided["claim"]["state"] == "APPROVED"
+    paid = adjuster("""mutation($c: ID!) { payClaim(input: {claimId: $c, idempotencyKey: "inv-e2e-0001"}) {
+        claim { state } errors { code } } }""", {"c": claim_id})["payClaim"]
+    assert paid["errors"] == [], paid
+    assert play_bank(session_factory, settings.data_dir, at=clock.now()).settled == 1
+    settled = adjuster("query($c: ID!) { claim(id: $c) { state paidAmount approvedAmount } }", {"c": claim_id})["claim"]
+    assert settled["state"] == "PAID" and settled["paidAmount"] == settled["approvedAmount"]
     # the customer sees none of it; a firm never offered the investigation sees nothing either
     assert customer.post(STAFF, {"id": offered["id"]}).json().get("errors")
     with transaction(session_factory) as s:
