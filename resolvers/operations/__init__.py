@@ -1,0 +1,1 @@
+"""Operations: experiments and switches on the process flows (claim, consultation, questionnaire, callback)."""
