@@ -64,7 +64,7 @@ Query = merge_types("Query", (NodeQuery, policies.PoliciesQuery, audit.AuditQuer
 Mutation = merge_types("Mutation", (policies.PoliciesMutation, ledger.LedgerMutation, partners.PartnersMutation,
                                     claims.ClaimsMutation, investigations.InvestigationsMutation,
                                     payments.PaymentsMutation, advances.AdvancesMutation))
-Subscription = merge_types("Subscription", (policies.PoliciesSubscription,))
+Subscription = merge_types("Subscription", (policies.PoliciesSubscription, claims.ClaimsSubscription))
 for _root, _doc in ((Query, "Reads: every entity by its global id (`node`) and each domain's lists."),
                     (Mutation, "Changes: each returns a payload whose `errors` lists every refusal (empty on success)."),
                     (Subscription, "Live events over graphql-transport-ws.")):

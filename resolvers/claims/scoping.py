@@ -8,7 +8,7 @@ from core.auth import Principal, Role
 from core.roles import INTERNAL
 from resolvers.claims.models import Claim
 
-__all__ = ["claim_visible", "may_see_claim"]
+__all__ = ["claim_visible", "may_see_claim", "may_see_claim_of"]
 
 
 def claim_visible(principal: Principal) -> ColumnElement[bool]:
@@ -30,4 +30,15 @@ def may_see_claim(principal: Principal, claim: Claim) -> bool:
         return principal.customer_id is not None and claim.customer_id == principal.customer_id
     if principal.role is Role.PARTNER:
         return principal.partner_id is not None and claim.partner_id == principal.partner_id
+    return False
+
+
+def may_see_claim_of(principal: Principal, *, customer_id: int, partner_id: int | None) -> bool:
+    """Twin of :func:`may_see_claim` for a claim known by its insured and billing hospital (a claim event)."""
+    if principal.role in INTERNAL:
+        return True
+    if principal.role is Role.CUSTOMER:
+        return principal.customer_id is not None and customer_id == principal.customer_id
+    if principal.role is Role.PARTNER:
+        return principal.partner_id is not None and partner_id == principal.partner_id
     return False

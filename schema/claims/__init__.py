@@ -12,8 +12,9 @@ from schema.claims import queries
 from schema.claims.mutations import ClaimsMutation
 from schema.claims.ops_queries import OPS_NODES, ClaimOpsQuery
 from schema.claims.rule_queries import RULE_NODES, ClaimRulesQuery
+from schema.claims.subscriptions import ClaimsSubscription
 
-__all__ = ["NODES", "ClaimsMutation", "ClaimsQuery"]
+__all__ = ["NODES", "ClaimsMutation", "ClaimsQuery", "ClaimsSubscription"]
 
 NODES = {**queries.NODES, **RULE_NODES, **OPS_NODES}
 ClaimsQuery = merge_types("ClaimsQuery", (queries.ClaimsQuery, ClaimRulesQuery, ClaimOpsQuery))
