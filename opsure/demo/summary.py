@@ -14,6 +14,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from core.audit import AuditEntry, verify_chain
+from core.event_stream.outbox import EVENTS
 from ledger import service as ledger
 from ledger.models import RecordStatus
 from partners.models import Partner, PartnerClient, RiskFlag, SignedRecord, SignerKey
@@ -49,6 +50,16 @@ def _count(session: Session, entity: object, *where: object) -> int:
     if where:
         stmt = stmt.where(*where)  # type: ignore[arg-type]
     return int(session.scalar(stmt) or 0)
+
+
+def _events_by_domain(session: Session) -> dict[str, int | str]:
+    """Domain events in the outbox by domain (the part of the type before the dot), and how many types."""
+    by_type = session.execute(select(EVENTS.c.type, func.count()).group_by(EVENTS.c.type)).tuples().all()
+    domains: dict[str, int | str] = {}
+    for event_type, n in by_type:
+        row = f"{event_type.split('.')[0]} events"
+        domains[row] = int(domains.get(row, 0)) + int(n)
+    return {**dict(sorted(domains.items())), "event types": len(by_type)}
 
 
 def collect_summary(session: Session) -> DemoSummary:
@@ -91,6 +102,7 @@ def collect_summary(session: Session) -> DemoSummary:
     chain_break = verify_chain(session)
     s.sections["audit log"] = {"entries": _count(session, AuditEntry),
                                "hash chain": "intact" if chain_break is None else f"broken at {chain_break.seq}"}
+    s.sections["event stream"] = _events_by_domain(session)
     status = ledger.ledger_status(session)
     s.sections["ledger"] = {"records anchored": status.records[RecordStatus.ANCHORED],
                             "records pending": status.records[RecordStatus.PENDING],

@@ -201,6 +201,8 @@ def _everything_is_anchored_and_the_audit_chain_intact(runtime: Runtime, result:
             "submitSignedRecord", "publishRiskFlag", "uploadClaimDocument"} <= actions
     assert result.summary.sections["ledger"]["records pending"] == 0
     assert "anchored by this process" in "\n".join(result.summary.notes)
+    events = result.summary.sections["event stream"]
+    assert all(int(events.get(f"{domain} events", 0)) > 0 for domain in ("policy", "claim", "partner")), events
 
 
 def _handouts_hold_working_credentials_and_name_the_showcase(runtime: Runtime, result: DemoResult) -> None:
