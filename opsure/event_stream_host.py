@@ -53,6 +53,7 @@ EVENT_MODULES: tuple[str, ...] = (
     "resolvers.payments.events",
     "resolvers.advances.events",
     "partners.webhooks",  # the consumer turning partner events into webhook deliveries
+    "resolvers.operations.events",  # claim payments as conversions of claim-flow experiments
 )
 
 PRUNE_EVERY_SECONDS = 3600.0

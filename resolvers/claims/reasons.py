@@ -106,6 +106,8 @@ PARAMS: dict[str, Param] = {
     # why fast-claim did not apply: names the risk level and duplicate suspicion
     "blockers": Param(RISK_READERS, "Claim.riskLevel"),
     "actor": Param(RISK_READERS, "ClaimEvent.actor"),
+    # the experiment arm that decided fast vs standard ("claim-fast:standard"): operations staff data
+    "experiment": Param(RISK_READERS, None),
     # another claim's number: only roles that may read every claim (customers and hospitals
     # are row-scoped, and a duplicate link is a risk finding)
     "duplicateOf": Param(RISK_READERS, None),
@@ -159,8 +161,9 @@ STAFF_WORDING: dict[ReasonCode, Segments] = {
                                " (version {rulesVersion})"),
     ReasonCode.ROUTED_TO_INVESTIGATION: ("routed to investigation", ": high risk, {rules}"),
     ReasonCode.ROUTED_TO_DOCUMENTS: ("waiting for documents", ": {kind} missing"),
-    ReasonCode.ROUTED_TO_REVIEW: ("routed to review", ", not fast-claim: {blockers}"),
-    ReasonCode.FAST_CLAIM_APPROVED: ("fast-claim: low risk, complete invoice data", ", {payable} payable"),
+    ReasonCode.ROUTED_TO_REVIEW: ("routed to review", ", not fast-claim: {blockers}", " (experiment {experiment})"),
+    ReasonCode.FAST_CLAIM_APPROVED: ("fast-claim: low risk, complete invoice data", ", {payable} payable",
+                                     " (experiment {experiment})"),
     ReasonCode.NOTHING_PAYABLE: ("approved with nothing payable: the annual deductible absorbs the amount",),
     ReasonCode.ADJUDICATED: ("adjudicated", " by {actor}", ": {outcome}", ", payable {payable}", " — {note}"),
     ReasonCode.MOVED_BY_STAFF: ("moved", " to {to}", ": {note}"),

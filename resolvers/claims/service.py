@@ -51,12 +51,14 @@ from resolvers.claims.models import (
     RiskHintSource,
     RiskLevel,
 )
+from resolvers.claims.ops import templates as flow_templates
 from resolvers.claims.reasons import Reason, ReasonCode
 from resolvers.claims.risk.profile import risk_profile
 from resolvers.claims.risk.rules_service import live_library
 from resolvers.claims.risk.scoring import ClaimFacts, RiskThresholds, assess_risk
 from resolvers.claims.scoping import claim_visible
 from resolvers.claims.states import record_event, transition
+from resolvers.operations import service as operations
 from resolvers.policies import service as policy_service
 from resolvers.policies.underwriting import validate_icd10
 
@@ -390,6 +392,27 @@ def _route(session: Session, claim: Claim, target: ClaimState, reason: Reason, n
     session.flush()
 
 
+def _follow_flow_template(session: Session, claim: Claim, product_id: int, today: dt.date,
+                          now: dt.datetime) -> bool:
+    """Route by the claim's flow template (ops.templates): investigation above its amount, its documents."""
+    decision = flow_templates.flow_decision(session, claim=claim, product_id=product_id)
+    if decision is None:
+        return False
+    if decision.investigate:
+        _route(session, claim, ClaimState.INVESTIGATING,
+               Reason(ReasonCode.ROUTED_TO_INVESTIGATION, {"rules": ["FLOW_TEMPLATE_AMOUNT"]}), now)
+        return True
+    if not decision.missing or claim.channel is ClaimChannel.DIRECT_BILLING:
+        return False
+    for kind in decision.missing:
+        documents.request_document(session, principal=SYSTEM, claim_id=claim.id, kind=kind,
+                                   due_on=today + dt.timedelta(days=DOCUMENT_DUE_DAYS),
+                                   note="required for this product and claim type", today=today)
+    _route(session, claim, ClaimState.DOCUMENTS_PENDING,
+           Reason(ReasonCode.ROUTED_TO_DOCUMENTS, {"kind": decision.missing[0]}), now)
+    return True
+
+
 def submit_claim(
     session: Session, *, principal: Principal, claim_id: int, expected_version: int | None, today: dt.date,
     now: dt.datetime, extra: dict[str, str] | None = None, consortium: Any = None,
@@ -416,6 +439,8 @@ def submit_claim(
         _route(session, claim, ClaimState.INVESTIGATING,
                Reason(ReasonCode.ROUTED_TO_INVESTIGATION, {"rules": fired or ["MODEL_SCORE"]}), now)
         return claim
+    if _follow_flow_template(session, claim, policy.product_id, today, now):
+        return claim
     has_invoice = _has_invoice(session, claim.id)
     if not has_invoice and claim.channel is not ClaimChannel.DIRECT_BILLING:
         documents.request_document(session, principal=SYSTEM, claim_id=claim.id, kind=DocumentKind.INVOICE,
@@ -426,9 +451,17 @@ def submit_claim(
         return claim
     why = ineligibility(claim, config=FastClaimConfig.from_extra(extra), item_count=len(items),
                         items_total=sum((i.amount for i in items), Decimal(0)), has_invoice=has_invoice)
+    arm = None
+    if not why:  # the fast/standard switch of the claim flow: an experiment may send eligible claims to a human
+        arm = operations.variant(session, flow=operations.Flow.CLAIM,
+                                 subject=operations.claim_subject(claim.customer_id), now=now)
+        if arm.variant == "standard":
+            why = ["EXPERIMENT_STANDARD"]
+    experiment = f"{arm.experiment_key}:{arm.variant}" if arm is not None and arm.in_experiment else None
     if why:
         claim.fast_track = False
-        _route(session, claim, ClaimState.UNDER_REVIEW, Reason(ReasonCode.ROUTED_TO_REVIEW, {"blockers": why}), now)
+        _route(session, claim, ClaimState.UNDER_REVIEW,
+               Reason(ReasonCode.ROUTED_TO_REVIEW, {"blockers": why, "experiment": experiment}), now)
         return claim
     result = adjudication.assess(adjudication.coverage_context(session, claim=claim), event_date=claim.event_date,
                                  diagnosis=claim.diagnosis_code, lines=adjudication.lines_of(items))
@@ -438,7 +471,7 @@ def submit_claim(
         return claim
     claim.fast_track = True
     _apply(session, claim, items, result, actor=SYSTEM, now=now,
-           reason=Reason(ReasonCode.FAST_CLAIM_APPROVED, {"payable": result.payable}))
+           reason=Reason(ReasonCode.FAST_CLAIM_APPROVED, {"payable": result.payable, "experiment": experiment}))
     if result.payable > 0:
         payments.pay_claim_if_payee_known(session, principal=SYSTEM, claim_id=claim.id,
                                           idempotency_key=f"fast-{claim.number}", now=now)
