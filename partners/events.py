@@ -9,8 +9,8 @@ The webhook consumer (:mod:`partners.webhooks`) turns some of them into deliveri
 
 Example::
 
-    publish(session, PartnerStatusChanged(partner_id=7, from_status=..., to_status=...),
-            aggregate=Aggregate("Partner", 7), actor=Actor(actor, role), versioned=partner)
+    publish(session, KeyRevoked(partner_id=7, key_id=key.id, address=key.address), actor=principal,
+            versioned=key)                       # aggregate SignerKey(key.id), from the payload's type
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 from core.auth import Principal
 from core.event_stream import Actor, Aggregate, EventPayload, append, register_event_type
 from core.roles import PARTNER_READERS, RISK_FLAG_READERS
-from partners.models import AssignmentKind, PartnerStatus, SignedRecordType
+from partners.models import AssignmentKind, Partner, PartnerStatus, SignedRecordType
 
 __all__ = [
     "PARTNER_EVENT_TYPES",
@@ -168,7 +168,7 @@ _STATUS_TYPES: dict[PartnerStatus, type[PartnerStatusChanged]] = {
 }
 
 
-def status_changed(session: Session, partner: Any, before: PartnerStatus, after: PartnerStatus, *,
+def status_changed(session: Session, partner: Partner, before: PartnerStatus, after: PartnerStatus, *,
                    actor: Actor) -> None:
     """The one event of a review move (approved, suspended, or reviewed for the others)."""
     cls = _STATUS_TYPES.get(after, PartnerReviewed)

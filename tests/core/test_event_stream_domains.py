@@ -316,3 +316,19 @@ def test_each_service_appends_its_events_in_its_own_transaction(session_factory:
         assert ev.payload == ev.event_type.payload.model_validate_json(ev.payload_json)  # reads back, typed
         assert ev.business_date == dt.date(2026, 6, 1)  # 16:00 in Beijing on NOW
         assert ev.actor.subject
+
+
+def test_an_event_carries_the_version_its_aggregate_committed(session_factory: Any) -> None:
+    """Two changes of one policy in one transaction: both events carry the version committed with them."""
+    with transaction(session_factory) as s:
+        policy = _policy(s)
+    start = _head(session_factory)
+    with transaction(session_factory) as s:
+        for email in ("a@example.com", "b@example.com"):
+            policies.endorse_contact(s, principal=ADMIN, policy_id=policy.id, expected_version=None, phone=None,
+                                     email=email, today=TODAY)
+        committed = policies.get_policy(s, principal=ADMIN, policy_id=policy.id).version
+    made = _new_events(session_factory, start)
+    assert [ev.type for ev in made] == ["policy.endorsed"] * 2
+    assert {ev.aggregate for ev in made} == {Aggregate("Policy", policy.id, committed)}
+    assert committed > policy.version  # the endorsements moved it on
