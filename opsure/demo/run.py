@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 from core.clock import now as current_instant
 from core.db import transaction
 from core.errors import DomainError
+from opsure.demo.advances import load_advances
 from opsure.demo.anchoring import settle_ledger
 from opsure.demo.claims import load_claims
 from opsure.demo.claims_ops import load_claims_ops
@@ -94,6 +95,8 @@ def load_platform_demo(
                             consortium=consortium, partners=partners, domain=domain, seed=seed,
                             keep={c.id for c in claims.showcase.values()})
         play_the_bank(s, clock, settings.data_dir)  # payouts settle: the paid claims become PAID
+        load_advances(s, clock, settings=settings, storage=document_storage(settings.data_dir),
+                      consortium=consortium, seed=seed, partners=partners)
         load_risk_flags(s, rng, clock, insurer=partners["insurer"], consortium=consortium)
         load_claims_ops(s, rng, clock)  # two rule versions, QA samples of the decided claims
         s.flush()

@@ -18,10 +18,12 @@ from core.event_stream.outbox import EVENTS
 from ledger import service as ledger
 from ledger.models import RecordStatus
 from partners.models import Partner, PartnerClient, RiskFlag, SignedRecord, SignerKey
+from resolvers.advances.models import Advance
 from resolvers.claims.models import Claim, ClaimChannel, ClaimDocument, ClaimEvent, ClaimState, Payment
 from resolvers.claims.ops.models import QaSample, QaStatus
 from resolvers.claims.risk.rule_models import ClaimRuleVersion, RuleVersionStatus
 from resolvers.investigations.models import Investigation, InvestigationEscalation, InvestigationEvent
+from resolvers.payments.models import PaymentBatch, PaymentInstruction, ReturnsFile
 from resolvers.policies.models import Customer, Policy
 
 __all__ = ["DemoSummary", "collect_summary", "render_summary"]
@@ -87,6 +89,10 @@ def collect_summary(session: Session) -> DemoSummary:
     s.sections["investigations"] = {**_grouped(session, Investigation.state),
                                     "trail events on the ledger": _count(session, InvestigationEvent),
                                     "missed SLAs escalated": _count(session, InvestigationEscalation)}
+    s.sections["payments"] = {**{f"instructions {k}": v for k, v in _grouped(session, PaymentInstruction.state).items()},
+                              "bank batch files": _count(session, PaymentBatch),
+                              "returns files read": _count(session, ReturnsFile)}
+    s.sections["advances"] = _grouped(session, Advance.state)
     s.sections["shared risk flags"] = {"published": _count(session, RiskFlag)}
     versions = _grouped(session, ClaimRuleVersion.status)
     s.sections["claims operations"] = {

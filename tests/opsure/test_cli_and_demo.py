@@ -35,6 +35,7 @@ from partners.models import (
     SignerKey,
 )
 from partners.signed_records import reverify
+from resolvers.advances.models import Advance, AdvanceState
 from resolvers.claims.envelope import open_object
 from resolvers.claims.models import (
     Claim,
@@ -47,7 +48,12 @@ from resolvers.claims.models import (
     Payment,
 )
 from resolvers.claims.storage import document_storage
-from resolvers.investigations.models import Investigation, InvestigationEscalation, InvestigationEvent, InvestigationState
+from resolvers.investigations.models import (
+    Investigation,
+    InvestigationEscalation,
+    InvestigationEvent,
+    InvestigationState,
+)
 from resolvers.payments.models import InstructionState, PaymentInstruction
 from resolvers.policies.models import Customer, Policy, PolicyStatus
 from schema.relay import decode_global_id
@@ -243,11 +249,22 @@ def _payouts_settled_through_bank_files_one_returned_and_reinstructed(runtime: R
     rows = _rows(runtime, PaymentInstruction)
     failed = [r for r in rows if r.state is InstructionState.FAILED]
     assert [r.return_code for r in failed] == ["AC04"]
-    assert {(r.source_id, r.attempt, r.state) for r in rows if r.source_id == failed[0].source_id} == {
+    assert {(r.source_id, r.attempt, r.state) for r in rows
+            if (r.purpose, r.source_id) == (failed[0].purpose, failed[0].source_id)} == {
         (failed[0].source_id, 1, InstructionState.FAILED), (failed[0].source_id, 2, InstructionState.SETTLED)}
     assert all(r.state is InstructionState.SETTLED for r in rows if r not in failed)
     paid = _rows(runtime, Claim, Claim.state == ClaimState.PAID)
     assert paid and all(c.paid_amount == c.approved_amount for c in paid)
+
+
+def _advances_paid_offset_overdue_defaulted_and_balanced(runtime: Runtime, result: DemoResult) -> None:
+    advances = _rows(runtime, Advance)
+    assert {a.state for a in advances} >= {AdvanceState.PAID, AdvanceState.CLOSED, AdvanceState.OVERDUE,
+                                           AdvanceState.DEFAULTED, AdvanceState.IN_REVIEW}
+    assert all(a.advanced == a.repaid + a.offset_amount + a.outstanding + a.written_off for a in advances)
+    assert any(a.offset_amount > 0 and a.claim_id is not None for a in advances)
+    assert any(a.written_off > 0 and a.state is AdvanceState.DEFAULTED for a in advances)
+    assert result.summary.sections["advances"][AdvanceState.DEFAULTED.value] == 1
 
 
 def test_the_demo_loads_every_capability_once(runtime: Runtime) -> None:
@@ -258,6 +275,7 @@ def test_the_demo_loads_every_capability_once(runtime: Runtime) -> None:
     _every_partner_kind_is_approved_with_a_key_on_chain(runtime, result)
     _direct_billed_claim_carries_a_verified_hospital_bill(runtime, result)
     _payouts_settled_through_bank_files_one_returned_and_reinstructed(runtime, result)
+    _advances_paid_offset_overdue_defaulted_and_balanced(runtime, result)
     _investigated_claim_matched_a_shared_flag_and_has_a_signed_survey(runtime, result)
     _investigations_in_every_state_with_an_anchored_trail(runtime, result)
     _two_rule_versions_live_and_qa_samples_reviewed(runtime, result)
