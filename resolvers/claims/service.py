@@ -51,6 +51,7 @@ from resolvers.claims.models import (
     RiskHintSource,
     RiskLevel,
 )
+from resolvers.claims.ops import templates as flow_templates
 from resolvers.claims.reasons import Reason, ReasonCode
 from resolvers.claims.risk.profile import risk_profile
 from resolvers.claims.risk.rules_service import live_library
@@ -391,6 +392,27 @@ def _route(session: Session, claim: Claim, target: ClaimState, reason: Reason, n
     session.flush()
 
 
+def _follow_flow_template(session: Session, claim: Claim, product_id: int, today: dt.date,
+                          now: dt.datetime) -> bool:
+    """Route by the claim's flow template (ops.templates): investigation above its amount, its documents."""
+    decision = flow_templates.flow_decision(session, claim=claim, product_id=product_id)
+    if decision is None:
+        return False
+    if decision.investigate:
+        _route(session, claim, ClaimState.INVESTIGATING,
+               Reason(ReasonCode.ROUTED_TO_INVESTIGATION, {"rules": ["FLOW_TEMPLATE_AMOUNT"]}), now)
+        return True
+    if not decision.missing or claim.channel is ClaimChannel.DIRECT_BILLING:
+        return False
+    for kind in decision.missing:
+        documents.request_document(session, principal=SYSTEM, claim_id=claim.id, kind=kind,
+                                   due_on=today + dt.timedelta(days=DOCUMENT_DUE_DAYS),
+                                   note="required for this product and claim type", today=today)
+    _route(session, claim, ClaimState.DOCUMENTS_PENDING,
+           Reason(ReasonCode.ROUTED_TO_DOCUMENTS, {"kind": decision.missing[0]}), now)
+    return True
+
+
 def submit_claim(
     session: Session, *, principal: Principal, claim_id: int, expected_version: int | None, today: dt.date,
     now: dt.datetime, extra: dict[str, str] | None = None, consortium: Any = None,
@@ -416,6 +438,8 @@ def submit_claim(
     if claim.risk_level is RiskLevel.HIGH:
         _route(session, claim, ClaimState.INVESTIGATING,
                Reason(ReasonCode.ROUTED_TO_INVESTIGATION, {"rules": fired or ["MODEL_SCORE"]}), now)
+        return claim
+    if _follow_flow_template(session, claim, policy.product_id, today, now):
         return claim
     has_invoice = _has_invoice(session, claim.id)
     if not has_invoice and claim.channel is not ClaimChannel.DIRECT_BILLING:

@@ -23,6 +23,7 @@ __all__ = [
     "ReportClaimError",
     "RequestClaimDocumentError",
     "RollBackClaimRuleVersionError",
+    "SetClaimFlowTemplateError",
     "SetClaimLineItemsError",
     "SubmitClaimError",
     "SubmitDirectBillError",
@@ -120,3 +121,4 @@ RecordQaReviewError = mutation_errors("RecordQaReview", {
     "FINDINGS_REQUIRED": "A score below 100 names its findings.",
     "OWN_DECISION": "Nobody reviews a claim they decided themselves.",
 })
+SetClaimFlowTemplateError = mutation_errors("SetClaimFlowTemplate")

@@ -8,19 +8,33 @@ import strawberry
 from sqlalchemy import func, select
 from strawberry.types import Info
 
-from core.errors import ForbiddenError
+from core.errors import ForbiddenError, NotFoundError
 from core.pagination import keyset_page
-from core.roles import PROGRESS_READERS, QA_REVIEWERS
+from core.roles import PROGRESS_READERS, QA_REVIEWERS, STAFF
 from resolvers.claims import models as m
 from resolvers.claims.ops import models as om
-from resolvers.claims.ops import progress, qa
+from resolvers.claims.ops import progress, qa, templates
 from schema.claims.enums import ClaimState
-from schema.claims.ops_types import ClaimProgress, ClaimQaSample, ClaimStageProgress, QaSampleStatus
+from schema.claims.ops_types import (
+    ClaimFlowTemplate,
+    ClaimProgress,
+    ClaimQaSample,
+    ClaimStageProgress,
+    QaSampleStatus,
+)
 from schema.claims.types import After, Before, First, Last
 from schema.context import Context
 from schema.node import NodeFetcher
 from schema.permissions import allow
-from schema.relay import PAGING, Connection, KeyColumn, connection, keyset_connection, page_request
+from schema.relay import (
+    PAGING,
+    Connection,
+    KeyColumn,
+    connection,
+    decode_global_id,
+    keyset_connection,
+    page_request,
+)
 
 __all__ = ["OPS_NODES", "ClaimOpsQuery", "sample_wrapper"]
 
@@ -45,8 +59,17 @@ def _sample_node(ctx: Context, pk: int) -> ClaimQaSample:
     return wrap(row)  # type: ignore[no-any-return]
 
 
-#: ``node(id:)`` for QA samples: QA reviewers only, as the samples' own query.
-OPS_NODES: dict[str, NodeFetcher] = {"ClaimQaSample": _sample_node}
+def _template_node(ctx: Context, pk: int) -> ClaimFlowTemplate:
+    if ctx.principal.role not in STAFF:
+        raise ForbiddenError("flow templates are for staff")
+    row = ctx.session.get(om.FlowTemplate, pk)
+    if row is None:
+        raise NotFoundError("no such flow template", field="id")
+    return ClaimFlowTemplate.from_row(row)
+
+
+#: ``node(id:)`` for QA samples (QA reviewers only) and flow templates (staff), as their own queries.
+OPS_NODES: dict[str, NodeFetcher] = {"ClaimQaSample": _sample_node, "ClaimFlowTemplate": _template_node}
 
 
 @strawberry.type
@@ -94,3 +117,13 @@ class ClaimOpsQuery:
     def claim_progress_summary(self, info: Info[Context, Any]) -> list[ClaimStageProgress]:
         ctx = info.context
         return [ClaimStageProgress.of(p) for p in progress.progress_summary(ctx.session, now=ctx.now())]
+
+    @strawberry.field(description="A product's claim flow templates, one per claim type at most (staff).",
+                      metadata=allow(STAFF))
+    def claim_flow_templates(
+        self, info: Info[Context, Any],
+        product_id: Annotated[strawberry.ID, strawberry.argument(description="The product's global id.")],
+    ) -> list[ClaimFlowTemplate]:
+        ctx = info.context
+        pk = decode_global_id(product_id, "Product", field="productId")
+        return [ClaimFlowTemplate.from_row(r) for r in templates.templates_of(ctx.session, product_id=pk)]

@@ -7,16 +7,19 @@ from typing import Any
 
 import strawberry
 
-from core.roles import PROGRESS_READERS, QA_REVIEWERS
+from core.roles import PROGRESS_READERS, QA_REVIEWERS, STAFF
 from resolvers.claims.models import ClaimState as StateValue
+from resolvers.claims.models import DocumentKind as DocumentKindValue
 from resolvers.claims.ops import models as om
 from resolvers.claims.ops.progress import StageProgress, sla_days
-from schema.claims.enums import ClaimState
+from schema.claims.enums import ClaimState, DocumentKind
 from schema.claims.types import Claim
 from schema.permissions import access
 from schema.relay import Node, encode_global_id
+from schema.scalars import Money
 
-__all__ = ["ClaimProgress", "ClaimQaSample", "ClaimStageProgress", "QaFinding", "QaSampleStatus"]
+__all__ = ["ClaimFlowTemplate", "ClaimProgress", "ClaimQaSample", "ClaimStageProgress", "ClaimType", "QaFinding",
+           "QaSampleStatus"]
 
 
 def _described(cls: Any, name: str, description: str, values: dict[str, str]) -> Any:
@@ -102,3 +105,31 @@ class ClaimStageProgress:
     def of(cls, p: StageProgress) -> ClaimStageProgress:
         return cls(state=p.state, count=p.count, breached=p.breached, oldest_since=p.oldest_since,
                    sla_days=sla_days(p.state))
+
+
+ClaimType = _described(om.ClaimType, "ClaimType", "The kind of treatment a claim is for.", {
+    "INPATIENT": "A hospital stay: discharged after the admission day.",
+    "OUTPATIENT": "Treatment without a stay: discharged on the admission day.",
+})
+
+
+@strawberry.type(description="How claims of one product and type flow: the documents a submitted claim must have "
+                 "(missing ones are requested and the claim waits for them) and the amount above which it is "
+                 "investigated whatever risk control says. Staff read them; managers set them.")
+@access(STAFF)
+class ClaimFlowTemplate(Node):
+    product_id: strawberry.ID = strawberry.field(description="The product's global id.")
+    claim_type: ClaimType = strawberry.field(description="The claim type it applies to.")  # type: ignore[valid-type]
+    required_documents: list[DocumentKind] = strawberry.field(  # type: ignore[valid-type]
+        description="Documents a submitted claim must have.")
+    investigate_above: Money | None = strawberry.field(description="Claims above this amount are investigated "
+                                                       "(null: never by amount).")
+    updated_by: str = strawberry.field(description="Who set it last.")
+    version: int = strawberry.field(description="Optimistic-locking version; send it back as expectedVersion.")
+
+    @classmethod
+    def from_row(cls, r: om.FlowTemplate) -> ClaimFlowTemplate:
+        return cls(id=strawberry.ID(encode_global_id("ClaimFlowTemplate", r.id)),
+                   product_id=strawberry.ID(encode_global_id("Product", r.product_id)), claim_type=r.claim_type,
+                   required_documents=[DocumentKindValue(k) for k in r.required_documents],
+                   investigate_above=r.investigate_above, updated_by=r.updated_by, version=r.version)

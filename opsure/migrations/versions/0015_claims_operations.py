@@ -1,5 +1,5 @@
 """claims operations: the rule library (versions of the risk decision table, the pinned one), claim assignees,
-document reminders, QA samples
+document reminders, QA samples, claim flow templates
 
 Revision ID: 0015
 Revises: 0012
@@ -76,6 +76,20 @@ def upgrade() -> None:
     sa.UniqueConstraint('claim_id', name=op.f('uq_claim_qa_sample_claim_id')),
     )
     op.create_index(op.f('ix_claim_qa_sample_adjuster'), 'claim_qa_sample', ['adjuster'], unique=False)
+    op.create_table('claim_flow_template',
+    sa.Column('product_id', _ID, nullable=False),
+    sa.Column('claim_type', sa.Enum('inpatient', 'outpatient', name='claim_type', native_enum=False, length=32), nullable=False),
+    sa.Column('required_documents', sa.JSON(), nullable=False),
+    sa.Column('investigate_above', sa.Numeric(precision=14, scale=2), nullable=True),
+    sa.Column('updated_by', sa.String(length=200), nullable=False),
+    sa.Column('id', _ID, autoincrement=True, nullable=False),
+    sa.Column('version', sa.Integer(), nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), server_default=sa.text('(CURRENT_TIMESTAMP)'), nullable=False),
+    sa.Column('updated_at', sa.DateTime(timezone=True), server_default=sa.text('(CURRENT_TIMESTAMP)'), nullable=False),
+    sa.ForeignKeyConstraint(['product_id'], ['product.id'], name=op.f('fk_claim_flow_template_product_id_product')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_claim_flow_template')),
+    sa.UniqueConstraint('product_id', 'claim_type', name=op.f('uq_claim_flow_template_product_id_claim_type')),
+    )
     with op.batch_alter_table('claim', schema=None) as batch_op:
         batch_op.add_column(sa.Column('assignee', sa.String(length=200), nullable=True))
         batch_op.create_index(batch_op.f('ix_claim_assignee'), ['assignee'], unique=False)
@@ -85,6 +99,7 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    op.drop_table('claim_flow_template')
     op.drop_index(op.f('ix_claim_qa_sample_adjuster'), table_name='claim_qa_sample')
     op.drop_table('claim_qa_sample')
     with op.batch_alter_table('claim_document_request', schema=None) as batch_op:

@@ -12,11 +12,12 @@ from schema.claims.mutations.payments import PaymentMutations
 from schema.claims.mutations.qa import QaMutations
 from schema.claims.mutations.reporting import ReportingMutations
 from schema.claims.mutations.rules import ClaimRuleMutations
+from schema.claims.mutations.templates import TemplateMutations
 
 __all__ = ["ClaimsMutation"]
 
 ClaimsMutation = merge_types(
     "ClaimsMutation",
     (ReportingMutations, DecisionMutations, PaymentMutations, DocumentMutations, DirectBillingMutations,
-     AssignmentMutations, ClaimRuleMutations, QaMutations),
+     AssignmentMutations, ClaimRuleMutations, QaMutations, TemplateMutations),
 )
