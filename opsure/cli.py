@@ -190,6 +190,7 @@ def _register_subcommands() -> None:
     from opsure.events_cli import events_cli
     from opsure.jobs_cli import jobs_cli
     from opsure.keys_cli import keys_cli
+    from opsure.payments_cli import payments_cli
     from opsure.trusted_documents import documents_cli
 
     main.add_command(claim_documents_cli, "claim-documents")
@@ -198,6 +199,7 @@ def _register_subcommands() -> None:
     main.add_command(jobs_cli, "jobs")
     main.add_command(keys_cli, "keys")
     main.add_command(ledger_cli, "ledger")
+    main.add_command(payments_cli, "payments")
     main.add_command(verify_cli, "verify")
     ledger_cli.add_command(ledger_node, "node")
 
