@@ -5,7 +5,9 @@ rule for large weekend admissions), tests it against the last 50 submitted claim
 publishes it, so the library shows two published versions with the new one live (claims
 keep the version that judged them). Then the QA sampling round draws a share of each
 adjuster's and product's decided claims, and a QA reviewer scores a few of them, one with
-findings. Each action leaves the audit entry of the mutation a client would have called.
+findings. A claims manager sets the first product's inpatient flow template, assigns the oldest
+claims under review to the demo adjuster, and the reminder round reminds documents past due.
+Each action leaves the audit entry of the mutation a client would have called.
 """
 
 from __future__ import annotations
@@ -13,17 +15,22 @@ from __future__ import annotations
 import copy
 import random
 from dataclasses import dataclass
+from decimal import Decimal
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from core.auth import Principal, Role
-from opsure.demo.actors import CHECKER, audit
+from opsure.demo.actors import ADJUSTER, CHECKER, audit
 from opsure.demo.clock import DemoClock
-from resolvers.claims.ops import qa
-from resolvers.claims.ops.models import QaFinding, QaSample, QaStatus
+from resolvers.claims.assignment import assign_claim
+from resolvers.claims.models import Claim, ClaimState, DocumentKind
+from resolvers.claims.ops import qa, templates
+from resolvers.claims.ops.models import ClaimType, QaFinding, QaSample, QaStatus
+from resolvers.claims.reminders import remind_overdue
 from resolvers.claims.risk import rules_service
 from resolvers.claims.risk.rules import available_versions, builtin_document
+from resolvers.policies.models import Product
 from schema.relay import encode_global_id
 
 __all__ = ["QA_REVIEWER", "RISK_MANAGER", "OpsDemo", "load_claims_ops"]
@@ -60,6 +67,25 @@ def _draft_document() -> dict[str, object]:
     return document
 
 
+def _flow_template_and_queue(session: Session, clock: DemoClock) -> None:
+    """The first product's inpatient flow (invoice and discharge summary, investigation above 50,000), the review
+    queue's oldest claims assigned to the demo adjuster, and a reminder round for documents past due."""
+    product = session.scalars(select(Product).order_by(Product.id)).first()
+    if product is not None:
+        templates.set_template(session, principal=RISK_MANAGER, product_id=product.id, claim_type=ClaimType.INPATIENT,
+                               required_documents=[DocumentKind.INVOICE, DocumentKind.DISCHARGE_SUMMARY],
+                               investigate_above=Decimal("50000"))
+        audit(session, RISK_MANAGER, "setClaimFlowTemplate", {"productId": product.id, "claimType": "INPATIENT"})
+    waiting = session.scalars(select(Claim).where(Claim.state == ClaimState.UNDER_REVIEW, Claim.assignee.is_(None))
+                              .order_by(Claim.id).limit(3))
+    for claim in waiting:
+        assign_claim(session, principal=RISK_MANAGER, claim_id=claim.id, assignee=ADJUSTER.subject,
+                     expected_version=None)
+        audit(session, RISK_MANAGER, "assignClaim", {"claimId": claim.id, "assignee": ADJUSTER.subject},
+              target=encode_global_id("Claim", claim.id))
+    remind_overdue(session, at=clock.now)
+
+
 def load_claims_ops(session: Session, rng: random.Random, clock: DemoClock) -> OpsDemo:
     """Draft, test and publish a second rule version; draw QA samples and review some."""
     now = clock.now
@@ -73,6 +99,7 @@ def load_claims_ops(session: Session, rng: random.Random, clock: DemoClock) -> O
     rules_service.publish_version(session, principal=RISK_MANAGER, version_id=draft.id,
                                   expected_version=draft.version, now=now)
     audit(session, RISK_MANAGER, "publishClaimRuleVersion", {"versionId": version_id}, target=version_id)
+    _flow_template_and_queue(session, clock)
     sampled = qa.draw_samples(session, at=now, config=qa.QaConfig(share=0.1))
     pending = list(session.scalars(select(QaSample).where(QaSample.status == QaStatus.PENDING)
                                    .order_by(QaSample.id).limit(4)))

@@ -19,8 +19,16 @@ from ledger import service as ledger
 from ledger.models import RecordStatus
 from partners.models import Partner, PartnerClient, RiskFlag, SignedRecord, SignerKey
 from resolvers.advances.models import Advance
-from resolvers.claims.models import Claim, ClaimChannel, ClaimDocument, ClaimEvent, ClaimState, Payment
-from resolvers.claims.ops.models import QaSample, QaStatus
+from resolvers.claims.models import (
+    Claim,
+    ClaimChannel,
+    ClaimDocument,
+    ClaimEvent,
+    ClaimState,
+    DocumentRequest,
+    Payment,
+)
+from resolvers.claims.ops.models import FlowTemplate, QaSample, QaStatus
 from resolvers.claims.risk.rule_models import ClaimRuleVersion, RuleVersionStatus
 from resolvers.investigations.models import Investigation, InvestigationEscalation, InvestigationEvent
 from resolvers.payments.models import PaymentBatch, PaymentInstruction, ReturnsFile
@@ -103,6 +111,9 @@ def collect_summary(session: Session) -> DemoSummary:
             .group_by(Claim.rules_version).order_by(Claim.rules_version)).all()},
         "QA samples": _count(session, QaSample),
         "QA samples reviewed": _count(session, QaSample, QaSample.status == QaStatus.REVIEWED),
+        "flow templates": _count(session, FlowTemplate),
+        "claims assigned in the queue": _count(session, Claim, Claim.assignee.is_not(None)),
+        "document requests reminded": _count(session, DocumentRequest, DocumentRequest.reminder_count > 0),
     }
     s.sections["policies"] = {"customers": _count(session, Customer), **_grouped(session, Policy.status)}
     chain_break = verify_chain(session)

@@ -160,6 +160,7 @@ def _two_rule_versions_live_and_qa_samples_reviewed(runtime: Runtime, result: De
     samples = _rows(runtime, QaSample)
     reviewed = [q for q in samples if q.status is QaStatus.REVIEWED]
     assert samples and reviewed and table["QA samples"] == len(samples) and any(q.findings for q in reviewed)
+    assert table["flow templates"] == 1 and table["claims assigned in the queue"]
 
 
 def _investigations_in_every_state_with_an_anchored_trail(runtime: Runtime, result: DemoResult) -> None:

@@ -22,7 +22,10 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import re
+from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
 import rfc8785
@@ -51,9 +54,10 @@ from resolvers.claims.risk.rules import (
     rule_library,
 )
 from resolvers.claims.risk.scoring import ClaimFacts, RiskAssessment, RiskThresholds, assess_risk
+from resolvers.policies import loaders as policy_loaders
 from resolvers.policies import service as policy_service
 
-__all__ = ["MAX_TEST_CLAIMS", "RuleTestReport", "RuleTestResult", "draft_version", "ensure_builtin_versions",
+__all__ = ["MAX_TEST_CLAIMS", "RuleTestReport", "RuleTestResult", "claim_facts", "draft_version", "ensure_builtin_versions",
            "get_version", "library_for", "live_library", "live_version", "pin_version", "pinned_id", "publish_version",
            "rollback_version", "test_version", "versions_query"]
 
@@ -200,14 +204,21 @@ def draft_version(session: Session, *, principal: Principal, label: str, descrip
     return row
 
 
-def _facts(session: Session, claim: Claim) -> tuple[ClaimFacts, int, dt.date]:
-    items = list(session.scalars(select(ClaimLineItem.amount).where(ClaimLineItem.claim_id == claim.id)
-                                 .order_by(ClaimLineItem.position)))
-    policy = policy_service.get_policy(session, principal=_SYSTEM, policy_id=claim.policy_id)
+def claim_facts(session: Session, claim: Claim, *, items: Sequence[Decimal] | None = None,
+                policy_start: dt.date | None = None) -> tuple[ClaimFacts, int, dt.date]:
+    """A past claim's facts as risk control saw them, its count of shared flags, and its submission date.
+
+    ``items`` (line amounts in invoice order) and ``policy_start`` are read when not given.
+    """
+    if items is None:
+        items = list(session.scalars(select(ClaimLineItem.amount).where(ClaimLineItem.claim_id == claim.id)
+                                     .order_by(ClaimLineItem.position)))
+    if policy_start is None:
+        policy_start = policy_service.get_policy(session, principal=_SYSTEM, policy_id=claim.policy_id).period_start
     reported = business_date(claim.submitted_at) if claim.submitted_at else claim.event_date
     facts = ClaimFacts(amount=claim.claimed_amount, line_amounts=tuple(items) or (claim.claimed_amount,),
                        diagnosis=claim.diagnosis_code, event_date=claim.event_date,
-                       admission_date=claim.admission_date, reported_on=reported, policy_start=policy.period_start,
+                       admission_date=claim.admission_date, reported_on=reported, policy_start=policy_start,
                        duplicate=claim.duplicate_of_id is not None)
     shared = sum(1 for h in claim.risk_hints or () if h.get("source") == RiskHintSource.SHARED.value)
     return facts, shared, reported
@@ -225,18 +236,28 @@ def test_version(session: Session, *, principal: Principal, version_id: int, las
     row = get_version(session, version_id=version_id, lock=True)
     candidate = _library(row)
     thresholds = RiskThresholds.from_extra(extra or {})
-    claims = session.scalars(select(Claim).where(Claim.submitted_at.is_not(None), Claim.risk_level.is_not(None))
-                             .order_by(Claim.submitted_at.desc(), Claim.id.desc()).limit(last))
+    claims = list(session.scalars(select(Claim).where(Claim.submitted_at.is_not(None), Claim.risk_level.is_not(None))
+                                  .order_by(Claim.submitted_at.desc(), Claim.id.desc()).limit(last)))
     live = live_library(session)
+    items: dict[int, list[Decimal]] = defaultdict(list)
+    for claim_id, amount in session.execute(select(ClaimLineItem.claim_id, ClaimLineItem.amount).where(
+            ClaimLineItem.claim_id.in_([c.id for c in claims])).order_by(ClaimLineItem.claim_id,
+                                                                          ClaimLineItem.position)):
+        items[claim_id].append(amount)
+    policies = policy_loaders.policies_by_id(session, sorted({c.policy_id for c in claims}))
+    libraries: dict[str | None, RuleLibrary] = {None: live}
     results = []
     for claim in claims:
-        facts, shared, reported = _facts(session, claim)
+        facts, shared, reported = claim_facts(session, claim, items=items[claim.id],
+                                              policy_start=policies[claim.policy_id].period_start)
         profile = risk_profile(session, customer_id=claim.customer_id, today=reported, exclude_claim_id=claim.id,
                                shared_flags=shared)
-        try:
-            baseline_library = library_for(session, claim.rules_version) if claim.rules_version else live
-        except ValueError:  # a version that no longer exists anywhere: compare with the live one
-            baseline_library = live
+        if claim.rules_version not in libraries:
+            try:
+                libraries[claim.rules_version] = library_for(session, str(claim.rules_version))
+            except ValueError:  # a version that no longer exists anywhere: compare with the live one
+                libraries[claim.rules_version] = live
+        baseline_library = libraries[claim.rules_version]
         baseline = assess_risk(facts, profile, thresholds, library=baseline_library)
         outcome = assess_risk(facts, profile, thresholds, library=candidate)
         results.append(RuleTestResult(claim=claim, judged_by=claim.rules_version, baseline_level=baseline.level,
