@@ -39,6 +39,8 @@ __all__ = [
     "DATA_HOLDERS",
     "DOCUMENT_READERS",
     "DOCUMENT_UPLOADERS",
+    "EXPERIMENT_MANAGERS",
+    "EXPERIMENT_READERS",
     "FIRM_PERFORMANCE_READERS",
     "FULL_PII",
     "INTERNAL",
@@ -72,6 +74,7 @@ __all__ = [
     "SELF_SERVICE",
     "SIGNED_RECORD_READERS",
     "STAFF",
+    "VARIANT_FORCERS",
 ]
 
 
@@ -212,3 +215,13 @@ LEDGER_ERASERS: frozenset[str] = _names(Role.ADMIN)
 LEDGER_OPERATORS: frozenset[str] = _names(Role.ADMIN)
 #: Who reads and verifies the hash-chained audit log.
 AUDIT_READERS: frozenset[str] = _names(Role.AUDITOR, Role.ADMIN)
+
+# --- operations: experiments on process flows -------------------------------------------------
+
+#: Who reads experiments and their results: analysts and QA who study them, managers, admins,
+#: and auditors (variants decide how customers are served).
+EXPERIMENT_READERS: frozenset[str] = _names(Role.ANALYST, Role.QA, Role.MANAGER, Role.ADMIN, Role.AUDITOR)
+#: Who creates, changes, starts, stops and kills experiments (the kill switch): operations managers and admins.
+EXPERIMENT_MANAGERS: frozenset[str] = MANAGERS
+#: Who forces a subject's variant for testing: QA, and the managers and admins who run experiments.
+VARIANT_FORCERS: frozenset[str] = _names(Role.QA, Role.MANAGER, Role.ADMIN)

@@ -23,7 +23,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 from core.db import Base, BigId, IdPk, Timestamped, UTCDateTime, Versioned, value_enum
 
 __all__ = ["Experiment", "ExperimentExposure", "ExperimentForcedVariant", "ExperimentOutcome", "ExperimentStatus",
-           "Flow"]
+           "Flow", "FlowVariant"]
 
 
 class Flow(enum.StrEnum):
@@ -33,6 +33,19 @@ class Flow(enum.StrEnum):
     CONSULTATION = "consultation"  # chat vs video consultation
     HEALTH_QUESTIONNAIRE = "health_questionnaire"  # full vs short (smart) declaration
     CALLBACK = "callback"  # immediate vs scheduled callback
+
+
+class FlowVariant(enum.StrEnum):
+    """Every variant any flow knows (``experiments.FLOW_VARIANTS`` says which flow has which)."""
+
+    FAST = "fast"
+    STANDARD = "standard"
+    CHAT = "chat"
+    VIDEO = "video"
+    FULL = "full"
+    SHORT = "short"
+    IMMEDIATE = "immediate"
+    SCHEDULED = "scheduled"
 
 
 class ExperimentStatus(enum.StrEnum):

@@ -9,7 +9,9 @@ Example::
 from __future__ import annotations
 
 from resolvers.operations.experiments import FLOW_VARIANTS, Assignment, variant
-from resolvers.operations.models import Flow
+from resolvers.operations.models import Experiment, ExperimentStatus, Flow, FlowVariant
 from resolvers.operations.outcomes import claim_subject, record_conversions
 
-__all__ = ["FLOW_VARIANTS", "Assignment", "Flow", "claim_subject", "record_conversions", "variant"]
+# The enums and the row type are part of this API (the schema wraps them).
+__all__ = ["FLOW_VARIANTS", "Assignment", "Experiment", "ExperimentStatus", "Flow", "FlowVariant", "claim_subject",
+           "record_conversions", "variant"]

@@ -74,6 +74,8 @@ PLAIN_LISTS: dict[tuple[str, str], str] = {
     ("Query", "claimProgressSummary"): "one row per waiting claim state: seven, fixed by the state machine",
     ("ClaimRuleTestReport", "results"): "one result per tested claim, capped by the test's `last` (at most 200)",
     ("Advance", "installments"): "one advance's repayment schedule: a few instalments, fixed when it is paid",
+    ("Experiment", "variants"): "an experiment's variants: two per flow today, at most 8 (the input's cap)",
+    ("ExperimentResults", "variants"): "one result per variant of the experiment (at most 8)",
 }
 #: Convention 3: String fields whose names look like a closed set but whose values are open.
 OPEN_STRINGS: dict[tuple[str, str], str] = {

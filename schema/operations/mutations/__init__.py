@@ -1,0 +1,11 @@
+"""The operations domain's mutation families, merged in the schema's field order."""
+
+from __future__ import annotations
+
+from strawberry.tools import merge_types
+
+from schema.operations.mutations.experiments import ExperimentMutations
+
+__all__ = ["OperationsMutation"]
+
+OperationsMutation = merge_types("OperationsMutation", (ExperimentMutations,))
