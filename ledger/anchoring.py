@@ -51,6 +51,7 @@ from web3.providers.base import BaseProvider
 from core.db import transaction, utcnow
 from core.errors import ConflictError, StaleVersionError
 from core.settings import Settings
+from ledger import events as ledger_events
 from ledger.chain_client import (
     AnchorEvent,
     ChainClient,
@@ -369,6 +370,7 @@ def _finish(session_factory: Factory, batch_id: int, event: AnchorEvent, client:
             .values(status=RecordStatus.ANCHORED, version=r.version + 1)
             .execution_options(synchronize_session=False)
         )
+        ledger_events.batch_anchored(s, b)
         log.info("batch %d confirmed: root %s in block %d tx %s", batch_id, b.root, event.block_number, event.tx_hash)
         return b.count
 

@@ -49,6 +49,7 @@ EVENT_MODULES: tuple[str, ...] = (
     "resolvers.policies.events",
     "resolvers.claims.events",
     "partners.events",
+    "ledger.events",
     "resolvers.investigations.events",
     "resolvers.payments.events",
     "resolvers.advances.events",
