@@ -67,6 +67,9 @@ class PaymentInstruction(Node):
     settled_at: dt.datetime | None = strawberry.field(description="When the bank's settlement was read.")
     failed_at: dt.datetime | None = strawberry.field(description="When the bank's return was read.")
     exported: bool = strawberry.field(description="Whether it went to the bank in a batch file.")
+    source_id: strawberry.ID | None = strawberry.field(description="What it pays, for node(id:): a ClaimPayment "
+                                                       "(claim payouts) or an Advance (advance payouts); null for "
+                                                       "repayments and refunds.")
     account_id: strawberry.Private[int]
 
     @strawberry.field(description="The account paid (or debited).")
@@ -79,4 +82,13 @@ class PaymentInstruction(Node):
         return cls(id=strawberry.ID(encode_global_id("PaymentInstruction", r.id)), reference=r.reference,
                    purpose=r.purpose, direction=r.direction, attempt=r.attempt, amount=r.amount, state=r.state,
                    return_code=r.return_code, created_at=r.created_at, settled_at=r.settled_at,
-                   failed_at=r.failed_at, exported=r.batch_id is not None, account_id=r.payee_account_id)
+                   failed_at=r.failed_at, exported=r.batch_id is not None, account_id=r.payee_account_id,
+                   source_id=_source(r))
+
+
+_SOURCES = {service.Purpose.CLAIM_PAYOUT: "ClaimPayment", service.Purpose.ADVANCE_PAYOUT: "Advance"}
+
+
+def _source(r: service.PaymentInstruction) -> strawberry.ID | None:
+    kind = _SOURCES.get(r.purpose)
+    return None if kind is None else strawberry.ID(encode_global_id(kind, r.source_id))

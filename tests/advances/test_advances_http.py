@@ -26,7 +26,8 @@ ADVANCE = """query($id: ID!) { advance(id: $id) { state advanced repaid offset o
 PAY_CLAIM = """mutation($input: PayClaimInput!) { payClaim(input: $input) {
   payment { amount status } claim { state } errors { code } } }"""
 INSTRUCTIONS = """query($purpose: PaymentPurpose) { paymentInstructions(first: 10, purpose: $purpose) {
-  totalCount edges { node { amount state attempt direction payeeAccount { accountNumber holderName last4 } } } } }"""
+  totalCount edges { node { amount state attempt direction sourceId
+  payeeAccount { accountNumber holderName last4 } } } } }"""
 
 
 def _apply(gql: Any, policy_id: int, report_id: int | None, amount: str = "4000.00") -> dict[str, Any]:
@@ -64,6 +65,9 @@ def test_an_advance_is_credit_checked_paid_offset_and_balanced(gql: Any, session
     payouts = adjuster(INSTRUCTIONS, {"purpose": "CLAIM_PAYOUT"})["paymentInstructions"]
     (payout,) = [e["node"] for e in payouts["edges"]]
     assert payout["amount"] == "2750.00" and payout["direction"] == "CREDIT"  # 6750 less the 4000 kept
+    source = adjuster("query($id: ID!) { node(id: $id) { ... on ClaimPayment { amount status } } }",
+                      {"id": payout["sourceId"]})["node"]
+    assert source == {"amount": "6750.00", "status": "INSTRUCTED"}
     assert payout["payeeAccount"]["accountNumber"].isdigit()  # payment operators read it in full
     analyst = gql(Role.ANALYST)(INSTRUCTIONS, {"purpose": "CLAIM_PAYOUT"})["paymentInstructions"]
     masked = analyst["edges"][0]["node"]["payeeAccount"]
