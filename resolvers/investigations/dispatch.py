@@ -22,6 +22,7 @@ from sqlalchemy.orm.util import identity_key
 from core.event_stream import Actor
 from core.pagination import PageRequest
 from partners import assignments as partner_assignments
+from partners import loaders as partner_loaders
 from partners.assignments import AssignmentKind
 from resolvers.claims.queue import QueueFilter, list_queue
 from resolvers.claims.service import ClaimState
@@ -93,12 +94,16 @@ def dispatch_pending(session: Session, *, now: dt.datetime, extra: dict[str, str
          "assigned_by": service.SYSTEM.subject, "offered_at": now, "accept_due_at": due, "more_requested": 0}
         for inv_id, _, _, firm in chosen])]
     registry_ids = []
+    # the registry reads each firm by primary key: held here, they stay in the identity map (it holds
+    # entities weakly), so that read costs no query
+    held_firms = partner_loaders.partners_by_id(session, sorted({firm for _, _, _, firm in chosen}))
     for (inv_id, _, _, firm), offer_id in zip(chosen, offer_ids, strict=True):
         row = partner_assignments.create_assignment(
             session, principal=service.SYSTEM, partner_id=firm, kind=AssignmentKind.SURVEY,
             case_reference=service.reference(inv_id), investigation_id=service.signed_id(offer_id), now=now)
         registry_ids.append(row.id)
         session.expunge(row)  # keeps the identity map small: every savepoint snapshots it
+    del held_firms
     session.execute(update(a).where(a.c.id == bindparam("oid")).values(partner_assignment_id=bindparam("rid"))
                     .execution_options(synchronize_session=False),
                     [{"oid": o, "rid": r} for o, r in zip(offer_ids, registry_ids, strict=True)])
