@@ -31,7 +31,7 @@ from sqlalchemy.orm import Session
 from core.auth import Principal
 from core.errors import ConflictError, ForbiddenError, NotFoundError, ValidationError, collect_errors
 from core.event_stream import Actor, Aggregate, append
-from core.pagination import Page, PageRequest, keyset_page
+from core.pagination import KeyColumn, Page, PageRequest, keyset_page
 from core.roles import INTERNAL
 from resolvers.payments.bankfile import BatchLine, FormatError, ReturnLine, format_batch, parse_returns
 from resolvers.payments.events import PaymentInstructed, PaymentReturned, PaymentSettled
@@ -431,7 +431,7 @@ def batches_by_id(session: Session, ids: Sequence[int]) -> dict[int, PaymentBatc
 
 
 def list_accounts(session: Session, *, principal: Principal, payee: Payee, page: PageRequest) -> Page[PayeeAccount]:
-    """A keyset page of ``payee``'s accounts ``principal`` may see, by id."""
+    """A keyset page of ``payee``'s accounts ``principal`` may see, newest first."""
     stmt = select(PayeeAccount).where(PayeeAccount.owner_kind == payee.kind, PayeeAccount.owner_id == payee.id,
                                       account_visible(principal))
-    return keyset_page(session, stmt, PayeeAccount.id, request=page)
+    return keyset_page(session, stmt, [KeyColumn(PayeeAccount.id, descending=True)], request=page)
