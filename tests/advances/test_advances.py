@@ -209,3 +209,23 @@ def test_overdue_then_default_after_the_grace_period(session_factory: Any) -> No
         kinds = [m.kind.value for m in s.scalars(select(Movement).where(Movement.advance_id == advance_id))]
         assert kinds == ["repayment", "write_off"]
         assert s.scalar(select(Installment.id).limit(1)) is not None
+
+
+def test_concurrent_repayments_never_take_more_than_is_owed(session_factory: Any) -> None:
+    advance_id, _ = _paid_advance(session_factory)  # 3000.00 owed
+
+    def repay(i: int) -> Any:
+        with transaction(session_factory) as s:
+            channel = service.RepaymentChannel.DIRECT_DEBIT if i % 2 else service.RepaymentChannel.TRANSFER
+            return service.record_repayment(s, principal=OFFICER, advance_id=advance_id, amount=Decimal("1000.00"),
+                                            idempotency_key=f"race-repay-{i:03d}", channel=channel, today=TODAY).id
+
+    results = _at_once([partial(repay, i) for i in range(7)])
+    made = [r for r in results if isinstance(r, int)]
+    assert len(made) == 3 and {getattr(r, "code", None) for r in results if not isinstance(r, int)} == {
+        "REPAYMENT_EXCEEDS_BALANCE"}, results
+    with transaction(session_factory) as s:
+        bank_round(s, at=NOW)  # the debits among them settle
+    advance = _advance(session_factory, advance_id)
+    assert (advance.repaid, advance.outstanding, advance.state) == (Decimal("3000.00"), Decimal(0),
+                                                                    AdvanceState.CLOSED)
