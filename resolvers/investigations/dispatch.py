@@ -12,6 +12,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from typing import Any, cast
 
 from sqlalchemy import Table, and_, bindparam, exists, insert, select, update
@@ -19,6 +20,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.util import identity_key
 
+from core.errors import DomainError
 from core.event_stream import Actor
 from core.pagination import PageRequest
 from partners import assignments as partner_assignments
@@ -41,6 +43,7 @@ from resolvers.investigations.sla import SlaPolicy
 __all__ = ["check_slas", "dispatch_pending", "open_for_risky_claims"]
 
 _JOB = Actor.system("investigations")
+log = logging.getLogger("opsure.investigations")
 _PAGE = 500
 
 
@@ -52,9 +55,14 @@ def open_for_risky_claims(session: Session, *, now: dt.datetime, extra: dict[str
                           filter=QueueFilter(states=(ClaimState.INVESTIGATING,)))
         for claim in page.items:
             rules = [h["code"] for h in claim.risk_hints or () if h.get("source") == "rule"]
-            if service.request_for_risk(session, claim_id=claim.id, rules=rules or ["MODEL_SCORE"], now=now,
-                                        extra=extra) is not None:
-                opened += 1
+            try:
+                with session.begin_nested():  # one claim's refusal (e.g. CALENDAR_UNKNOWN_YEAR) stops no other
+                    found = service.request_for_risk(session, claim_id=claim.id, rules=rules or ["MODEL_SCORE"],
+                                                     now=now, extra=extra)
+            except DomainError as exc:
+                log.warning("no investigation opened for claim %s: %s %s", claim.id, exc.code, exc.message)
+                continue
+            opened += found is not None
         if not page.has_next:
             return opened
         after = page.end_cursor

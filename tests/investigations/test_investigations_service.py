@@ -358,3 +358,14 @@ def test_a_dispatch_round_in_the_transaction_that_requested_leaves_the_entities_
         assert inv.state is InvestigationState.ASSIGNED and inv.version == 2  # re-read after the bulk update
         service.accept_offer(s, principal=firm_principal(firm), assignment_id=inv.current_assignment_id or 0, now=T0)
         assert inv.state is InvestigationState.IN_PROGRESS
+
+
+def test_the_risk_round_skips_claims_it_cannot_time_without_failing_and_a_later_round_opens_them(session_factory: Any) -> None:
+    with transaction(session_factory) as s:
+        first, second = risky_claim(s).id, risky_claim(s).id
+    with transaction(session_factory) as s:  # report deadlines would fall in a year not yet published
+        assert dispatch.open_for_risky_claims(s, now=dt.datetime(2026, 12, 24, 2, 0, tzinfo=dt.UTC)) == 0
+        assert list(s.scalars(service.investigations_query(ADJUSTER))) == []
+    with transaction(session_factory) as s:
+        assert dispatch.open_for_risky_claims(s, now=T0) == 2
+        assert sorted(r.claim_id for r in s.scalars(service.investigations_query(ADJUSTER))) == sorted([first, second])
