@@ -13,13 +13,14 @@ import strawberry
 from core.roles import RISK_PROFILE_READERS
 from partners import risk as shared_risk
 from resolvers.claims.risk import profile
+from resolvers.policies.underwriting import REFER_LEVELS
 from schema.claims.enums import RiskLevel
 from schema.context import Context
 from schema.partners.types import RiskFlag
 from schema.permissions import access
 from schema.scalars import Money
 
-__all__ = ["CustomerRiskProfile", "RiskProfileHint", "risk_profile_of"]
+__all__ = ["CustomerRiskProfile", "RiskProfileHint", "referral_flags_of", "risk_profile_of"]
 
 
 @strawberry.type(description="What deserves attention in a customer's risk profile.")
@@ -65,3 +66,10 @@ def risk_profile_of(ctx: Context, customer_id: int) -> CustomerRiskProfile:
     return CustomerRiskProfile.of(profile.customer_risk_profile(
         ctx.session, customer_id=customer_id, today=ctx.today(),
         consortium=shared_risk.consortium_key(ctx.settings.keys_dir)))
+
+
+def referral_flags_of(ctx: Context, customer_id: int, quoted_at: dt.datetime) -> list[RiskFlag]:
+    """The shared flags at a referring level that were on the customer when a quote was made (Quote.referralFlags)."""
+    flags = profile.shared_flags_of(ctx.session, customer_id=customer_id,
+                                    consortium=shared_risk.consortium_key(ctx.settings.keys_dir))
+    return [RiskFlag.from_row(f) for f in flags if f.level in REFER_LEVELS and f.published_at <= quoted_at]

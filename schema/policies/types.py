@@ -53,6 +53,7 @@ from schema.scalars import Money, Rate
 
 if TYPE_CHECKING:
     from schema.claims.risk_profile import CustomerRiskProfile
+    from schema.partners.types import RiskFlag
 
 __all__ = [
     "CoverageItem",
@@ -415,13 +416,27 @@ class Quote(Node):
     exclusions: list[str] = strawberry.field(description="ICD-10 categories excluded from cover, e.g. \"E11\".")
     version: int = strawberry.field(description="Optimistic-locking version.")
     reason_codes: strawberry.Private[list[ReasonValue]]
+    customer_pk: strawberry.Private[int]
+    quoted_at: strawberry.Private[dt.datetime]
 
     @classmethod
     def from_row(cls, row: m.Quote) -> Quote:
         return cls(id=strawberry.ID(encode_global_id("Quote", row.id)), status=row.status,
                    start_date=row.start_date, valid_until=row.valid_until, insured_age=row.insured_age,
                    premium=row.premium, outcome=row.outcome, exclusions=list(row.exclusions),
-                   reason_codes=reasons.underwriting_reasons(row.reasons), version=row.version)
+                   reason_codes=reasons.underwriting_reasons(row.reasons), version=row.version,
+                   customer_pk=row.customer_id, quoted_at=row.created_at)
+
+    @strawberry.field(description="The risk flags partners shared on the insured that sent this quote to manual "
+                      "underwriting, each with its ledger proof (outcome REFER; empty otherwise). Adjusters and "
+                      "risk staff only.", metadata=allow(RISK_PROFILE_READERS))
+    def referral_flags(self, info: Info[Context, Any]) -> list[Annotated[
+            RiskFlag, strawberry.lazy("schema.partners.types")]]:
+        from schema.claims.risk_profile import referral_flags_of  # the claims domain's profile answers it
+
+        if self.outcome is not m.UnderwritingOutcome.REFER:
+            return []
+        return referral_flags_of(info.context, self.customer_pk, self.quoted_at)  # type: ignore[no-any-return]
 
     @strawberry.field(description="Why underwriting decided as it did (one to three reasons).",
                       metadata=fast(_quote_reasons))

@@ -35,6 +35,8 @@ PROFILE = """query($id: ID!) { node(id: $id) { ... on Customer { riskProfile {
 QUOTE = """mutation($i: RequestQuoteInput!) { requestQuote(input: $i) {
   quote { id outcome status reasons { code text } } errors { code } } }"""
 ISSUE = """mutation($q: ID!) { issuePolicy(quoteId: $q) { policy { id } errors { field code } } }"""
+REFERRAL = """query($q: ID!) { node(id: $q) { ... on Quote { outcome referralFlags { flagCode level
+  proof { status } } } } }"""
 ANSWERS = [{"question": q, "answer": False, "diagnoses": []}
            for q in ("cancer", "chronic", "hospitalized_2y", "pending_investigation", "smoker")]
 
@@ -102,9 +104,14 @@ def test_a_shared_high_flag_sends_the_quote_to_manual_underwriting_without_namin
     assert "STAGED" not in quote["reasons"][0]["text"] and "flag" not in quote["reasons"][0]["text"].lower()
     issued = gql(Role.CUSTOMER, customer_id=ids[0])(ISSUE, {"q": quote["id"]})["issuePolicy"]
     assert issued == {"policy": None, "errors": [{"field": "quoteId", "code": "QUOTE_REFERRED"}]}
+    assert gql(Role.ADJUSTER)(REFERRAL, {"q": quote["id"]})["node"] == {"outcome": "REFER", "referralFlags": [
+        {"flagCode": "STAGED_ACCIDENT", "level": "HIGH", "proof": {"status": "PENDING"}}]}
+    hidden = gql(Role.CUSTOMER, customer_id=ids[0]).post(REFERRAL, {"q": quote["id"]})
+    assert hidden.json()["errors"][0]["extensions"]["code"] == "FORBIDDEN"
     for customer_id in ids[1:3]:
         accepted = _quote(gql, customer_id, ids[3])["quote"]
         assert (accepted["outcome"], accepted["status"]) == ("ACCEPT", "OPEN")
+        assert gql(Role.MANAGER)(REFERRAL, {"q": accepted["id"]})["node"]["referralFlags"] == []
         assert [r["code"] for r in accepted["reasons"]] == ["STANDARD_RISK"]
 
 

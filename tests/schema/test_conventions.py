@@ -70,6 +70,7 @@ PLAIN_LISTS: dict[tuple[str, str], str] = {
     ("ClaimRule", "conditions"): "one rule's conditions: one per fact column of its table (ten facts)",
     ("CustomerRiskProfile", "sharedFlags"): "the flags shared on one person: at most 100 (the partners' look-up cap)",
     ("CustomerRiskProfile", "hints"): "what deserves attention in one profile: at most seven hint kinds",
+    ("Quote", "referralFlags"): "the flags on one person that referred one quote: at most 100 (the look-up cap)",
     ("Query", "claimFlowTemplates"): "a product's flow templates: one per claim type at most (two)",
     ("Query", "claimProgressSummary"): "one row per waiting claim state: seven, fixed by the state machine",
     ("ClaimRuleTestReport", "results"): "one result per tested claim, capped by the test's `last` (at most 200)",
