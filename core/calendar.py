@@ -5,10 +5,17 @@ to Friday unless a public holiday, plus the weekend days declared adjusted workd
 *Business hours* are windows of local time on a business day (default 09:00-12:00 and
 13:00-18:00 in the business time zone, ``core.clock.business_zone``). Every function is
 pure over its arguments: "now" comes from the caller (``core.clock.now()``), so a moved
-clock moves every deadline. Outside the years the library knows (it is updated yearly,
-when the next year's arrangement is published) every question is a ``CalendarUnknown``
-refusal, never a guess; ``BusinessCalendar(extra_holidays=..., extra_workdays=...)`` lets
-an operator add a published year before the library ships it.
+clock moves every deadline.
+
+The library is updated yearly, when the State Council publishes the next year's arrangement
+(usually in November or December). For the ``PROVISIONAL_YEARS`` after the last year it
+knows, a day is judged *provisionally* — Monday to Friday except the fixed-date statutory
+holidays (1 January, 1-2 May, 1-3 October) — so SLAs keep running into the new year instead
+of refusing work; ``is_provisional(day)`` says so, and the lunar festivals and adjusted
+workdays come with the published arrangement (update ``chinesecalendar``, or set
+``OPSURE_CALENDAR_EXTRA_HOLIDAYS`` / ``OPSURE_CALENDAR_EXTRA_WORKDAYS``: a year with any
+extra day counts as published). Before the library's first year, or further ahead, every
+question is a ``CalendarUnknown`` refusal.
 
 Example::
 
@@ -35,11 +42,18 @@ from core.errors import DomainError
 
 __all__ = [
     "DEFAULT_HOURS",
+    "PROVISIONAL_YEARS",
     "BusinessCalendar",
     "BusinessHours",
     "CalendarUnknown",
     "default_calendar",
 ]
+
+#: Years after the last published one that are judged provisionally (weekdays, fixed-date holidays).
+PROVISIONAL_YEARS = 2
+
+#: The statutory holidays on fixed Gregorian dates (全国年节及纪念日放假办法, as revised in 2024).
+_FIXED_HOLIDAYS: tuple[tuple[int, int], ...] = ((1, 1), (5, 1), (5, 2), (10, 1), (10, 2), (10, 3))
 
 _DAY = dt.timedelta(days=1)
 
@@ -107,11 +121,22 @@ class BusinessCalendar:
         extra = [d.year for d in (*self.extra_holidays, *self.extra_workdays)]
         return range(min([first, *extra]), max([last, *extra]) + 1)
 
+    @property
+    def answered_years(self) -> range:
+        """The years the calendar answers for: the known ones and the provisional ones after them."""
+        known = self.known_years
+        return range(known.start, known.stop + PROVISIONAL_YEARS)
+
+    def is_provisional(self, day: dt.date) -> bool:
+        """Whether ``day`` falls in a year judged provisionally (not yet published)."""
+        self._check(day)
+        return day.year not in self.known_years
+
     def _check(self, day: dt.date) -> None:
-        years = self.known_years
+        years = self.answered_years
         if day.year not in years:
             raise CalendarUnknown(
-                f"the business calendar knows {years.start}-{years.stop - 1}, not {day.year} "
+                f"the business calendar answers for {years.start}-{years.stop - 1}, not {day.year} "
                 "(update chinesecalendar, or add the year's holidays and adjusted workdays)")
 
     def is_business_day(self, day: dt.date) -> bool:
@@ -123,6 +148,8 @@ class BusinessCalendar:
             return False
         if day.year in _library_range():
             return bool(chinese_calendar.is_workday(day))
+        if day.year not in self.known_years and (day.month, day.day) in _FIXED_HOLIDAYS:
+            return False  # provisional year: only the fixed-date holidays are certain
         return day.weekday() < 5
 
     def holiday_name(self, day: dt.date) -> str | None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -29,6 +30,30 @@ def _float(name: str, default: float) -> float:
 def _list(name: str) -> tuple[str, ...]:
     raw = os.environ.get(name) or ""
     return tuple(part.strip() for part in raw.split(",") if part.strip())
+
+
+#: Domain settings kept in ``Settings.extra``, each read from its own variable.
+_EXTRA_VARIABLES = {
+    "OPSURE_CALENDAR_HOURS": "calendar.hours",
+    "OPSURE_CALENDAR_EXTRA_HOLIDAYS": "calendar.extra_holidays",
+    "OPSURE_CALENDAR_EXTRA_WORKDAYS": "calendar.extra_workdays",
+}
+
+
+def _extra() -> dict[str, str]:
+    """``Settings.extra``: ``OPSURE_EXTRA`` (a JSON object of strings), then the named variables."""
+    raw = os.environ.get("OPSURE_EXTRA") or "{}"
+    try:
+        parsed = json.loads(raw)
+    except ValueError as exc:
+        raise ValueError(f"OPSURE_EXTRA must be a JSON object of strings: {exc}") from None
+    if not isinstance(parsed, dict) or not all(isinstance(v, str) for v in parsed.values()):
+        raise ValueError("OPSURE_EXTRA must be a JSON object of strings")
+    extra = {str(k): v for k, v in parsed.items()}
+    for variable, key in _EXTRA_VARIABLES.items():
+        if os.environ.get(variable):
+            extra[key] = os.environ[variable]
+    return extra
 
 
 @dataclass(frozen=True)
@@ -129,6 +154,7 @@ class Settings:
             event_prune_past_consumers=_flag("OPSURE_EVENT_PRUNE_PAST_CONSUMERS", False),
             event_consumers_in_process=_flag("OPSURE_EVENT_CONSUMERS_IN_PROCESS", True),
             event_poll_seconds=_float("OPSURE_EVENT_POLL_SECONDS", 1.0),
+            extra=_extra(),
         )
 
     def with_(self, **changes: object) -> Settings:

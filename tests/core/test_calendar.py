@@ -56,7 +56,21 @@ def test_outside_the_known_years_is_a_clear_refusal() -> None:
         CAL.is_business_day(dt.date(2099, 1, 5))
     assert err.value.code == "CALENDAR_UNKNOWN_YEAR" and "2099" in err.value.message
     with pytest.raises(CalendarUnknown):
-        CAL.add_business_days(dt.date(2026, 12, 30), 5)  # walks into a year not yet published
+        CAL.add_business_days(dt.date(2026, 12, 30), 600)  # walks past the provisional years
+    with pytest.raises(CalendarUnknown):
+        CAL.is_business_day(dt.date(1999, 1, 4))  # before the library's first year
+
+
+def test_a_year_not_yet_published_is_judged_provisionally() -> None:
+    last = CAL.known_years.stop - 1
+    jan = dt.date(last + 1, 1, 1)
+    assert CAL.is_provisional(jan) and not CAL.is_provisional(dt.date(last, 6, 1))
+    assert not CAL.is_business_day(jan)  # New Year's Day is on a fixed date
+    assert not CAL.is_business_day(dt.date(last + 1, 10, 2))  # so is National Day
+    weekdays = [dt.date(last + 1, 3, d) for d in range(1, 32) if dt.date(last + 1, 3, d).weekday() < 5]
+    assert all(CAL.is_business_day(d) for d in weekdays)  # March has no statutory holiday
+    # SLAs keep running across the year's end: ten business days from Christmas Eve
+    assert CAL.add_business_days(dt.date(last, 12, 24), 10).year == last + 1
 
 
 def test_an_operator_adds_a_published_year_before_the_library_has_it() -> None:

@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
+from core.calendar import default_calendar
 from core.clock import moved_clock
 from core.db import transaction
 from core.errors import DomainError, DomainErrors, each_error
@@ -44,6 +45,9 @@ from tests.investigation_factories import (
     survey_report,
 )
 from tests.partner_factories import CHECKER, DOMAIN
+
+#: Christmas Eve of the last year the calendar answers for: ten business days on fall past it.
+PAST_THE_CALENDAR = dt.datetime(default_calendar().answered_years.stop - 1, 12, 24, 2, 0, tzinfo=dt.UTC)
 
 
 @pytest.fixture(autouse=True)
@@ -81,8 +85,8 @@ def test_every_bad_input_of_a_request_at_once(session_factory: Any) -> None:
             request(s, claim, checks=[], region="Hangzhou", report_due_on=T0.date())
         assert _codes(err.value) == ["BAD_REGION", "DUE_DATE_PASSED", "NO_CHECKS"]
         with pytest.raises(DomainError) as one:
-            # ten business days from Christmas Eve reach a year the calendar does not know yet
-            request(s, claim, now=dt.datetime(2026, 12, 24, 2, 0, tzinfo=dt.UTC))
+            # ten business days from Christmas Eve reach a year the calendar does not answer for
+            request(s, claim, now=PAST_THE_CALENDAR)
         assert _codes(one.value) == ["CALENDAR_UNKNOWN_YEAR"]
         assert claims.get_claim(s, principal=ADJUSTER, claim_id=claim.id).state is ClaimState.UNDER_REVIEW
 
@@ -363,8 +367,8 @@ def test_a_dispatch_round_in_the_transaction_that_requested_leaves_the_entities_
 def test_the_risk_round_skips_claims_it_cannot_time_without_failing_and_a_later_round_opens_them(session_factory: Any) -> None:
     with transaction(session_factory) as s:
         first, second = risky_claim(s).id, risky_claim(s).id
-    with transaction(session_factory) as s:  # report deadlines would fall in a year not yet published
-        assert dispatch.open_for_risky_claims(s, now=dt.datetime(2026, 12, 24, 2, 0, tzinfo=dt.UTC)) == 0
+    with transaction(session_factory) as s:  # report deadlines would fall in a year the calendar refuses
+        assert dispatch.open_for_risky_claims(s, now=PAST_THE_CALENDAR) == 0
         assert list(s.scalars(service.investigations_query(ADJUSTER))) == []
     with transaction(session_factory) as s:
         assert dispatch.open_for_risky_claims(s, now=T0) == 2
