@@ -38,6 +38,7 @@ from typing import Literal
 
 from sqlalchemy import BigInteger, Integer, String, Text, UniqueConstraint, func, select, update
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, Session, mapped_column, sessionmaker
 
 from core import clock
@@ -192,9 +193,15 @@ def _ensure_row(session: Session, consumer: Consumer) -> ConsumerRow:
     ).scalar_one_or_none()
     if row is None:
         start = head_id(session) if consumer.start_from == "now" else 0
-        row = ConsumerRow(name=consumer.name, position=start, updated_at=clock.now(), failing_attempts=0)
-        session.add(row)
-        session.flush()
+        try:
+            with session.begin_nested():  # two processes may both start a new consumer: one row wins
+                row = ConsumerRow(name=consumer.name, position=start, updated_at=clock.now(), failing_attempts=0)
+                session.add(row)
+                session.flush()
+        except IntegrityError:
+            row = session.execute(
+                select(ConsumerRow).where(ConsumerRow.name == consumer.name).with_for_update()
+            ).scalar_one()
     return row
 
 

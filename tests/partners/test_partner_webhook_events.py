@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import threading
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
@@ -97,3 +99,23 @@ def test_an_endpoint_registered_after_the_event_does_not_get_it(session_factory:
         _endpoint(s, firm, now=NOW + dt.timedelta(hours=1))
     drain(session_factory, WEBHOOK_CONSUMER)
     assert _deliveries(session_factory) == []
+
+
+def test_drains_racing_in_threads_make_each_delivery_once(session_factory: Any) -> None:
+    """The consumer running in a worker while deliver_pending drains it too: positions are fenced."""
+    with transaction(session_factory) as s:
+        firm = make_partner(s)
+        _endpoint(s, firm)
+        for n in range(60):
+            make_assignment(s, firm, case_reference=f"RACE-{n}")
+    start = threading.Barrier(4)
+
+    def race() -> None:
+        start.wait()
+        drain(session_factory, WEBHOOK_CONSUMER)
+
+    with ThreadPoolExecutor(4) as pool:
+        for done in [pool.submit(race) for _ in range(4)]:
+            done.result(timeout=60)
+    made = _deliveries(session_factory)
+    assert len(made) == 60 and len({payload for *_, payload in made}) == 60
