@@ -27,8 +27,9 @@ import math
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import Select, delete, select
+from sqlalchemy import Select, bindparam, delete, literal, select, union_all
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -124,55 +125,73 @@ def variant(session: Session, *, flow: Flow, subject: str, now: dt.datetime) -> 
     default = Assignment(flow=flow, subject=subject, variant=FLOW_VARIANTS[flow][0])
     if not subject:
         return default
-    experiments = session.scalars(select(Experiment).where(Experiment.flow == flow, Experiment.status.in_(_LIVE))
-                                  .order_by(Experiment.id)).all()
-    if not experiments:
+    conn = session.connection()  # Core statements on the session's connection: no ORM layer on the hot path
+    live = conn.execute(_LIVE_OF_FLOW, {"flow": flow.value}).all()
+    if not live:
         return default
-    ids = [e.id for e in experiments]
-    forced = dict(session.execute(select(ExperimentForcedVariant.experiment_id, ExperimentForcedVariant.variant)
-                                  .where(ExperimentForcedVariant.experiment_id.in_(ids),
-                                         ExperimentForcedVariant.subject == subject)).tuples().all())
-    for exp in experiments:
+    ids = [e.id for e in live]
+    forced: dict[int, int] = {}
+    sticky: dict[int, int] = {}
+    for exp_id, index, is_forced in conn.execute(_OVERRIDES_AND_STICKY, {"ids": ids, "subject": subject}):
+        (forced if is_forced else sticky)[exp_id] = index
+    for exp in live:
         if exp.id in forced:
             return _assigned(default, exp, forced[exp.id], forced=True)
-    for exp in experiments:
-        if exp.status is not ExperimentStatus.RUNNING or not _scheduled(exp, now):
+    for exp in live:
+        if exp.status != ExperimentStatus.RUNNING.value or not _scheduled(exp, now):
             continue
-        sticky = session.scalar(select(ExperimentExposure.variant).where(
-            ExperimentExposure.experiment_id == exp.id, ExperimentExposure.subject == subject))
-        if sticky is not None:
-            return _assigned(default, exp, sticky)
+        if exp.id in sticky:
+            return _assigned(default, exp, sticky[exp.id])
         index = _bucket(exp, subject)
         if index < 0:
             continue
-        _insert_ignoring_duplicates(session, ExperimentExposure, {
+        inserted = conn.execute(_INSERTS[conn.dialect.name], {
             "experiment_id": exp.id, "subject": subject, "variant": index, "forced": False, "exposed_at": now})
-        stored = session.scalar(select(ExperimentExposure.variant).where(  # a racing writer's row wins
-            ExperimentExposure.experiment_id == exp.id, ExperimentExposure.subject == subject))
-        return _assigned(default, exp, index if stored is None else stored)
+        if not getattr(inserted, "rowcount", 1):  # a racing writer's row came first: it wins
+            index = conn.execute(_STICKY_ONE, {"id": exp.id, "subject": subject}).scalar_one()
+        return _assigned(default, exp, index)
     return default
 
 
-def _bucket(exp: Experiment, subject: str) -> int:
+# Built once: building a statement costs more than running it on these small indexed tables.
+_LIVE_OF_FLOW = (select(Experiment.id, Experiment.key, Experiment.status, Experiment.variants, Experiment.coverage,
+                        Experiment.namespace, Experiment.namespace_start, Experiment.namespace_end, Experiment.seed,
+                        Experiment.hash_version, Experiment.starts_at, Experiment.ends_at)
+                 .where(Experiment.flow == bindparam("flow"), Experiment.status.in_([s.value for s in _LIVE]))
+                 .order_by(Experiment.id))
+_OVERRIDES_AND_STICKY = union_all(
+    select(ExperimentForcedVariant.experiment_id, ExperimentForcedVariant.variant, literal(True).label("forced"))
+    .where(ExperimentForcedVariant.experiment_id.in_(bindparam("ids", expanding=True)),
+           ExperimentForcedVariant.subject == bindparam("subject")),
+    select(ExperimentExposure.experiment_id, ExperimentExposure.variant, literal(False).label("forced"))
+    .where(ExperimentExposure.experiment_id.in_(bindparam("ids", expanding=True)),
+           ExperimentExposure.subject == bindparam("subject")))
+_STICKY_ONE = select(ExperimentExposure.variant).where(ExperimentExposure.experiment_id == bindparam("id"),
+                                                       ExperimentExposure.subject == bindparam("subject"))
+_INSERTS = {name: dialect.insert(ExperimentExposure).on_conflict_do_nothing(index_elements=["experiment_id", "subject"])
+            for name, dialect in (("postgresql", postgresql), ("sqlite", sqlite))}
+
+
+def _bucket(exp: Any, subject: str) -> int:
+    """The variant index GrowthBook gives ``subject`` in ``exp`` (a row or an Experiment), -1 when not in it."""
     if not in_namespace(subject, exp.namespace, exp.namespace_start, exp.namespace_end):
         return -1
     n = gbhash(exp.seed, subject, exp.hash_version)
     return choose(n, bucket_ranges([float(v["weight"]) for v in exp.variants], exp.coverage))
 
 
-def _scheduled(exp: Experiment, now: dt.datetime) -> bool:
-    return (exp.starts_at is None or exp.starts_at <= now) and (exp.ends_at is None or now < exp.ends_at)
+def _scheduled(exp: Any, now: dt.datetime) -> bool:
+    starts, ends = _aware(exp.starts_at), _aware(exp.ends_at)
+    return (starts is None or starts <= now) and (ends is None or now < ends)
 
 
-def _assigned(default: Assignment, exp: Experiment, index: int, *, forced: bool = False) -> Assignment:
+def _aware(at: dt.datetime | None) -> dt.datetime | None:
+    return at.replace(tzinfo=dt.UTC) if at is not None and at.tzinfo is None else at
+
+
+def _assigned(default: Assignment, exp: Any, index: int, *, forced: bool = False) -> Assignment:
     return Assignment(flow=default.flow, subject=default.subject, variant=str(exp.variants[index]["key"]),
                       experiment_id=exp.id, experiment_key=exp.key, variant_index=index, forced=forced)
-
-
-def _insert_ignoring_duplicates(session: Session, model: type[ExperimentExposure], values: dict[str, object]) -> None:
-    dialect = session.get_bind().dialect.name
-    ins = postgresql.insert(model) if dialect == "postgresql" else sqlite.insert(model)
-    session.execute(ins.values(**values).on_conflict_do_nothing(index_elements=["experiment_id", "subject"]))
 
 
 # --- lifecycle ----------------------------------------------------------------------------------
