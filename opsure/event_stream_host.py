@@ -70,14 +70,14 @@ install_correlation_source(request_id_var.get)  # events carry the request id th
 
 
 def _own_engine(engine: Engine) -> Engine | None:
-    """One connection of the tail's own, so its polling never waits for (or counts in) the request pool.
+    """A small pool of the stream's own for the tail and the consumers (None: share ``engine``).
 
-    An in-memory SQLite database exists only on the shared connection: the tail uses that one.
+    An in-memory SQLite database exists only on the shared connection: the stream uses that one.
     """
     url = engine.url.render_as_string(hide_password=False)
     if url in {"sqlite://", "sqlite:///:memory:"}:
         return None
-    return make_engine(url, pool_size=1, max_overflow=1)
+    return make_engine(url, pool_size=2, max_overflow=8)
 
 
 class EventStreamHost:
@@ -87,9 +87,12 @@ class EventStreamHost:
         self.runtime = runtime
         self.run_consumers = run_consumers
         settings = runtime.settings
-        self._tail_engine = _own_engine(runtime.engine)
-        tail_sessions = make_session_factory(self._tail_engine) if self._tail_engine else runtime.session_factory
-        self.tail = EventTail(tail_sessions, wakeup, poll_seconds=settings.event_poll_seconds)
+        # The tail and the consumers read and write on connections of their own: their polling
+        # never waits for (nor shows up in) the request pool.
+        self._own_engine = _own_engine(runtime.engine)
+        self._engine = self._own_engine or runtime.engine
+        self._sessions = make_session_factory(self._own_engine) if self._own_engine else runtime.session_factory
+        self.tail = EventTail(self._sessions, wakeup, poll_seconds=settings.event_poll_seconds)
         self.listener: PgListener | RedisListener | None = None
         self.runners: list[ConsumerRunner] = []
         self._redis: Any = None
@@ -118,7 +121,7 @@ class EventStreamHost:
         install_process_tail(self.tail)
         if self.run_consumers:
             for consumer in registered_consumers():
-                runner = ConsumerRunner(consumer, engine, self.runtime.session_factory, settings.data_dir, wakeup,
+                runner = ConsumerRunner(consumer, self._engine, self._sessions, settings.data_dir, wakeup,
                                         poll_seconds=settings.event_poll_seconds)
                 runner.start()
                 self.runners.append(runner)
@@ -151,8 +154,8 @@ class EventStreamHost:
             if process_tail() is self.tail:
                 install_process_tail(None)
         self.tail.stop()
-        if self._tail_engine is not None:
-            self._tail_engine.dispose()
+        if self._own_engine is not None:
+            self._own_engine.dispose()
         if self.listener is not None:
             self.listener.stop()
             self.listener = None
