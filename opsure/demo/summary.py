@@ -17,6 +17,7 @@ from core.audit import AuditEntry, verify_chain
 from core.event_stream.outbox import EVENTS
 from ledger import service as ledger
 from ledger.models import RecordStatus
+from opsure.demo.operations import experiments_summary
 from partners.models import Partner, PartnerClient, RiskFlag, SignedRecord, SignerKey
 from resolvers.advances.models import Advance
 from resolvers.claims.models import (
@@ -115,6 +116,7 @@ def collect_summary(session: Session) -> DemoSummary:
         "claims assigned in the queue": _count(session, Claim, Claim.assignee.is_not(None)),
         "document requests reminded": _count(session, DocumentRequest, DocumentRequest.reminder_count > 0),
     }
+    s.sections["experiments"] = experiments_summary(session)
     s.sections["policies"] = {"customers": _count(session, Customer), **_grouped(session, Policy.status)}
     chain_break = verify_chain(session)
     s.sections["audit log"] = {"entries": _count(session, AuditEntry),
