@@ -67,9 +67,11 @@ __all__ = [
     "RepaymentChannel",
     "apply_advance",
     "count_advances",
+    "count_movements",
     "get_advance",
     "installments_of",
     "list_advances",
+    "list_movements",
     "mark_overdue",
     "movements_of",
     "offset_for_claim",
@@ -522,3 +524,14 @@ def mark_overdue(session: Session, *, today: dt.date, grace_days: int) -> int:
                    aggregate=Aggregate("Advance", advance.id, advance.version), actor=Actor.of(SYSTEM))
             moved += 1
     return moved
+
+
+def list_movements(session: Session, *, advance_id: int, page: PageRequest) -> Page[Movement]:
+    """A keyset page of one advance's repayments, offsets and write-offs, oldest first."""
+    return keyset_page(session, select(Movement).where(Movement.advance_id == advance_id), Movement.id,
+                       request=page)
+
+
+def count_movements(session: Session, *, advance_id: int) -> int:
+    """How many movements one advance has."""
+    return int(session.scalar(select(func.count(Movement.id)).where(Movement.advance_id == advance_id)) or 0)

@@ -10,7 +10,7 @@ import strawberry
 
 from resolvers.advances import models as m
 
-__all__ = ["AdvanceDecision", "AdvanceState", "RepaymentChannel"]
+__all__ = ["AdvanceDecision", "AdvanceMovementKind", "AdvanceMovementState", "AdvanceState", "RepaymentChannel"]
 
 
 def _described(cls: type[enum.Enum], *, name: str, description: str, values: Mapping[str, str]) -> Any:
@@ -48,4 +48,16 @@ class _Channel(enum.Enum):
 RepaymentChannel = _described(_Channel, name="RepaymentChannel", description="How a repayment arrives.", values={
     "TRANSFER": "A transfer the customer made, received and recorded now (applies at once).",
     "DIRECT_DEBIT": "Collected from the customer's account through the payment rail (applies when settled).",
+})
+AdvanceMovementKind = _described(m.MovementKind, name="AdvanceMovementKind", description="What reduced what is "
+                                 "outstanding.", values={
+    "REPAYMENT": "The customer repaid (a transfer recorded, or a direct debit).",
+    "OFFSET": "Kept from the claim payment.",
+    "WRITE_OFF": "Written off when the advance defaulted.",
+})
+AdvanceMovementState = _described(m.MovementState, name="AdvanceMovementState", description="Whether a movement "
+                                  "has applied.", values={
+    "INSTRUCTED": "A direct debit waiting for the bank (counts against what may still be repaid).",
+    "APPLIED": "Applied to the balances.",
+    "FAILED": "A direct debit the bank returned: nothing applied.",
 })

@@ -10,14 +10,16 @@ from strawberry.types import Info
 
 from core.roles import ADVANCE_READERS
 from resolvers.advances import models as m
-from schema.advances.enums import AdvanceDecision, AdvanceState
+from resolvers.advances import service
+from schema.advances.enums import AdvanceDecision, AdvanceMovementKind, AdvanceMovementState, AdvanceState
 from schema.advances.loaders import InstallmentsByAdvanceIdLoader
 from schema.context import Context
+from schema.payments.queries import After, Before, First, Last
 from schema.permissions import access
-from schema.relay import Node, encode_global_id
+from schema.relay import PAGING, Connection, Node, connection, encode_global_id, page_request
 from schema.scalars import Money
 
-__all__ = ["Advance", "AdvanceInstallment"]
+__all__ = ["Advance", "AdvanceInstallment", "AdvanceMovement"]
 
 
 @strawberry.type(description="One instalment of an advance's repayment schedule.")
@@ -31,6 +33,19 @@ class AdvanceInstallment:
     @classmethod
     def from_row(cls, r: m.Installment) -> AdvanceInstallment:
         return cls(seq=r.seq, due_on=r.due_on, amount=r.amount, covered=r.covered)
+
+
+@strawberry.type(description="A repayment, offset or write-off of an advance.")
+@access(ADVANCE_READERS)
+class AdvanceMovement:
+    kind: AdvanceMovementKind = strawberry.field(description="What it is.")  # type: ignore[valid-type]
+    state: AdvanceMovementState = strawberry.field(description="Whether it applied.")  # type: ignore[valid-type]
+    amount: Money = strawberry.field(description="Amount.")
+    on_day: dt.date = strawberry.field(description="Business date it was recorded.")
+
+    @classmethod
+    def from_row(cls, r: m.Movement) -> AdvanceMovement:
+        return cls(kind=r.kind, state=r.state, amount=r.amount, on_day=r.on_day)
 
 
 @strawberry.type(description="An advance paid to a customer in hospital against an expected claim. At every step "
@@ -62,6 +77,15 @@ class Advance(Node):
     def installments(self, info: Info[Context, Any]) -> list[AdvanceInstallment]:
         return info.context.loader(InstallmentsByAdvanceIdLoader).get_wrapped(  # type: ignore[no-any-return]
             self.pk, AdvanceInstallment.from_row)
+
+    @strawberry.field(description=f"Repayments, offsets and write-offs, oldest first. {PAGING}")
+    def movements(self, info: Info[Context, Any], first: First = None, after: After = None, last: Last = None,
+                  before: Before = None) -> Connection[AdvanceMovement]:
+        ctx = info.context
+        page = service.list_movements(ctx.session, advance_id=self.pk,
+                                      page=page_request(first, after, last, before, ctx.settings))
+        return connection(page, AdvanceMovement.from_row,
+                          count=lambda: service.count_movements(ctx.session, advance_id=self.pk))
 
     @classmethod
     def from_row(cls, r: m.Advance) -> Advance:

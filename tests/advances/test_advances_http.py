@@ -22,7 +22,8 @@ NOW = dt.datetime.now(dt.UTC)
 APPLY = """mutation($input: ApplyAdvanceInput!) { applyAdvance(input: $input) {
   advance { id number state decision scoreBand requested } errors { field code message } } }"""
 ADVANCE = """query($id: ID!) { advance(id: $id) { state advanced repaid offset outstanding writtenOff paidOn
-  overdueSince defaultedOn installments { seq dueOn amount covered } } }"""
+  overdueSince defaultedOn installments { seq dueOn amount covered }
+  movements(first: 10) { totalCount edges { node { kind state amount } } } } }"""
 PAY_CLAIM = """mutation($input: PayClaimInput!) { payClaim(input: $input) {
   payment { amount status } claim { state } errors { code } } }"""
 INSTRUCTIONS = """query($purpose: PaymentPurpose) { paymentInstructions(first: 10, purpose: $purpose) {
@@ -116,4 +117,7 @@ def test_an_overdue_advance_defaults_after_the_grace_period(gql: Any, session_fa
     defaulted = run_on(92)
     assert (defaulted["state"], defaulted["writtenOff"], defaulted["outstanding"], defaulted["repaid"]) == (
         "DEFAULTED", "600.00", "0.00", "300.00")
+    assert [e["node"] for e in defaulted["movements"]["edges"]] == [
+        {"kind": "REPAYMENT", "state": "APPLIED", "amount": "300.00"},
+        {"kind": "WRITE_OFF", "state": "APPLIED", "amount": "600.00"}]
     assert run_on(120) == defaulted  # a later round changes nothing
