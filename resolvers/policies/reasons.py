@@ -45,6 +45,8 @@ UNDERWRITING_WORDING: dict[Locale, dict[UnderwritingReason, str]] = {
         UnderwritingReason.DECLINED_PENDING_INVESTIGATION:
             "Declined for now: a medical examination is pending; apply again when its results are known.",
         UnderwritingReason.REFERRED_FOR_REVIEW: "Referred to our underwriters for a manual review; we will be in touch.",
+        UnderwritingReason.ACCEPTED_AFTER_REVIEW: "Accepted after review by our underwriters.",
+        UnderwritingReason.DECLINED_AFTER_REVIEW: "Declined after review by our underwriters.",
     },
     "zh-CN": {
         UnderwritingReason.STANDARD_RISK: "按标准费率承保。",
@@ -53,6 +55,8 @@ UNDERWRITING_WORDING: dict[Locale, dict[UnderwritingReason, str]] = {
         UnderwritingReason.DECLINED_MALIGNANCY: "拒保：已告知恶性肿瘤。",
         UnderwritingReason.DECLINED_PENDING_INVESTIGATION: "暂缓承保：体检结果待出，请在结果出具后重新投保。",
         UnderwritingReason.REFERRED_FOR_REVIEW: "已转人工核保，核保人员将与您联系。",
+        UnderwritingReason.ACCEPTED_AFTER_REVIEW: "经人工核保，同意承保。",
+        UnderwritingReason.DECLINED_AFTER_REVIEW: "经人工核保，不予承保。",
     },
 }
 

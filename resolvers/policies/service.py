@@ -54,6 +54,7 @@ from resolvers.policies.scoping import customer_visible, policy_visible
 from resolvers.policies.underwriting import (
     SMOKER_LOADING,
     DeclarationAnswer,
+    UnderwritingReason,
     declaration_errors,
     refer_on_shared_risk,
     shared_flag_levels,
@@ -76,6 +77,7 @@ __all__ = [
     "create_product",
     "create_quote",
     "customer_id_number",
+    "decide_referred_quote",
     "endorse_beneficiary",
     "endorse_contact",
     "expire_due_policies",
@@ -527,6 +529,35 @@ def _add_months(day: dt.date, months: int) -> dt.date:
 
 def _policy_number(start: dt.date) -> str:
     return f"OPS{start:%Y}{secrets.token_hex(5).upper()}"
+
+
+def decide_referred_quote(session: Session, *, principal: Principal, quote_id: int, accept: bool,
+                          today: dt.date) -> Quote:
+    """An underwriter's decision on a quote referred to manual underwriting: open it to issue, or decline it.
+
+    The declaration's own reasons stay; the referral's reason gives way to the decision's. Callers
+    check the role (``core.roles.MANAGERS``: managers and admins underwrite by hand); a quote decided already, or never referred, is refused.
+    """
+    quote = session.scalar(select(Quote).where(Quote.id == quote_id).with_for_update())
+    if quote is None:
+        raise NotFoundError("quote not found", field="quoteId")
+    if quote.status is not QuoteStatus.REFERRED:
+        raise InvalidTransitionError("the quote is not waiting for manual underwriting", field="quoteId",
+                                     code="NOT_REFERRED")
+    if quote.valid_until < today:
+        raise InvalidTransitionError("quote expired", field="quoteId", code="QUOTE_EXPIRED")
+    kept = [r for r in quote.reasons if r != UnderwritingReason.REFERRED_FOR_REVIEW.value]
+    if accept:
+        quote.status = QuoteStatus.OPEN
+        quote.outcome = (UnderwritingOutcome.ACCEPT_WITH_EXCLUSIONS if quote.exclusions
+                         else UnderwritingOutcome.ACCEPT)
+        quote.reasons = [*kept, UnderwritingReason.ACCEPTED_AFTER_REVIEW.value]
+    else:
+        quote.status = QuoteStatus.DECLINED
+        quote.outcome = UnderwritingOutcome.DECLINE
+        quote.reasons = [*kept, UnderwritingReason.DECLINED_AFTER_REVIEW.value]
+    session.flush()
+    return quote
 
 
 def issue_policy(

@@ -54,6 +54,8 @@ class UnderwritingReason(enum.StrEnum):
     DECLINED_MALIGNANCY = "declined_malignancy"
     DECLINED_PENDING_INVESTIGATION = "declined_pending_investigation"
     REFERRED_FOR_REVIEW = "referred_for_review"  # manual underwriting; never says why to the customer
+    ACCEPTED_AFTER_REVIEW = "accepted_after_review"  # an underwriter accepted a referred quote
+    DECLINED_AFTER_REVIEW = "declined_after_review"  # an underwriter declined a referred quote
 
 
 @dataclass(frozen=True)

@@ -118,4 +118,6 @@ UnderwritingReasonCode = _described(UnderwritingReason, name="UnderwritingReason
     "DECLINED_PENDING_INVESTIGATION": "Declined for now: a medical examination is pending.",
     "REFERRED_FOR_REVIEW": "Referred to manual underwriting; the reason names no shared data (staff read the "
     "customer's riskProfile).",
+    "ACCEPTED_AFTER_REVIEW": "An underwriter accepted the referred quote (decideReferredQuote); it may issue a policy.",
+    "DECLINED_AFTER_REVIEW": "An underwriter declined the referred quote (decideReferredQuote).",
 })

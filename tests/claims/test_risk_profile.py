@@ -137,3 +137,41 @@ def test_the_profile_counts_rejections_and_high_risk_claims(gql: Any, session_fa
     got = gql(Role.MANAGER)(PROFILE, {"id": customer})["node"]["riskProfile"]
     assert (got["rejected365"], got["openClaims"], got["sharedFlags"]) == (1, 0, [])
     assert ("REJECTED_BEFORE", "MEDIUM") in [(h["code"], h["level"]) for h in got["hints"]]
+
+
+DECIDE = """mutation($q: ID!, $d: ReferralDecision!) { decideReferredQuote(quoteId: $q, decision: $d) {
+  quote { status outcome reasons { code text } } errors { field code } } }"""
+
+
+def test_an_underwriter_accepts_or_declines_a_referred_quote_once(
+        gql: Any, settings: Settings, session_factory: Any) -> None:
+    key = risk.consortium_key(settings.keys_dir)
+    with transaction(session_factory) as s:
+        product = make_product(s, code="RP-D")
+        first, second = make_customer(s), make_customer(s)
+        for customer in (first, second):
+            _flag(s, key, customer.id, level="high")
+        ids = (first.id, second.id, product.id)
+    to_accept = _quote(gql, ids[0], ids[2])["quote"]["id"]
+    to_decline = _quote(gql, ids[1], ids[2])["quote"]["id"]
+    refused = gql(Role.CUSTOMER, customer_id=ids[0]).post(DECIDE, {"q": to_accept, "d": "ACCEPT"})
+    assert refused.json()["errors"][0]["extensions"]["code"] == "FORBIDDEN"
+    for role in (Role.AGENT, Role.ADJUSTER):
+        assert gql(role).post(DECIDE, {"q": to_accept, "d": "ACCEPT"}).json()["errors"][0]["extensions"]["code"] \
+            == "FORBIDDEN", role
+
+    underwriter = gql(Role.MANAGER)
+    accepted = underwriter(DECIDE, {"q": to_accept, "d": "ACCEPT"})["decideReferredQuote"]
+    assert accepted["errors"] == []
+    assert (accepted["quote"]["status"], accepted["quote"]["outcome"]) == ("OPEN", "ACCEPT")
+    assert [r["code"] for r in accepted["quote"]["reasons"]] == ["ACCEPTED_AFTER_REVIEW"]
+    again = underwriter(DECIDE, {"q": to_accept, "d": "DECLINE"})["decideReferredQuote"]
+    assert again == {"quote": None, "errors": [{"field": "quoteId", "code": "NOT_REFERRED"}]}
+    issued = gql(Role.CUSTOMER, customer_id=ids[0])(ISSUE, {"q": to_accept})["issuePolicy"]
+    assert issued["errors"] == [] and issued["policy"]["id"]
+
+    declined = underwriter(DECIDE, {"q": to_decline, "d": "DECLINE"})["decideReferredQuote"]
+    assert (declined["quote"]["status"], declined["quote"]["outcome"]) == ("DECLINED", "DECLINE")
+    assert "flag" not in declined["quote"]["reasons"][0]["text"].lower()
+    blocked = gql(Role.CUSTOMER, customer_id=ids[1])(ISSUE, {"q": to_decline})["issuePolicy"]
+    assert blocked == {"policy": None, "errors": [{"field": "quoteId", "code": "QUOTE_DECLINED"}]}

@@ -9,7 +9,7 @@ import strawberry
 from strawberry.types import Info
 
 from core.errors import collect_errors
-from core.roles import SELF_SERVICE
+from core.roles import MANAGERS, SELF_SERVICE
 from partners import risk as shared_risk
 from resolvers.policies import models as m
 from resolvers.policies import service
@@ -21,7 +21,8 @@ from schema.policies.inputs import RequestQuoteInput
 from schema.policies.types import Quote
 from schema.relay import decode_global_id, encode_global_id
 
-__all__ = ["QuoteMutations", "QuotePayload", "RequestQuoteError"]
+__all__ = ["DecideReferredQuoteError", "DecideReferredQuotePayload", "QuoteMutations", "QuotePayload",
+           "ReferralDecision", "RequestQuoteError"]
 
 
 class RequestQuoteErrorCode(enum.Enum):
@@ -46,6 +47,30 @@ class QuotePayload:
                                            "declined quote is a quote, with outcome DECLINE).")
     errors: list[RequestQuoteError] = strawberry.field(  # type: ignore[valid-type]
         description="Every input error at once (empty on success).")
+
+
+class DecideReferredQuoteErrorCode(enum.Enum):
+    NOT_REFERRED = "The quote is not waiting for manual underwriting (never referred, or decided already)."
+    QUOTE_EXPIRED = "The quote's validity ended; the customer asks for a new quote."
+
+
+DecideReferredQuoteError = mutation_errors("DecideReferredQuote", DecideReferredQuoteErrorCode)
+
+
+@strawberry.enum(description="An underwriter's decision on a referred quote.")
+class ReferralDecision(enum.Enum):
+    ACCEPT = strawberry.enum_value("accept", description="Accept: the quote opens and may issue a policy "
+                                   "(with the declaration's exclusions, if any).")
+    DECLINE = strawberry.enum_value("decline", description="Decline: the quote can no longer issue a policy.")
+
+
+@strawberry.type(description="The result of decideReferredQuote.")
+@access(PUBLIC)
+class DecideReferredQuotePayload:
+    quote: Quote | None = strawberry.field(description="The quote after the decision, OPEN or DECLINED "
+                                           "(null when refused).")
+    errors: list[DecideReferredQuoteError] = strawberry.field(  # type: ignore[valid-type]
+        description="Every refusal (empty on success).")
 
 
 def _quote_target(q: m.Quote | None) -> str | None:
@@ -80,3 +105,23 @@ class QuoteMutations:
         # The declaration is medical data: only its digest reaches the audit log.
         row, errors = run_mutation(info, "requestQuote", input, work, target=_quote_target, codes=RequestQuoteError)
         return QuotePayload(quote=Quote.from_row(row) if row else None, errors=errors)
+
+    @strawberry.mutation(description="Decide a quote that a shared risk flag referred to manual underwriting "
+                         "(managers and admins underwrite by hand; they read the flags on Quote.referralFlags): "
+                         "ACCEPT opens it to issue a policy, DECLINE closes it. The customer reads a reason "
+                         "code worded for them, never the flag.", metadata=allow(MANAGERS))
+    def decide_referred_quote(
+        self, info: Info[Context, Any],
+        quote_id: Annotated[strawberry.ID, strawberry.argument(description="The referred quote (a Quote id).")],
+        decision: Annotated[ReferralDecision, strawberry.argument(description="Accept or decline.")],
+    ) -> DecideReferredQuotePayload:
+        ctx = info.context
+
+        def work(s: Any) -> m.Quote:
+            key = decode_global_id(quote_id, "Quote", field="quoteId")
+            return service.decide_referred_quote(s, principal=ctx.principal, quote_id=key,
+                                                 accept=decision is ReferralDecision.ACCEPT, today=ctx.today())
+
+        row, errors = run_mutation(info, "decideReferredQuote", {"quoteId": quote_id, "decision": decision.name},
+                                   work, target=_quote_target, codes=DecideReferredQuoteError)
+        return DecideReferredQuotePayload(quote=Quote.from_row(row) if row else None, errors=errors)
