@@ -34,6 +34,7 @@ __all__ = [
     "ASSIGNERS",
     "AUDIT_READERS",
     "AUTHENTICATED",
+    "BEHAVIOUR_EVENT_SENDERS",
     "CLAIM_ASSIGNERS",
     "CLAIM_READERS",
     "DATA_HOLDERS",
@@ -225,3 +226,7 @@ EXPERIMENT_READERS: frozenset[str] = _names(Role.ANALYST, Role.QA, Role.MANAGER,
 EXPERIMENT_MANAGERS: frozenset[str] = MANAGERS
 #: Who forces a subject's variant for testing: QA, and the managers and admins who run experiments.
 VARIANT_FORCERS: frozenset[str] = _names(Role.QA, Role.MANAGER, Role.ADMIN)
+#: Who sends behaviour events through the API: a customer's frontend (about themself only) and
+#: front-office staff apps (agents, managers, admins) about any customer or anonymous visitor.
+BEHAVIOUR_EVENT_SENDERS: frozenset[str] = SELF_SERVICE
+

@@ -7,6 +7,8 @@
   (kept when weights change later) and when it was first asked; one row per subject and
   experiment, so exposure logging is idempotent.
 * ``experiment_forced_variant`` — QA overrides: this subject always gets this variant.
+* ``behaviour_event`` — what frontends report customers (or anonymous visitors) did: a client
+  event id (idempotency), a registered name, a timestamp, properties checked by the name's schema.
 * ``experiment_outcome`` — a subject's conversion in an experiment (once) and its time to
   settle in seconds, fed by the flow's outcome events (claims: ``claim.paid``).
 """
@@ -22,7 +24,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from core.db import Base, BigId, IdPk, Timestamped, UTCDateTime, Versioned, value_enum
 
-__all__ = ["Experiment", "ExperimentExposure", "ExperimentForcedVariant", "ExperimentOutcome", "ExperimentStatus",
+__all__ = ["BehaviourEvent", "Experiment", "ExperimentExposure", "ExperimentForcedVariant", "ExperimentOutcome", "ExperimentStatus",
            "Flow", "FlowVariant"]
 
 
@@ -120,3 +122,19 @@ class ExperimentOutcome(IdPk, Base):
     converted_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), nullable=False)
     seconds_to_settle: Mapped[float] = mapped_column(Float, nullable=False)
     source_event_id: Mapped[int | None] = mapped_column(BigId)
+
+
+class BehaviourEvent(IdPk, Base):
+    """One behaviour event (see module docstring); ``event_id`` is the sender's, unique."""
+
+    __tablename__ = "behaviour_event"
+
+    event_id: Mapped[str] = mapped_column(String(64), unique=True, nullable=False)
+    name: Mapped[str] = mapped_column(String(64), nullable=False)
+    customer_id: Mapped[int | None] = mapped_column(BigId, index=True)
+    anonymous_id: Mapped[str | None] = mapped_column(String(64), index=True)
+    occurred_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), nullable=False)
+    received_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), nullable=False)
+    properties: Mapped[dict[str, Any]] = mapped_column(JSON, nullable=False)
+    source: Mapped[str] = mapped_column(String(200), nullable=False)
+

@@ -77,6 +77,7 @@ PLAIN_LISTS: dict[tuple[str, str], str] = {
     ("Advance", "installments"): "one advance's repayment schedule: a few instalments, fixed when it is paid",
     ("Experiment", "variants"): "an experiment's variants: two per flow today, at most 8 (the input's cap)",
     ("ExperimentResults", "variants"): "one result per variant of the experiment (at most 8)",
+    ("IngestBehaviourEventsPayload", "rejected"): "one entry per refused event of the batch (at most 500)",
 }
 #: Convention 3: String fields whose names look like a closed set but whose values are open.
 OPEN_STRINGS: dict[tuple[str, str], str] = {
@@ -120,6 +121,8 @@ NOT_MONEY: dict[tuple[str, str], str] = {}
 #: (their description must say "free-form").
 FREE_FORM_JSON: dict[tuple[str, str], str] = {
     ("SignedRecordInput", "typedData"): "EIP-712 typed data exactly as signed: hashed as given, checked after",
+    ("BehaviourEventInput", "properties"): "each event name has its own properties (checked by the name's schema, "
+                                           "which frontends extend); one input type serves every name",
     ("DirectBillInput", "typedData"): "the hospital's EIP-712 bill exactly as signed: hashed as given, checked after",
     ("RecordDisclosure", "body"): "a committed record's body: must travel byte-faithful to recompute the commitment",
     ("Query.verifyDisclosure", "body"): "the disclosed record body exactly as received, hashed as given",

@@ -1,4 +1,5 @@
-"""operations: experiments on process flows, exposures (sticky assignments), QA overrides, outcomes
+"""operations: experiments on process flows, exposures (sticky assignments), QA overrides, outcomes;
+behaviour events
 
 Revision ID: 0016
 Revises: 0012
@@ -80,9 +81,27 @@ def upgrade() -> None:
     sa.UniqueConstraint('experiment_id', 'subject', name=op.f('uq_experiment_outcome_experiment_id_subject')),
     )
     op.create_index(op.f('ix_experiment_outcome_experiment_id'), 'experiment_outcome', ['experiment_id'], unique=False)
+    op.create_table('behaviour_event',
+    sa.Column('event_id', sa.String(length=64), nullable=False),
+    sa.Column('name', sa.String(length=64), nullable=False),
+    sa.Column('customer_id', _ID, nullable=True),
+    sa.Column('anonymous_id', sa.String(length=64), nullable=True),
+    sa.Column('occurred_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('received_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('properties', sa.JSON(), nullable=False),
+    sa.Column('source', sa.String(length=200), nullable=False),
+    sa.Column('id', _ID, autoincrement=True, nullable=False),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_behaviour_event')),
+    sa.UniqueConstraint('event_id', name=op.f('uq_behaviour_event_event_id')),
+    )
+    op.create_index(op.f('ix_behaviour_event_customer_id'), 'behaviour_event', ['customer_id'], unique=False)
+    op.create_index(op.f('ix_behaviour_event_anonymous_id'), 'behaviour_event', ['anonymous_id'], unique=False)
 
 
 def downgrade() -> None:
+    op.drop_index(op.f('ix_behaviour_event_anonymous_id'), table_name='behaviour_event')
+    op.drop_index(op.f('ix_behaviour_event_customer_id'), table_name='behaviour_event')
+    op.drop_table('behaviour_event')
     op.drop_index(op.f('ix_experiment_outcome_experiment_id'), table_name='experiment_outcome')
     op.drop_table('experiment_outcome')
     op.drop_table('experiment_forced_variant')

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from strawberry.tools import merge_types
 
+from schema.operations.mutations.behaviour import BehaviourMutations
 from schema.operations.mutations.experiments import ExperimentMutations
 
 __all__ = ["OperationsMutation"]
 
-OperationsMutation = merge_types("OperationsMutation", (ExperimentMutations,))
+OperationsMutation = merge_types("OperationsMutation", (ExperimentMutations, BehaviourMutations))
