@@ -256,6 +256,9 @@ ROUTE_ACCESS: dict[tuple[str, str], RouteAccess] = {
     ("GET", "/healthz"): RouteAccess(PUBLIC, "health for load balancers: a status, nothing else"),
     ("GET", "/metrics"): RouteAccess(
         PUBLIC, "Prometheus scrape without a token: answered only to the networks in OPSURE_METRICS_ALLOW"),
+    ("POST", "/events"): RouteAccess(
+        PUBLIC, "behaviour events from frontends, anonymous visitors included: bounded per source address, body "
+                "and batch capped; a caller with a token needs a role of BEHAVIOUR_EVENT_SENDERS (opsure/behaviour_http.py)"),
     ("POST", "/claims/{claim_id}/documents"): RouteAccess(DOCUMENT_UPLOADERS),
     ("GET", "/claims/{claim_id}/documents/{document_id}"): RouteAccess(DOCUMENT_READERS),
     ("GET", "/graphiql/static/{asset}"): RouteAccess(

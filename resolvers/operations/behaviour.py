@@ -94,7 +94,7 @@ class EventIn:
 
     event_id: str
     name: str
-    timestamp: dt.datetime
+    timestamp: dt.datetime | None  # None: the sender's text was no instant
     customer_id: int | None = None
     anonymous_id: str | None = None
     properties: dict[str, Any] = field(default_factory=dict)
@@ -129,10 +129,14 @@ def _check(e: EventIn, principal: Principal, now: dt.datetime) -> tuple[str, str
         return "NO_SUBJECT", "name a customerId or an anonymousId"  # a customer's own events name them
     if e.anonymous_id is not None and not _ANON_ID.match(e.anonymous_id):
         return "BAD_ANONYMOUS_ID", "anonymousId is 8-64 of A-Z, a-z, 0-9, _ and -"
+    if e.customer_id is not None and e.customer_id <= 0:
+        return "BAD_CUSTOMER_ID", "customerId is no Customer's global id"
     if principal.role is Role.CUSTOMER and e.customer_id not in (None, principal.customer_id):
         return "NOT_YOUR_CUSTOMER_ID", "a customer sends events about themself only"
-    if e.timestamp.tzinfo is None:
-        return "BAD_TIMESTAMP", "timestamp names its zone"
+    if principal.role is None and e.customer_id is not None:
+        return "NOT_YOUR_CUSTOMER_ID", "an anonymous sender names an anonymousId only"
+    if e.timestamp is None or e.timestamp.tzinfo is None:
+        return "BAD_TIMESTAMP", "timestamp is an ISO 8601 instant naming its zone"
     if e.timestamp > now + FUTURE_SKEW:
         return "FUTURE_DATED", "timestamp lies in the future"
     try:
@@ -160,7 +164,7 @@ def ingest(session: Session, *, principal: Principal, events: Sequence[EventIn],
             continue
         customer = principal.customer_id if principal.role is Role.CUSTOMER else e.customer_id
         rows[e.event_id] = {"event_id": e.event_id, "name": e.name, "customer_id": customer,
-                            "anonymous_id": e.anonymous_id, "occurred_at": e.timestamp.astimezone(dt.UTC),
+                            "anonymous_id": e.anonymous_id, "occurred_at": e.timestamp.astimezone(dt.UTC) if e.timestamp else None,
                             "received_at": now, "properties": checked, "source": source[:200]}
     if rows:
         seen = set(session.scalars(select(BehaviourEvent.event_id).where(BehaviourEvent.event_id.in_(list(rows)))))

@@ -112,3 +112,38 @@ def test_ingest_over_graphql(gql: Any) -> None:
     assert [e["code"] for e in refused["errors"]] == ["BATCH_TOO_LARGE"] and refused["accepted"] == 0
     resp = gql(Role.AUDITOR).post(INGEST, {"i": batch})
     assert resp.status_code == 400 and resp.json()["errors"][0]["extensions"]["code"] == "FORBIDDEN"
+
+
+def test_plain_http_endpoint_for_frontends(http: Any, runtime: Any) -> None:
+    from core.auth import issue_token
+    from core.clock import now
+    from opsure.behaviour_http import MAX_BODY
+
+    at = now().isoformat()
+    anon = [{"eventId": "anon-00000001", "name": "page.viewed", "anonymousId": "visitor-000001", "timestamp": at,
+             "properties": {"path": "/"}},
+            {"eventId": "anon-00000002", "name": "page.viewed", "customerId": "Q3VzdG9tZXI6MQ==", "timestamp": at,
+             "properties": {"path": "/"}},
+            {"eventId": "anon-00000003", "name": "page.viewed", "anonymousId": "visitor-000001",
+             "timestamp": "yesterday", "properties": {"path": "/"}}]
+    resp = http.post("/events", json={"events": anon})
+    assert resp.status_code == 200, resp.text
+    assert resp.json() == {"accepted": 1, "duplicates": 0, "rejected": [
+        {"index": 1, "code": "NOT_YOUR_CUSTOMER_ID", "message": "an anonymous sender names an anonymousId only"},
+        {"index": 2, "code": "BAD_TIMESTAMP", "message": "timestamp is an ISO 8601 instant naming its zone"}]}
+    assert http.post("/events", content=b"x" * (MAX_BODY + 1),
+                     headers={"content-type": "application/json"}).status_code == 413
+    too_many = {"events": [anon[0]] * (MAX_BATCH + 1)}
+    big = http.post("/events", json=too_many)
+    assert big.status_code == 413 and big.json()["errors"][0]["extensions"]["code"] == "BATCH_TOO_LARGE"
+    assert http.post("/events", content=b"{nope").status_code == 400
+    auditor = issue_token(runtime.token_keys, runtime.settings, subject="aud", role=Role.AUDITOR)
+    assert http.post("/events", json={"events": []},
+                     headers={"authorization": f"Bearer {auditor}"}).status_code == 403
+    statuses = [http.post("/events", json={"events": []}).status_code for _ in range(70)]
+    assert statuses.count(429) >= 5 and statuses[:50] == [200] * 50  # 60 batches a minute per address
+    limited = http.post("/events", json={"events": []})
+    assert limited.status_code == 429 and int(limited.headers["retry-after"]) >= 1
+    agent = issue_token(runtime.token_keys, runtime.settings, subject="agent-x", role=Role.AGENT)
+    assert http.post("/events", json={"events": anon[:1]},  # a token is not bounded per address
+                     headers={"authorization": f"Bearer {agent}"}).json()["duplicates"] == 1

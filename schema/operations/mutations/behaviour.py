@@ -10,6 +10,7 @@ import strawberry
 from strawberry.scalars import JSON
 from strawberry.types import Info
 
+from core.errors import DomainError
 from core.roles import BEHAVIOUR_EVENT_SENDERS
 from resolvers.operations import behaviour
 from schema.context import Context
@@ -30,6 +31,7 @@ _NAMES = ", ".join(sorted(behaviour.EVENT_SCHEMAS))
 class BehaviourEventRejectionCode(enum.Enum):
     BAD_EVENT_ID = strawberry.enum_value("BAD_EVENT_ID", description="eventId is not 8-64 of A-Z, a-z, 0-9, _, -.")
     UNKNOWN_EVENT = strawberry.enum_value("UNKNOWN_EVENT", description="No event of this name is registered.")
+    BAD_CUSTOMER_ID = strawberry.enum_value("BAD_CUSTOMER_ID", description="customerId is no Customer's id.")
     NO_SUBJECT = strawberry.enum_value("NO_SUBJECT", description="Neither customerId nor anonymousId.")
     BAD_ANONYMOUS_ID = strawberry.enum_value("BAD_ANONYMOUS_ID", description="anonymousId is not 8-64 of A-Z, "
                                                                              "a-z, 0-9, _, -.")
@@ -81,7 +83,10 @@ class IngestBehaviourEventsPayload:
 
 
 def _event(e: BehaviourEventInput) -> behaviour.EventIn:
-    customer = decode_global_id(e.customer_id, "Customer", field="customerId") if e.customer_id else None
+    try:
+        customer = decode_global_id(e.customer_id, "Customer", field="customerId") if e.customer_id else None
+    except DomainError:
+        customer = 0  # refused as BAD_CUSTOMER_ID with the other events of the batch kept
     props = e.properties if isinstance(e.properties, dict) else {"": e.properties}
     return behaviour.EventIn(event_id=e.event_id, name=e.name, timestamp=e.timestamp, customer_id=customer,
                              anonymous_id=e.anonymous_id, properties=props)
