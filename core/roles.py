@@ -166,18 +166,6 @@ RISK_PROFILE_READERS: frozenset[str] = RISK_FLAG_STAFF
 #: Readers of shared risk flags and disclosures: risk staff and partner insurers.
 RISK_FLAG_READERS: frozenset[str] = RISK_FLAG_STAFF | PARTNERS
 
-# --- investigations --------------------------------------------------------------------------
-
-#: Readers of investigations, their offers and trail: staff, auditors, and an assessor firm
-#: (row scoping: only investigations offered to it).
-INVESTIGATION_READERS: frozenset[str] = INTERNAL | PARTNERS
-#: Free text of an investigation (instructions to the firm, investigators' notes, the review
-#: note) may name people: the adjusters who decide the claim and the firm doing the work.
-INVESTIGATION_NOTE_READERS: frozenset[str] = ADJUSTERS | PARTNERS
-#: Who reads assessor firms' on-time, acceptance and review-outcome rates: claims managers,
-#: quality assurance and the adjusters who assign work.
-FIRM_PERFORMANCE_READERS: frozenset[str] = REVIEWERS | ADJUSTERS
-
 # --- payments (the rail) ---------------------------------------------------------------------
 
 #: Who runs the rail: re-instructs a returned payout, exports batches, reads returns, and sees
@@ -200,6 +188,18 @@ ADVANCE_APPLICANTS: frozenset[str] = _names(Role.CUSTOMER, Role.AGENT, Role.MANA
 ADVANCE_READERS: frozenset[str] = INTERNAL | _names(Role.CUSTOMER)
 #: Who decides advances in manual review and records repayments: those who decide claims.
 ADVANCE_OFFICERS: frozenset[str] = ADJUSTERS
+
+# --- investigations --------------------------------------------------------------------------
+
+#: Readers of investigations, their offers and trail: staff, auditors, and an assessor firm
+#: (row scoping: only investigations offered to it).
+INVESTIGATION_READERS: frozenset[str] = INTERNAL | PARTNERS
+#: Free text of an investigation (instructions to the firm, investigators' notes, the review
+#: note) may name people: the adjusters who decide the claim and the firm doing the work.
+INVESTIGATION_NOTE_READERS: frozenset[str] = ADJUSTERS | PARTNERS
+#: Who reads assessor firms' on-time, acceptance and review-outcome rates: claims managers,
+#: quality assurance and the adjusters who assign work.
+FIRM_PERFORMANCE_READERS: frozenset[str] = REVIEWERS | ADJUSTERS
 
 # --- ledger and audit ------------------------------------------------------------------------
 

@@ -476,8 +476,9 @@ class Claim(Node):
     def investigations(self, info: Info[Context, Any], first: First = None, after: After = None, last: Last = None,
                        before: Before = None) -> Connection[Annotated[
                            Investigation, strawberry.lazy("schema.investigations.types")]]:
-        # imported here: the investigations contract builds on Claim
-        from schema.investigations.types import investigations_of_claim
+        from schema.investigations.types import (
+            investigations_of_claim,  # the investigations contract builds on Claim
+        )
 
         return investigations_of_claim(info.context, self.pk, first, after, last, before)  # type: ignore[no-any-return]
 
