@@ -3,25 +3,13 @@
 from __future__ import annotations
 
 import enum
-from collections.abc import Mapping
-from typing import Any
-
-import strawberry
 
 from resolvers.advances import models as m
+from schema.enums import described_enum as _described
 
 __all__ = ["AdvanceDecision", "AdvanceMovementKind", "AdvanceMovementState", "AdvanceState", "RepaymentChannel"]
 
 
-def _described(cls: type[enum.Enum], *, name: str, description: str, values: Mapping[str, str]) -> Any:
-    """``strawberry.enum`` over a domain enum, with one description per member (all required)."""
-    mismatch = {member.name for member in cls} ^ set(values)
-    if mismatch:
-        raise ValueError(f"{name}: describe exactly its members (mismatch: {sorted(mismatch)})")
-    wrapped: Any = strawberry.enum(cls, name=name, description=description)
-    for value in wrapped.__strawberry_definition__.values:
-        value.description = values[value.name]
-    return wrapped
 
 
 AdvanceState = _described(m.AdvanceState, name="AdvanceState", description="Where an advance stands.", values={

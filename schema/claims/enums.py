@@ -6,17 +6,12 @@ the queue filter; a level is a ``RiskLevel`` on a claim, a risk hint and the que
 
 from __future__ import annotations
 
-import enum
-from collections.abc import Mapping
-from typing import Any
-
-import strawberry
-
 from resolvers.claims import models as m
 from resolvers.claims.eob import BenefitCode as BenefitCodeValue
 from resolvers.claims.queue import QueueSort
 from resolvers.claims.reasons import ReasonCode
 from resolvers.claims.risk.rule_models import RuleVersionStatus
+from schema.enums import described_enum as _described
 
 __all__ = [
     "BenefitCode",
@@ -35,15 +30,6 @@ __all__ = [
 ]
 
 
-def _described(cls: type[enum.Enum], *, name: str, description: str, values: Mapping[str, str]) -> Any:
-    """``strawberry.enum`` over a domain enum, with one description per member (all required)."""
-    mismatch = {member.name for member in cls} ^ set(values)
-    if mismatch:
-        raise ValueError(f"{name}: describe exactly its members (mismatch: {sorted(mismatch)})")
-    wrapped: Any = strawberry.enum(cls, name=name, description=description)
-    for value in wrapped.__strawberry_definition__.values:
-        value.description = values[value.name]
-    return wrapped
 
 
 ClaimState = _described(m.ClaimState, name="ClaimState", description="Where a claim stands in its lifecycle.", values={

@@ -14,6 +14,7 @@ from resolvers.claims.ops import models as om
 from resolvers.claims.ops.progress import StageProgress, sla_days
 from schema.claims.enums import ClaimState, DocumentKind
 from schema.claims.types import Claim
+from schema.enums import described_enum as _described
 from schema.permissions import access
 from schema.relay import Node, encode_global_id
 from schema.scalars import Money
@@ -22,11 +23,6 @@ __all__ = ["ClaimFlowTemplate", "ClaimProgress", "ClaimQaSample", "ClaimStagePro
            "QaSampleStatus"]
 
 
-def _described(cls: Any, name: str, description: str, values: dict[str, str]) -> Any:
-    wrapped: Any = strawberry.enum(cls, name=name, description=description)
-    for value in wrapped.__strawberry_definition__.values:
-        value.description = values[value.name]
-    return wrapped
 
 
 QaSampleStatus = _described(om.QaStatus, "QaSampleStatus", "Where a QA sample stands.", {

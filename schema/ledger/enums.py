@@ -2,27 +2,13 @@
 
 from __future__ import annotations
 
-import enum
-from collections.abc import Mapping
-from typing import Any
-
-import strawberry
-
 from ledger.contract import RecordKind
 from ledger.models import BatchStatus, RecordStatus
+from schema.enums import described_enum as _described
 
 __all__ = ["AnchorBatchStatus", "LedgerRecordKind", "LedgerRecordStatus"]
 
 
-def _described(cls: type[enum.Enum], *, name: str, description: str, values: Mapping[str, str]) -> Any:
-    """``strawberry.enum`` over a domain enum, with one description per member (all required)."""
-    missing = {m.name for m in cls} ^ set(values)
-    if missing:
-        raise ValueError(f"{name}: describe exactly its members (mismatch: {sorted(missing)})")
-    wrapped: Any = strawberry.enum(cls, name=name, description=description)
-    for value in wrapped.__strawberry_definition__.values:
-        value.description = values[value.name]
-    return wrapped
 
 
 LedgerRecordStatus = _described(

@@ -6,13 +6,11 @@ Risk levels are the claims domain's ``RiskLevel`` (the same three levels, the sa
 from __future__ import annotations
 
 import enum
-from typing import Any
-
-import strawberry
 
 from partners import keys
 from partners import models as m
 from schema.claims.enums import RiskLevel
+from schema.enums import described_enum as _described
 
 __all__ = [
     "AssignmentKind",
@@ -30,15 +28,6 @@ __all__ = [
 E = type[enum.Enum]
 
 
-def _described(cls: E, name: str, description: str, values: dict[str, str]) -> Any:
-    """``cls`` as a strawberry enum with a description on the type and on every value."""
-    wrapped: Any = strawberry.enum(cls, name=name, description=description)
-    missing = {member.name for member in cls} ^ set(values)
-    if missing:
-        raise ValueError(f"{name}: describe exactly its values ({sorted(missing)})")
-    for value in wrapped.__strawberry_definition__.values:
-        value.description = values[value.name]
-    return wrapped
 
 
 PartnerKind = _described(m.PartnerKind, "PartnerKind", "What a partner does for Opsure.", {
