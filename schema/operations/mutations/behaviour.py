@@ -54,9 +54,10 @@ class BehaviourEventInput:
         default=None, description="The Customer's global id (a customer may name only themself, or leave it out).")
     anonymous_id: str | None = strawberry.field(default=None, description="A visitor's anonymous id (8-64 of A-Z, "
                                                                           "a-z, 0-9, _ and -).")
-    properties: JSON = strawberry.field(default_factory=dict, description="The event's properties, checked against "
-                                        "its name's schema (camelCase keys; unknown keys refused): free-form "
-                                        "here, typed by the name.")
+    # None, not {}: graphql-core cannot print an object default in introspection.
+    properties: JSON | None = strawberry.field(default=None, description="The event's properties (none: an empty "
+                                               "object), checked against its name's schema (camelCase keys; unknown "
+                                               "keys refused): free-form here, typed by the name.")
 
 
 @strawberry.input(description="A batch of behaviour events.")
@@ -87,7 +88,7 @@ def _event(e: BehaviourEventInput) -> behaviour.EventIn:
         customer = decode_global_id(e.customer_id, "Customer", field="customerId") if e.customer_id else None
     except DomainError:
         customer = 0  # refused as BAD_CUSTOMER_ID with the other events of the batch kept
-    props = e.properties if isinstance(e.properties, dict) else {"": e.properties}
+    props = {} if e.properties is None else e.properties if isinstance(e.properties, dict) else {"": e.properties}
     return behaviour.EventIn(event_id=e.event_id, name=e.name, timestamp=e.timestamp, customer_id=customer,
                              anonymous_id=e.anonymous_id, properties=props)
 
