@@ -398,6 +398,14 @@ def _reduce(session: Session, advance: Advance, kind: MovementKind, amount: Deci
            aggregate=Aggregate("Advance", advance.id, advance.version), actor=Actor.of(actor))
 
 
+def _pending(session: Session, advance_id: int) -> Decimal:
+    """What direct debits of the advance are still with the bank."""
+    total = session.scalar(select(func.coalesce(func.sum(Movement.amount), 0)).where(
+        Movement.advance_id == advance_id, Movement.kind == MovementKind.REPAYMENT,
+        Movement.state == MovementState.INSTRUCTED)) or 0
+    return Decimal(str(total))
+
+
 def _first_unpaid_due(session: Session, advance_id: int, today: dt.date) -> dt.date | None:
     return session.scalar(select(func.min(Installment.due_on)).where(
         Installment.advance_id == advance_id, Installment.due_on < today, Installment.covered < Installment.amount))
@@ -426,6 +434,9 @@ def record_repayment(
     existing = _movement_by_key(session, advance_id, idempotency_key)
     if existing is not None:
         return existing
+    if advance.state is AdvanceState.CLOSED:  # repaid: the same refusal as any amount over the balance
+        raise ConflictError("nothing is still owed: the advance is closed", field="amount",
+                            code="REPAYMENT_EXCEEDS_BALANCE")
     if advance.state not in OWING:
         raise InvalidTransitionError(f"nothing is owed on a {advance.state.value} advance", field="advanceId")
     pending = session.scalar(select(func.coalesce(func.sum(Movement.amount), 0)).where(
@@ -463,6 +474,14 @@ def _debit_changed(session: Session, instruction: rail.PaymentInstruction, at: d
         raise LookupError(f"repayment {instruction.source_id} of instruction {instruction.id} is missing")
     if instruction.state is InstructionState.FAILED:
         row.state = MovementState.FAILED
+        advance = session.scalar(select(Advance).where(Advance.id == row.advance_id).with_for_update()
+                                 .execution_options(populate_existing=True))
+        assert advance is not None
+        if advance.state is AdvanceState.DEFAULTED and advance.outstanding > 0:  # what default left to this debit
+            session.add(Movement(advance_id=advance.id, kind=MovementKind.WRITE_OFF, amount=row.amount,
+                                 state=MovementState.APPLIED, idempotency_key=f"default-returned-{row.id}",
+                                 recorded_by=SYSTEM.subject, on_day=business_date(at)))
+            _reduce(session, advance, MovementKind.WRITE_OFF, row.amount, today=business_date(at), actor=SYSTEM)
     elif instruction.state is InstructionState.SETTLED and row.state is not MovementState.APPLIED:
         advance = session.scalar(select(Advance).where(Advance.id == row.advance_id).with_for_update()
                                  .execution_options(populate_existing=True))
@@ -510,17 +529,19 @@ def mark_overdue(session: Session, *, today: dt.date, grace_days: int) -> int:
             moved += 1
         if (advance.state is AdvanceState.OVERDUE and advance.overdue_since is not None
                 and advance.overdue_since + dt.timedelta(days=grace_days) < today):
-            rest = advance.outstanding
+            # A direct debit still with the bank is not written off: it settles (a repayment) or,
+            # returned, is written off then (``_debit_changed``).
+            rest = advance.outstanding - _pending(session, advance.id)
             session.add(Movement(advance_id=advance.id, kind=MovementKind.WRITE_OFF, amount=rest,
                                  state=MovementState.APPLIED, idempotency_key=f"default-{advance.number}",
                                  recorded_by=SYSTEM.subject, on_day=today))
             advance.written_off += rest
-            advance.outstanding = Decimal(0)
+            advance.outstanding -= rest
             advance.state, advance.defaulted_on = AdvanceState.DEFAULTED, today
             _event_state(session, advance, SYSTEM)
             append(session, AdvanceBalanceMoved(advance_id=advance.id, customer_id=advance.customer_id,
                                                 kind=MovementKind.WRITE_OFF.value, amount=rest,
-                                                outstanding=Decimal(0)),
+                                                outstanding=advance.outstanding),
                    aggregate=Aggregate("Advance", advance.id, advance.version), actor=Actor.of(SYSTEM))
             moved += 1
     return moved

@@ -122,7 +122,7 @@ def upgrade() -> None:
     sa.Column('version', sa.Integer(), nullable=False),
     sa.Column('created_at', sa.DateTime(timezone=True), server_default=sa.text('(CURRENT_TIMESTAMP)'), nullable=False),
     sa.Column('updated_at', sa.DateTime(timezone=True), server_default=sa.text('(CURRENT_TIMESTAMP)'), nullable=False),
-    sa.CheckConstraint('advanced = repaid + offset_amount + outstanding + written_off', name=op.f('ck_advance_balance')),
+    sa.CheckConstraint('abs(advanced - (repaid + offset_amount + outstanding + written_off)) < 0.005', name=op.f('ck_advance_balance')),
     sa.CheckConstraint('outstanding >= 0 AND repaid >= 0 AND offset_amount >= 0 AND written_off >= 0', name=op.f('ck_advance_not_negative')),
     sa.ForeignKeyConstraint(['claim_id'], ['claim.id'], name=op.f('fk_advance_claim_id_claim')),
     sa.ForeignKeyConstraint(['credit_report_id'], ['signed_record.id'], name=op.f('fk_advance_credit_report_id_signed_record')),
