@@ -31,6 +31,7 @@ __all__ = [
     "ADVANCE_APPLICANTS",
     "ADVANCE_OFFICERS",
     "ADVANCE_READERS",
+    "ANALYTICS_READERS",
     "ASSIGNERS",
     "AUDIT_READERS",
     "AUTHENTICATED",
@@ -43,10 +44,15 @@ __all__ = [
     "EXPERIMENT_MANAGERS",
     "EXPERIMENT_READERS",
     "FIRM_PERFORMANCE_READERS",
+    "FIRM_QUALIFICATION_REVIEWERS",
     "FULL_PII",
     "INTERNAL",
     "INVESTIGATION_NOTE_READERS",
     "INVESTIGATION_READERS",
+    "KNOWLEDGE_APPROVERS",
+    "KNOWLEDGE_ASSISTED",
+    "KNOWLEDGE_EDITORS",
+    "KNOWLEDGE_READERS",
     "LEDGER_ERASERS",
     "LEDGER_OPERATORS",
     "LEDGER_READERS",
@@ -72,10 +78,18 @@ __all__ = [
     "RISK_PROFILE_READERS",
     "RISK_READERS",
     "RULE_MANAGERS",
+    "SEGMENT_EXPORTERS",
     "SELF_SERVICE",
+    "SERVICE_AGENTS",
+    "SERVICE_READERS",
+    "SERVICE_SUPERVISORS",
     "SIGNED_RECORD_READERS",
     "STAFF",
+    "TAG_EDITORS",
+    "TAG_MANAGERS",
+    "TAG_READERS",
     "VARIANT_FORCERS",
+    "VISITOR_IDENTIFIERS",
 ]
 
 
@@ -200,6 +214,20 @@ INVESTIGATION_NOTE_READERS: frozenset[str] = ADJUSTERS | PARTNERS
 #: Who reads assessor firms' on-time, acceptance and review-outcome rates: claims managers,
 #: quality assurance and the adjusters who assign work.
 FIRM_PERFORMANCE_READERS: frozenset[str] = REVIEWERS | ADJUSTERS
+#: Who sees assessor firms' qualification state (expiry, due reviews, their figures) and records a
+#: review decision (renew, suspend) through the partner registry: claims managers and admins.
+FIRM_QUALIFICATION_REVIEWERS: frozenset[str] = MANAGERS
+
+# --- customer service: work orders, complaints ------------------------------------------------
+
+#: Readers of work orders, their public comments and timeline: staff, auditors, and a customer
+#: (row scoping: own orders only; internal comments and routing fields are staff-only).
+SERVICE_READERS: frozenset[str] = INTERNAL | _names(Role.CUSTOMER)
+#: Who works work orders and complaints: agents, and the team leads and managers above them.
+SERVICE_AGENTS: frozenset[str] = _names(Role.AGENT, Role.MANAGER, Role.ADMIN)
+#: Team leads and service managers (the MANAGER role): agent profiles and capacity, transfers
+#: between teams, assignment to any agent, complaint escalations land with them.
+SERVICE_SUPERVISORS: frozenset[str] = MANAGERS
 
 # --- ledger and audit ------------------------------------------------------------------------
 
@@ -229,4 +257,35 @@ VARIANT_FORCERS: frozenset[str] = _names(Role.QA, Role.MANAGER, Role.ADMIN)
 #: Who sends behaviour events through the API: a customer's frontend (about themself only) and
 #: front-office staff apps (agents, managers, admins) about any customer or anonymous visitor.
 BEHAVIOUR_EVENT_SENDERS: frozenset[str] = SELF_SERVICE
+#: Who binds an anonymous visitor to a customer (identify, alias): the customer themself (their own
+#: id only) and the front-office staff apps that send behaviour events (agents, managers, admins).
+VISITOR_IDENTIFIERS: frozenset[str] = BEHAVIOUR_EVENT_SENDERS
+#: Who reads customer tags, tag history, classes, segments and campaigns: front-office agents who
+#: contact customers, analysts, managers, admins and auditors.
+TAG_READERS: frozenset[str] = _names(Role.AGENT, Role.ANALYST, Role.MANAGER, Role.ADMIN, Role.AUDITOR)
+#: Who adds and removes manual tags on a customer (with a reason code): agents, managers and admins.
+TAG_EDITORS: frozenset[str] = _names(Role.AGENT, Role.MANAGER, Role.ADMIN)
+#: Who defines tags and their rules, classes, segments and campaigns, and rebuilds tags: operations managers and admins.
+TAG_MANAGERS: frozenset[str] = MANAGERS
+#: Who exports a segment's member list (customer ids): analysts, managers and admins.
+SEGMENT_EXPORTERS: frozenset[str] = _names(Role.ANALYST, Role.MANAGER, Role.ADMIN)
 
+# --- knowledge and agent assist ----------------------------------------------------------------
+
+#: Who reads served (approved) knowledge: searches it and asks coverage questions: staff, auditors,
+#: and customers (coverage questions about their own products only; drafts never reach them).
+KNOWLEDGE_READERS: frozenset[str] = INTERNAL | _names(Role.CUSTOMER)
+#: Who writes articles (drafts, new versions of published ones) and submits them for review:
+#: front-office agents who know the questions, QA, managers and admins.
+KNOWLEDGE_EDITORS: frozenset[str] = _names(Role.AGENT, Role.QA, Role.MANAGER, Role.ADMIN)
+#: Who approves (publishes), rejects and retires articles and maintains the coverage graph; never
+#: a version they wrote or submitted themselves (four eyes).
+KNOWLEDGE_APPROVERS: frozenset[str] = _names(Role.QA, Role.MANAGER, Role.ADMIN)
+#: Who gets agent assist (top articles and suggested replies for a consultation's text): staff at a console.
+KNOWLEDGE_ASSISTED: frozenset[str] = STAFF
+
+# --- analytics -------------------------------------------------------------------------------
+
+#: Readers of business metrics (KPI series by product, age band and region; no personal data):
+#: analysts, and the managers and admins who run the business.
+ANALYTICS_READERS: frozenset[str] = _names(Role.ANALYST, Role.MANAGER, Role.ADMIN)

@@ -22,6 +22,7 @@ __all__ = [
     "keys_by_partner",
     "licences_by_partner",
     "partners_by_id",
+    "partners_of_kind",
     "review_events_by_partner",
 ]
 
@@ -29,6 +30,11 @@ __all__ = [
 def partners_by_id(session: Session, ids: Sequence[int]) -> dict[int, Partner]:
     """Partners keyed by id, one query (callers apply visibility)."""
     return {p.id: p for p in session.scalars(select(Partner).where(Partner.id.in_(list(ids))))}
+
+
+def partners_of_kind(session: Session, kind: str) -> list[Partner]:
+    """Every partner of one kind (e.g. ``assessor_firm``), by id, one query (callers apply visibility)."""
+    return list(session.scalars(select(Partner).where(Partner.kind == kind).order_by(Partner.id)))
 
 
 def assignments_by_id(session: Session, ids: Sequence[int]) -> dict[int, Assignment]:

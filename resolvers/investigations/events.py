@@ -12,7 +12,7 @@ import datetime as dt
 from sqlalchemy.orm import Session
 
 from core.event_stream import Actor, Aggregate, EventPayload, append, register_event_type
-from core.roles import INVESTIGATION_READERS
+from core.roles import FIRM_QUALIFICATION_REVIEWERS, INVESTIGATION_READERS
 from resolvers.investigations.models import (
     AssignmentHow,
     DeclineReason,
@@ -25,6 +25,7 @@ from resolvers.investigations.models import (
 )
 
 __all__ = [
+    "FirmQualificationReviewed",
     "InvestigationAssigned",
     "InvestigationDeclined",
     "InvestigationEscalated",
@@ -34,6 +35,7 @@ __all__ = [
     "InvestigationStateChanged",
     "InvestigationTrailRecorded",
     "publish",
+    "publish_firm",
     "publish_for",
 ]
 
@@ -98,6 +100,23 @@ class InvestigationReviewed(InvestigationFact):
     partner_id: int
 
 
+class FirmQualificationReviewed(EventPayload):
+    """A claims manager decided on an assessor firm's qualification (renewed or suspended it).
+
+    Codes and dates only (the states are ``resolvers.investigations.qualification``'s)."""
+
+    partner_id: int
+    decision: str
+    from_state: str
+    state: str
+    qualified_until: dt.date | None = None
+    suspension_reason: str | None = None
+
+
+register_event_type("investigation.firm_qualification_reviewed", 1, FirmQualificationReviewed,
+                    aggregate="AssessorFirmQualification", readers=FIRM_QUALIFICATION_REVIEWERS)
+
+
 for _name, _payload in (("investigation.requested", InvestigationRequested),
                         ("investigation.assigned", InvestigationAssigned),
                         ("investigation.declined", InvestigationDeclined),
@@ -117,3 +136,9 @@ def publish_for(session: Session, investigation_id: int, version: int, payload: 
                 actor: Actor) -> None:
     """Append ``payload`` about an investigation known by id and version (bulk paths that hold no entity)."""
     append(session, payload, aggregate=Aggregate("Investigation", investigation_id, version), actor=actor)
+
+
+def publish_firm(session: Session, payload: FirmQualificationReviewed, *, version: int, actor: Actor) -> None:
+    """Append a firm's qualification decision (aggregate: the firm's qualification, its registry version)."""
+    append(session, payload, aggregate=Aggregate("AssessorFirmQualification", payload.partner_id, version),
+           actor=actor)

@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 from resolvers.investigations import models as m
+from resolvers.investigations import qualification as q
 from schema.enums import described_enum as _described
 
 __all__ = [
+    "FirmQualificationDecision",
+    "FirmQualificationState",
+    "FirmSuspensionReason",
     "InvestigationCheck",
     "InvestigationDeclineReason",
     "InvestigationEventKind",
@@ -84,4 +88,29 @@ InvestigationSla = _described(m.SlaKind, name="InvestigationSla",
     "ACCEPTANCE": "An offer is accepted within business hours of being made.",
     "FIRST_VISIT": "The first visit happens within business days of acceptance.",
     "REPORT": "The signed report is in by the report due time.",
+})
+FirmQualificationState = _described(q.QualificationState, name="FirmQualificationState",
+                                    description="An assessor firm's qualification as claims managers see it.", values={
+    "APPROVED": "Approved in the partner registry; its licence runs beyond the review window.",
+    "DUE_FOR_REVIEW": "Approved, but its licence ends within the review window (dueWithinDays): renew or let it lapse.",
+    "PENDING_REVIEW": "Submitted or in review in the partner registry: not approved yet, gets no work.",
+    "EXPIRED": "No licence valid today (expired in the registry, or about to be by the nightly job): gets no work.",
+    "SUSPENDED": "Suspended in the partner registry: gets no new work.",
+    "REJECTED": "Rejected in the partner registry (onboarding resubmits it).",
+})
+FirmQualificationDecision = _described(q.QualificationDecision, name="FirmQualificationDecision",
+                                       description="A claims manager's decision on a firm's qualification.", values={
+    "RENEW": "Record the renewed licence (the new expiry) and approve the firm: an approved firm stays approved, "
+             "a submitted, in-review or suspended one is approved, an expired one is resubmitted for a second "
+             "reviewer (maker-checker).",
+    "SUSPEND": "Suspend an approved firm (with a reason code): it gets no new assignments.",
+})
+FirmSuspensionReason = _described(q.SuspensionReason, name="FirmSuspensionReason",
+                                  description="Why a firm is suspended.", values={
+    "QUALITY_BELOW_STANDARD": "Its report quality or review outcomes fell below standard.",
+    "SLA_BREACHES": "It missed acceptance, visit or report deadlines repeatedly.",
+    "LICENCE_PROBLEM": "Its licence is in doubt (revoked, under investigation, not renewed).",
+    "MISCONDUCT": "Misconduct by the firm or its investigators.",
+    "QUALIFICATION_LAPSED": "Its periodic qualification review was not passed in time.",
+    "OTHER": "Another reason, recorded outside Opsure.",
 })

@@ -64,6 +64,17 @@ ReviewInvestigationError = mutation_errors("ReviewInvestigation", {
     "CALENDAR_UNKNOWN_YEAR": _CALENDAR,
     "REASON_REQUIRED": "The claim's move back to review needs a reason.",
 })
+ReviewFirmQualificationError = mutation_errors("ReviewFirmQualification", {
+    "FIRM_NOT_QUALIFIED": "The partner is not an assessor firm.",
+    "LICENCE_REQUIRED": "A renewal of an approved or expired firm records the licence with its new expiry.",
+    "BAD_PERIOD": "The licence ends before it starts, or does not run beyond today.",
+    "DUPLICATE": "The firm holds a licence with this number already.",
+    "REASON_REQUIRED": "A suspension needs its reason code.",
+    "INVALID_TRANSITION": "The partner registry does not allow this move (e.g. suspending a firm not approved, "
+                          "renewing a rejected one).",
+    "MAKER_CHECKER": "You submitted this firm to the registry: another reviewer decides.",
+    "NO_VALID_LICENCE": "The firm holds no licence valid today (business date): renew with one.",
+})
 SetAssessorFirmProfileError = mutation_errors("SetAssessorFirmProfile", {
     "FIRM_NOT_QUALIFIED": "Only an assessor firm has an investigation profile.",
 })

@@ -7,16 +7,19 @@ import datetime as dt
 import strawberry
 
 from schema.investigations.enums import (
+    FirmQualificationDecision,
+    FirmSuspensionReason,
     InvestigationCheck,
     InvestigationDeclineReason,
     InvestigationEventKind,
     InvestigationReviewOutcome,
 )
-from schema.partners.inputs import SignedRecordInput
+from schema.partners.inputs import LicenceInput, SignedRecordInput
 
 __all__ = ["AssignInvestigationInput", "DeclineInvestigationOfferInput", "InvestigationFilter",
            "InvestigationOfferActionInput", "RecordInvestigationEventInput", "RequestInvestigationInput",
-           "ReviewInvestigationInput", "SetAssessorFirmProfileInput", "SubmitSurveyReportInput"]
+           "ReviewFirmQualificationInput", "ReviewInvestigationInput", "SetAssessorFirmProfileInput",
+           "SubmitSurveyReportInput"]
 
 _VERSION = "The version last read (optional): a newer one refuses with STALE_VERSION."
 _INVESTIGATION = "The Investigation's global id."
@@ -89,6 +92,20 @@ class SetAssessorFirmProfileInput:
     regions: list[str] = strawberry.field(description="1-100 GB/T 2260 region codes (6 digits) it works in.")
     capacity: int = strawberry.field(description="Most investigations it holds at once: 1-10,000.")
     quality_score: float = strawberry.field(description="0-100.")
+
+
+@strawberry.input(description="A claims manager's decision on an assessor firm's qualification.")
+class ReviewFirmQualificationInput:
+    firm_id: strawberry.ID = strawberry.field(description="The assessor firm's Partner global id.")
+    decision: FirmQualificationDecision = strawberry.field(description="Renew or suspend.")  # type: ignore[valid-type]
+    licence: LicenceInput | None = strawberry.field(
+        default=None, description="RENEW: the renewed licence, its validUntil the new expiry (after today). Needed "
+        "for an approved or expired firm; optional for one pending review or suspended that holds a valid licence.")
+    suspension_reason: FirmSuspensionReason | None = strawberry.field(  # type: ignore[valid-type]
+        default=None, description="SUSPEND: why (required).")
+    expected_version: int | None = strawberry.field(
+        default=None, description="The Partner's version last read (optional): a newer one refuses with "
+        "STALE_VERSION.")
 
 
 @strawberry.input(description="Which investigations to list.")

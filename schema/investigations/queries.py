@@ -9,14 +9,16 @@ import strawberry
 from strawberry.types import Info
 
 from core.errors import DomainError, ValidationError
-from core.roles import FIRM_PERFORMANCE_READERS, INVESTIGATION_READERS
-from resolvers.investigations import firms, service
+from core.roles import FIRM_PERFORMANCE_READERS, FIRM_QUALIFICATION_REVIEWERS, INVESTIGATION_READERS
+from resolvers.investigations import firms, qualification, service
 from resolvers.investigations import loaders as fetch
 from resolvers.investigations import models as m
 from schema.context import Context
+from schema.investigations.enums import FirmQualificationState
 from schema.investigations.inputs import InvestigationFilter
 from schema.investigations.types import (
     AssessorFirmProfile,
+    AssessorFirmQualification,
     FirmPerformance,
     Investigation,
     InvestigationEscalation,
@@ -56,6 +58,13 @@ def _profile(ctx: Context, pk: int) -> AssessorFirmProfile | None:
     return AssessorFirmProfile.from_row(row) if row is not None else None
 
 
+def _qualification(ctx: Context, pk: int) -> AssessorFirmQualification | None:
+    if ctx.principal.role not in FIRM_QUALIFICATION_REVIEWERS:
+        return None
+    found = qualification.qualifications(ctx.session, now=ctx.now(), partner_ids=[pk])
+    return AssessorFirmQualification.from_row(found[0]) if found else None
+
+
 #: How ``node(id:)`` fetches this domain's types, scoped as their own reads (a firm: what was offered to it).
 NODES: dict[str, NodeFetcher] = {
     "Investigation": _investigation,
@@ -63,6 +72,7 @@ NODES: dict[str, NodeFetcher] = {
     "InvestigationTrailEvent": _trail_event,
     "InvestigationEscalation": _escalation,
     "AssessorFirmProfile": _profile,
+    "AssessorFirmQualification": _qualification,
 }
 
 
@@ -120,4 +130,20 @@ class InvestigationsQuery:
         return loaded_connection(figures, page_request(first, after, last, before, ctx.settings),  # type: ignore[return-value]
                                  FirmPerformance.from_figures)
 
-
+    @strawberry.field(description="Assessor firms' qualification for claims managers: state, licence expiry and "
+                      "figures, by firm. states [DUE_FOR_REVIEW, EXPIRED] lists the firms whose qualification is "
+                      "due for review or lapsed. " + PAGING, metadata=allow(FIRM_QUALIFICATION_REVIEWERS))
+    def assessor_firm_qualifications(
+        self, info: Info[Context, Any],
+        states: Annotated[list[FirmQualificationState] | None, strawberry.argument(  # type: ignore[valid-type]
+            description="Only firms in these states (all when null).")] = None,
+        due_within_days: Annotated[int, strawberry.argument(
+            description="The review window: an approved firm whose licence ends within this many days (0-366) is "
+                        "DUE_FOR_REVIEW.")] = qualification.DEFAULT_DUE_WITHIN_DAYS,
+        first: First = None, after: After = None, last: Last = None, before: Before = None,
+    ) -> Connection[AssessorFirmQualification]:
+        ctx = info.context
+        rows = qualification.qualifications(ctx.session, now=ctx.now(), due_within_days=due_within_days,
+                                            states=set(states) if states else None)
+        return loaded_connection(rows, page_request(first, after, last, before, ctx.settings),  # type: ignore[return-value]
+                                 AssessorFirmQualification.from_row)

@@ -19,6 +19,7 @@ from core.auth import Role
 from core.errors import DomainError
 from core.roles import (
     FIRM_PERFORMANCE_READERS,
+    FIRM_QUALIFICATION_REVIEWERS,
     INTERNAL,
     INVESTIGATION_NOTE_READERS,
     INVESTIGATION_READERS,
@@ -28,10 +29,12 @@ from resolvers.claims import service as claims
 from resolvers.investigations import models as m
 from resolvers.investigations import service
 from resolvers.investigations.firms import FirmPerformance as FirmFigures
+from resolvers.investigations.qualification import FirmQualification as QualificationRow
 from resolvers.investigations.scoping import acting_firm
 from schema.claims.types import Claim
 from schema.context import Context
 from schema.investigations.enums import (
+    FirmQualificationState,
     InvestigationCheck,
     InvestigationDeclineReason,
     InvestigationEventKind,
@@ -358,6 +361,39 @@ class FirmPerformance:
     def firm(self, info: Info[Context, Any]) -> Partner:
         return info.context.loader(PartnerByIdLoader).get_wrapped(  # type: ignore[no-any-return]
             self.partner_pk, Partner.from_row)
+
+
+@strawberry.type(description="An assessor firm's qualification for claims managers: its state in the partner "
+                             "registry, when its licence ends, and its figures over the last 365 days.")
+@access(FIRM_QUALIFICATION_REVIEWERS)
+class AssessorFirmQualification(Node):
+    state: FirmQualificationState = strawberry.field(  # type: ignore[valid-type]
+        description="Approved, due for review, pending review, expired, suspended or rejected.")
+    qualified_until: dt.date | None = strawberry.field(
+        description="Last day of its longest licence that has started (null without any): the qualification's "
+                    "expiry, or when it lapsed.")
+    days_left: int | None = strawberry.field(
+        description="Days from today (business date, Asia/Shanghai) to qualifiedUntil; negative once lapsed.")
+    decided_at: dt.datetime | None = strawberry.field(description="When the registry last approved or rejected it.")
+    version: int = strawberry.field(description="The Partner's version (expectedVersion of reviewFirmQualification).")
+    partner_pk: strawberry.Private[int]
+    figures: strawberry.Private[FirmFigures | None]
+
+    @classmethod
+    def from_row(cls, row: QualificationRow) -> AssessorFirmQualification:
+        return cls(id=gid("AssessorFirmQualification", row.partner_id), state=row.state,
+                   qualified_until=row.qualified_until, days_left=row.days_left, decided_at=row.decided_at,
+                   version=row.registry_version, partner_pk=row.partner_id, figures=row.performance)
+
+    @strawberry.field(description="The firm.")
+    def firm(self, info: Info[Context, Any]) -> Partner:
+        return info.context.loader(PartnerByIdLoader).get_wrapped(  # type: ignore[no-any-return]
+            self.partner_pk, Partner.from_row)
+
+    @strawberry.field(description="Its on-time, acceptance and review-outcome figures over the offers made to it in "
+                      "the last 365 days (null when it had none).")
+    def performance(self) -> FirmPerformance | None:
+        return FirmPerformance.from_figures(self.figures) if self.figures is not None else None
 
 
 def investigations_of_claim(ctx: Context, claim_pk: int, first: int | None, after: str | None, last: int | None,

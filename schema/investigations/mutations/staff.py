@@ -8,19 +8,22 @@ from typing import Annotated, Any
 import strawberry
 from strawberry.types import Info
 
-from core.roles import ADJUSTERS, ASSIGNERS, MANAGERS
-from resolvers.investigations import firms, service
+from core.roles import ADJUSTERS, ASSIGNERS, FIRM_QUALIFICATION_REVIEWERS, MANAGERS
+from partners.service import LicenceSpec
+from resolvers.investigations import firms, qualification, service
 from schema.context import Context
 from schema.errors import run_mutation
 from schema.investigations.errors import (
     AssignInvestigationError,
     RequestInvestigationError,
+    ReviewFirmQualificationError,
     ReviewInvestigationError,
     SetAssessorFirmProfileError,
 )
 from schema.investigations.inputs import (
     AssignInvestigationInput,
     RequestInvestigationInput,
+    ReviewFirmQualificationInput,
     ReviewInvestigationInput,
     SetAssessorFirmProfileInput,
 )
@@ -31,11 +34,12 @@ from schema.investigations.mutations.shared import (
     investigation_id,
     investigation_mutation,
 )
-from schema.investigations.types import AssessorFirmProfile, Investigation
+from schema.investigations.types import AssessorFirmProfile, AssessorFirmQualification, Investigation
 from schema.permissions import PUBLIC, access, allow
 from schema.relay import decode_global_id, encode_global_id
 
-__all__ = ["AssignInvestigationPayload", "RequestInvestigationPayload", "ReviewInvestigationPayload",
+__all__ = ["AssignInvestigationPayload", "RequestInvestigationPayload", "ReviewFirmQualificationPayload",
+           "ReviewInvestigationPayload",
            "SetAssessorFirmProfilePayload", "StaffMutations"]
 
 
@@ -65,6 +69,14 @@ class ReviewInvestigationPayload:
 class SetAssessorFirmProfilePayload:
     profile: AssessorFirmProfile | None = strawberry.field(description="The profile as saved (null when refused).")
     errors: list[SetAssessorFirmProfileError] = strawberry.field(description=ERRORS_DOC)  # type: ignore[valid-type]
+
+
+@strawberry.type(description="The result of reviewFirmQualification.")
+@access(PUBLIC)
+class ReviewFirmQualificationPayload:
+    qualification: AssessorFirmQualification | None = strawberry.field(
+        description="The firm's qualification after the decision (null when refused).")
+    errors: list[ReviewFirmQualificationError] = strawberry.field(description=ERRORS_DOC)  # type: ignore[valid-type]
 
 
 @strawberry.type
@@ -118,3 +130,22 @@ class StaffMutations:
             now=ctx.now()), codes=SetAssessorFirmProfileError,
             target=lambda r: None if r is None else encode_global_id("Partner", r.partner_id))
         return SetAssessorFirmProfilePayload(profile=AssessorFirmProfile.from_row(row) if row else None, errors=errors)
+
+    @strawberry.mutation(description="Decide on an assessor firm's qualification (claims managers, admins), through "
+                         "the partner registry: RENEW records the renewed licence and approves the firm (an expired "
+                         "one is resubmitted for a second reviewer); SUSPEND stops its new assignments. "
+                         "Maker-checker: the firm's submitter may not decide.",
+                         metadata=allow(FIRM_QUALIFICATION_REVIEWERS))
+    def review_firm_qualification(self, info: Info[Context, Any], input: Annotated[
+            ReviewFirmQualificationInput, INPUT]) -> ReviewFirmQualificationPayload:
+        ctx = info.context
+        lic = input.licence
+        row, errors = run_mutation(info, "reviewFirmQualification", input, lambda s: qualification.review_qualification(
+            s, principal=ctx.principal, partner_id=decode_global_id(input.firm_id, "Partner", field="firmId"),
+            decision=input.decision,
+            licence=LicenceSpec(lic.number, lic.issuer, lic.valid_from, lic.valid_until) if lic else None,
+            suspension_reason=input.suspension_reason, expected_version=input.expected_version, now=ctx.now()),
+            codes=ReviewFirmQualificationError,
+            target=lambda r: None if r is None else encode_global_id("Partner", r.partner_id))
+        return ReviewFirmQualificationPayload(
+            qualification=AssessorFirmQualification.from_row(row) if row else None, errors=errors)
