@@ -12,7 +12,10 @@ the experiment's namespace range. On top of it:
 * **kill switch** (status ``killed``) and **schedule** (``starts_at``/``ends_at``, instants;
   "now" is the process clock): outside them everyone gets the flow's default variant;
 * two live experiments on one flow must split one namespace (disjoint ranges), so a subject
-  is in at most one of them: ``FLOW_OVERLAP``/``NAMESPACE_OVERLAP`` otherwise.
+  is in at most one of them: ``FLOW_OVERLAP``/``NAMESPACE_OVERLAP`` otherwise;
+* **segment targets**: an experiment restricted to a segment (``segments.py``) assigns only the
+  segment's members (subjects ``customer:<id>``); others get the default (a sticky member who
+  left the segment keeps their variant).
 
 Example::
 
@@ -51,6 +54,7 @@ from resolvers.operations.models import (
     ExperimentStatus,
     Flow,
 )
+from resolvers.operations.tags.models import ExperimentSegment
 
 __all__ = ["FLOW_VARIANTS", "Assignment", "ExperimentSpec", "StatusAction", "create_experiment",
            "delete_experiment", "experiments_query", "force_variant", "get_experiment", "set_status",
@@ -101,6 +105,7 @@ class ExperimentSpec:
     starts_at: dt.datetime | None = None
     ends_at: dt.datetime | None = None
     description: str = ""
+    segment_id: int | None = None  # only this segment's members are assigned
 
 
 class StatusAction:
@@ -142,6 +147,8 @@ def variant(session: Session, *, flow: Flow, subject: str, now: dt.datetime) -> 
             continue
         if exp.id in sticky:
             return _assigned(default, exp, sticky[exp.id])
+        if exp.segment_id is not None and not _in_segment(session, exp.segment_id, subject, now):
+            continue
         index = _bucket(exp, subject)
         if index < 0:
             continue
@@ -156,7 +163,8 @@ def variant(session: Session, *, flow: Flow, subject: str, now: dt.datetime) -> 
 # Built once: building a statement costs more than running it on these small indexed tables.
 _LIVE_OF_FLOW = (select(Experiment.id, Experiment.key, Experiment.status, Experiment.variants, Experiment.coverage,
                         Experiment.namespace, Experiment.namespace_start, Experiment.namespace_end, Experiment.seed,
-                        Experiment.hash_version, Experiment.starts_at, Experiment.ends_at)
+                        Experiment.hash_version, Experiment.starts_at, Experiment.ends_at, ExperimentSegment.segment_id)
+                 .outerjoin(ExperimentSegment, ExperimentSegment.experiment_id == Experiment.id)
                  .where(Experiment.flow == bindparam("flow"), Experiment.status.in_([s.value for s in _LIVE]))
                  .order_by(Experiment.id))
 _OVERRIDES_AND_STICKY = union_all(
@@ -178,6 +186,12 @@ def _bucket(exp: Any, subject: str) -> int:
         return -1
     n = gbhash(exp.seed, subject, exp.hash_version)
     return choose(n, bucket_ranges([float(v["weight"]) for v in exp.variants], exp.coverage))
+
+
+def _in_segment(session: Session, segment_id: int, subject: str, now: dt.datetime) -> bool:
+    from resolvers.operations import segments  # segments read tags and customers: loaded when first needed
+
+    return segments.subject_in_segment(session, segment_id=segment_id, subject=subject, now=now)
 
 
 def _scheduled(exp: Any, now: dt.datetime) -> bool:
@@ -226,7 +240,14 @@ def create_experiment(session: Session, *, principal: Principal, spec: Experimen
                      status_changed_at=now, status_changed_by=principal.subject)
     session.add(row)
     session.flush()
+    _target(session, row.id, spec.segment_id)
     return row
+
+
+def _target(session: Session, experiment_id: int, segment_id: int | None) -> None:
+    from resolvers.operations import segments
+
+    segments.restrict_experiment(session, experiment_id=experiment_id, segment_id=segment_id)
 
 
 def update_experiment(session: Session, *, principal: Principal, experiment_id: int, spec: ExperimentSpec,
@@ -256,6 +277,7 @@ def update_experiment(session: Session, *, principal: Principal, experiment_id: 
     if row.status is ExperimentStatus.DRAFT:
         row.seed = spec.seed or spec.key
     session.flush()
+    _target(session, row.id, spec.segment_id)
     return row
 
 
@@ -280,6 +302,7 @@ def delete_experiment(session: Session, *, principal: Principal, experiment_id: 
         raise InvalidTransitionError("only a draft may be deleted (stop or kill a running one)", field="experimentId")
     session.execute(delete(ExperimentForcedVariant).where(ExperimentForcedVariant.experiment_id == row.id))
     session.execute(delete(ExperimentExposure).where(ExperimentExposure.experiment_id == row.id))
+    session.execute(delete(ExperimentSegment).where(ExperimentSegment.experiment_id == row.id))
     session.delete(row)
     session.flush()
     return experiment_id
