@@ -1,0 +1,1 @@
+"""Analytics: business metrics defined once, rolled up as events happen, recomputable offline."""
