@@ -29,7 +29,7 @@ from decimal import Decimal
 from functools import lru_cache
 from typing import Any, Literal
 
-from core.roles import CLAIM_READERS, RISK_READERS, SIGNED_RECORD_READERS, STAFF
+from core.roles import CLAIM_READERS, INVESTIGATION_READERS, RISK_READERS, SIGNED_RECORD_READERS, STAFF
 from resolvers.claims.eob import ExplanationOfBenefits
 
 __all__ = [
@@ -73,6 +73,7 @@ class ReasonCode(enum.StrEnum):
     DOCUMENT_REQUESTED = "DOCUMENT_REQUESTED"
     DOCUMENT_REMINDED = "DOCUMENT_REMINDED"
     ORIGINAL_RECEIVED = "ORIGINAL_RECEIVED"
+    INVESTIGATION_CONCLUDED = "INVESTIGATION_CONCLUDED"
     OTHER = "OTHER"
 
 
@@ -112,6 +113,9 @@ PARAMS: dict[str, Param] = {
     # are row-scoped, and a duplicate link is a risk finding)
     "duplicateOf": Param(RISK_READERS, None),
     "key": Param(STAFF, "ClaimPayment.idempotencyKey"),
+    # the investigation that held the claim and the adjuster's review of its survey report
+    "investigation": Param(INVESTIGATION_READERS, "Investigation.reference"),
+    "reportOutcome": Param(INVESTIGATION_READERS, "Investigation.reviewOutcome"),
     "billNumber": Param(SIGNED_RECORD_READERS, "SignedRecord.message"),
     # free text typed by staff (adjuster's note, transition reason, prose of old rows)
     "note": Param(STAFF, None),
@@ -173,6 +177,8 @@ STAFF_WORDING: dict[ReasonCode, Segments] = {
     ReasonCode.DOCUMENT_REQUESTED: ("{kind} requested", ", due {dueOn}"),
     ReasonCode.DOCUMENT_REMINDED: ("reminder: {kind} past due", " since {dueOn}"),
     ReasonCode.ORIGINAL_RECEIVED: ("paper original of {kind} received", " {receivedOn}"),
+    ReasonCode.INVESTIGATION_CONCLUDED: ("investigation", " {investigation}", " concluded", ": report {reportOutcome}",
+                                         "; back to review"),
     ReasonCode.OTHER: ("claim updated", ": {note}"),
 }
 
@@ -197,6 +203,7 @@ PUBLIC_WORDING: dict[Locale, dict[ReasonCode, Segments]] = {
         ReasonCode.DOCUMENT_REQUESTED: ("请", "在 {dueOn} 前", "补充", "{kind}", "。"),
         ReasonCode.DOCUMENT_REMINDED: ("提醒：请尽快补充", "{kind}", "（已于 {dueOn} 到期）", "。"),
         ReasonCode.ORIGINAL_RECEIVED: ("已", "于 {receivedOn} ", "收到", "{kind}", "纸质原件。"),
+        ReasonCode.INVESTIGATION_CONCLUDED: ("核实已完成，理赔继续审核。",),
         ReasonCode.OTHER: ("理赔记录已更新。",),
     },
     "en": {
@@ -220,6 +227,7 @@ PUBLIC_WORDING: dict[Locale, dict[ReasonCode, Segments]] = {
         ReasonCode.DOCUMENT_REQUESTED: ("Please send the ", "{kind}", " by {dueOn}", "."),
         ReasonCode.DOCUMENT_REMINDED: ("Reminder: please send the ", "{kind}", " (due {dueOn})", "."),
         ReasonCode.ORIGINAL_RECEIVED: ("Paper original of the ", "{kind}", " received", " on {receivedOn}", "."),
+        ReasonCode.INVESTIGATION_CONCLUDED: ("The checks are complete; our claims team continues the review.",),
         ReasonCode.OTHER: ("Claim record updated.",),
     },
 }

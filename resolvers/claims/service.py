@@ -19,6 +19,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from core.auth import Principal, Role
+from core.calendar import BusinessCalendar, CalendarUnknown, default_calendar
 from core.clock import business_date
 from core.errors import (
     ConflictError,
@@ -75,7 +76,9 @@ __all__ = [
     "get_part",
     "items_commitment",
     "report_claim",
+    "resume_after_investigation",
     "set_line_items",
+    "sla_due_at",
     "submit_claim",
     "timeline",
     "transition_claim",
@@ -87,7 +90,30 @@ SYSTEM = Principal(subject="system:fast-claim", role=Role.ADMIN)
 MAX_AMOUNT = Decimal("10000000")
 MAX_ITEMS = 200
 DOCUMENT_DUE_DAYS = 14
+#: Service level of each waiting state in business days (Chinese public holidays and adjusted workdays,
+#: ``core.calendar``): due at the close of business of the N-th business day after the claim got there.
 SLA_DAYS = {ClaimState.UNDER_REVIEW: 5, ClaimState.INVESTIGATING: 20, ClaimState.DOCUMENTS_PENDING: 14}
+_SLA_CALENDAR: list[BusinessCalendar] = []
+
+
+def sla_due_at(state: ClaimState, at: dt.datetime, calendar: BusinessCalendar | None = None) -> dt.datetime | None:
+    """When a claim that reached ``state`` at ``at`` is past its service level (None: the state has none).
+
+    Counted in business days on ``calendar`` (the default business calendar). For a year the
+    calendar cannot answer yet (holidays not published) it counts calendar days rather than refuse
+    to route a claim.
+    """
+    days = SLA_DAYS.get(state)
+    if not days:
+        return None
+    if calendar is None:
+        if not _SLA_CALENDAR:
+            _SLA_CALENDAR.append(default_calendar())
+        calendar = _SLA_CALENDAR[0]
+    try:
+        return calendar.add_business_days_at(at, days)
+    except CalendarUnknown:
+        return at + dt.timedelta(days=days)
 _CODE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,39}$")
 #: The rows that belong to one claim and are addressable by id (``get_part``).
 Part = TypeVar("Part", ClaimDocument, DocumentRequest, Payment)
@@ -386,8 +412,7 @@ def _apply(session: Session, claim: Claim, items: Sequence[ClaimLineItem],
 
 
 def _route(session: Session, claim: Claim, target: ClaimState, reason: Reason, now: dt.datetime) -> None:
-    days = SLA_DAYS.get(target)
-    claim.sla_due_at = now + dt.timedelta(days=days) if days else None
+    claim.sla_due_at = sla_due_at(target, now)
     transition(session, claim, target, actor=SYSTEM, reason=reason, at=now)
     session.flush()
 
@@ -502,6 +527,27 @@ def adjudicate_claim(
     return claim
 
 
+def resume_after_investigation(
+    session: Session, *, principal: Principal, claim_id: int, investigation_reference: str, report_outcome: str,
+    now: dt.datetime,
+) -> Claim:
+    """An investigating claim goes back to review once its investigation concluded (report accepted or rejected).
+
+    The timeline keeps a reason code with the investigation's reference and the report's review
+    outcome (shown to staff and partners; customers read that the checks are complete), never prose.
+    A claim no longer INVESTIGATING is left as it is.
+    """
+    claim = get_claim(session, principal=principal, claim_id=claim_id, lock=True)
+    if claim.state is not ClaimState.INVESTIGATING:
+        return claim
+    why = Reason(ReasonCode.INVESTIGATION_CONCLUDED, {"investigation": investigation_reference,
+                                                      "reportOutcome": report_outcome})
+    claim.sla_due_at = sla_due_at(ClaimState.UNDER_REVIEW, now) or claim.sla_due_at
+    transition(session, claim, ClaimState.UNDER_REVIEW, actor=principal, reason=why, at=now)
+    session.flush()
+    return claim
+
+
 def transition_claim(
     session: Session, *, principal: Principal, claim_id: int, to: ClaimState, reason: str,
     expected_version: int | None, now: dt.datetime,
@@ -519,8 +565,7 @@ def transition_claim(
         claim.approved_amount = Decimal(0)
         _decide(claim, why, now)
         claim.eob = rejected_after_review(claim.claimed_amount).stored()
-    days = SLA_DAYS.get(to)
-    claim.sla_due_at = now + dt.timedelta(days=days) if days else claim.sla_due_at
+    claim.sla_due_at = sla_due_at(to, now) or claim.sla_due_at
     transition(session, claim, to, actor=principal, reason=why, at=now)
     session.flush()
     return claim

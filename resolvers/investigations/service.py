@@ -494,11 +494,9 @@ def review_report(session: Session, *, principal: Principal, investigation_id: i
         inv.state = (InvestigationState.COMPLETED if outcome is ReviewOutcome.ACCEPTED
                      else InvestigationState.REPORT_REJECTED)
         current.state, current.outcome, current.ended_at = AssignmentState.DONE, outcome, now
-        claim = claims.get_claim(session, principal=principal, claim_id=inv.claim_id, lock=True)
-        if claim.state is ClaimState.INVESTIGATING:
-            claims.transition_claim(session, principal=principal, claim_id=claim.id, to=ClaimState.UNDER_REVIEW,
-                                    reason=f"investigation {reference(inv.id)}: report {outcome.value}",
-                                    expected_version=None, now=now)
+        claims.resume_after_investigation(session, principal=principal, claim_id=inv.claim_id,
+                                          investigation_reference=reference(inv.id), report_outcome=outcome.value,
+                                          now=now)
     session.flush()
     events.publish(session, inv, events.InvestigationReviewed(
         investigation_id=inv.id, claim_id=inv.claim_id, state=inv.state, outcome=outcome,

@@ -132,6 +132,7 @@ ClaimReasonCode = _described(ReasonCode, name="ClaimReasonCode", description="Wh
     "DOCUMENT_REQUESTED": "A supplementary document was requested.",
     "DOCUMENT_REMINDED": "A reminder: a requested document is past due.",
     "ORIGINAL_RECEIVED": "A paper original arrived.",
+    "INVESTIGATION_CONCLUDED": "Its investigation concluded (the survey report reviewed): back to review.",
     "OTHER": "Anything else (older records).",
 })
 ClaimQueueSort = _described(QueueSort, name="ClaimQueueSort", description="Orders of the claims queue; ties "

@@ -72,7 +72,8 @@ class ClaimProgress:
     claim: Claim = strawberry.field(description="The claim.")
     state: ClaimState = strawberry.field(description="The state it waits in.")  # type: ignore[valid-type]
     waiting_since: dt.datetime = strawberry.field(description="When it entered that state.")
-    sla_days: int | None = strawberry.field(description="The state's service level in calendar days (null: none).")
+    sla_days: int | None = strawberry.field(description="The state's service level in business days (Chinese "
+                                                  "public holidays and adjusted workdays; null: none).")
     sla_due_at: dt.datetime | None = strawberry.field(description="When the service level is due (null: none).")
     breached: bool = strawberry.field(description="Whether the service level was due before now.")
 
@@ -95,7 +96,8 @@ class ClaimStageProgress:
     count: int = strawberry.field(description="Claims waiting in it.")
     breached: int = strawberry.field(description="Of those, how many are past their service level.")
     oldest_since: dt.datetime | None = strawberry.field(description="When the longest-waiting one entered it.")
-    sla_days: int | None = strawberry.field(description="The state's service level in calendar days (null: none).")
+    sla_days: int | None = strawberry.field(description="The state's service level in business days (Chinese "
+                                                  "public holidays and adjusted workdays; null: none).")
 
     @classmethod
     def of(cls, p: StageProgress) -> ClaimStageProgress:

@@ -13,12 +13,15 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from core.auth import Role
-from core.clock import business_today
+from core.calendar import default_calendar
+from core.clock import business_date, business_today, moved_clock
 from core.db import transaction
 from resolvers.claims.models import Claim, ClaimState
 from resolvers.claims.ops.models import QaSample
 from resolvers.claims.ops.qa import QaConfig, draw_samples
-from tests.claim_factories import make_approved_claim, nodes
+from resolvers.claims import service as claims
+from resolvers.claims.service import sla_due_at
+from tests.claim_factories import ADJUSTER, add_invoice, make_approved_claim, make_claim_policy, nodes, report
 from tests.factories import make_customer, make_policy, make_product
 from tests.payment_factories import add_account
 
@@ -126,8 +129,8 @@ def test_progress_shows_where_each_claim_waits_since_when_and_its_sla(gql: Any, 
     for n in got:
         assert (n["state"], n["slaDays"]) == ("UNDER_REVIEW", 5)
     on_time = next(n for n in got if n["claim"]["number"] == review.number)
-    waited = dt.datetime.fromisoformat(on_time["slaDueAt"]) - dt.datetime.fromisoformat(on_time["waitingSince"])
-    assert abs(waited - dt.timedelta(days=5)) < dt.timedelta(seconds=5) and on_time["breached"] is False
+    due = default_calendar().add_business_days_at(dt.datetime.fromisoformat(on_time["waitingSince"]), 5)
+    assert dt.datetime.fromisoformat(on_time["slaDueAt"]) == due and on_time["breached"] is False
     breached = nodes(manager(PROGRESS, {"b": True})["claimProgress"])
     assert [(n["claim"]["number"], n["breached"]) for n in breached] == [(late.number, True)]
     summary = {r["state"]: r for r in gql(Role.AUDITOR)(SUMMARY)["claimProgressSummary"]}
@@ -135,3 +138,23 @@ def test_progress_shows_where_each_claim_waits_since_when_and_its_sla(gql: Any, 
     assert summary["INVESTIGATING"] == {"state": "INVESTIGATING", "count": 0, "breached": 0, "oldestSince": None,
                                         "slaDays": 20}
     assert gql(Role.ADJUSTER).post(SUMMARY).json()["errors"][0]["extensions"]["code"] == "FORBIDDEN"
+
+
+def test_progress_slas_count_business_days_across_national_day(session_factory: Any) -> None:
+    """Five business days from 2026-09-30 skip the National Day holiday (10-01..10-07) and count the
+    adjusted Saturday workday 10-10: due at the close of business on 10-13, not on 10-05."""
+    at = dt.datetime(2026, 9, 30, 2, 0, tzinfo=dt.UTC)  # 10:00 in Beijing, the last business day before the holiday
+    close_13th = dt.datetime(2026, 10, 13, 10, 0, tzinfo=dt.UTC)  # 18:00 in Beijing
+    assert sla_due_at(ClaimState.UNDER_REVIEW, at) == close_13th
+    assert sla_due_at(ClaimState.CLOSED, at) is None
+    with moved_clock(at), transaction(session_factory) as s:
+        policy = make_claim_policy(s)
+        claim = report(s, policy, amount=Decimal("6000.00"), days_ago=6,
+                       items=[claims.LineItemSpec("SURG-1", "inpatient", Decimal("6000.00"), 1)])
+        add_invoice(s, claim)
+        claim = claims.submit_claim(s, principal=ADJUSTER, claim_id=claim.id, expected_version=None,
+                                    today=business_date(at), now=at)
+        assert claim.state is ClaimState.UNDER_REVIEW
+        assert claim.sla_due_at == close_13th  # calendar days would have said 2026-10-05
+        # on 10-12 (business day 4 of 5) it is not breached; after the close of 10-13 it is
+        assert claim.sla_due_at >= dt.datetime(2026, 10, 12, 10, 0, tzinfo=dt.UTC)

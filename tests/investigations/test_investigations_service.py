@@ -20,7 +20,8 @@ from ledger.contract import RecordKind
 from partners import review
 from partners.models import PartnerKind
 from resolvers.claims import service as claims
-from resolvers.claims.models import ClaimState
+from resolvers.claims.models import ClaimEvent, ClaimState
+from resolvers.claims.reasons import render_reason
 from resolvers.investigations import dispatch, firms, service
 from resolvers.investigations.models import (
     AssignmentState,
@@ -244,6 +245,17 @@ def test_the_signed_report_closes_the_trail_and_the_review_resumes_the_claim(ses
         assert inv.state is InvestigationState.COMPLETED and offer.state is AssignmentState.DONE
         claim = claims.get_claim(s, principal=ADJUSTER, claim_id=inv.claim_id)
         assert claim.state is ClaimState.UNDER_REVIEW
+        # the resume is a reason code with parameters, worded per reader: never prose in the timeline
+        resumed = s.scalars(select(ClaimEvent).where(ClaimEvent.claim_id == claim.id)
+                            .order_by(ClaimEvent.id.desc()).limit(1)).one()
+        assert (resumed.to_state, resumed.reason_code, resumed.reason_params) == (
+            "under_review", "INVESTIGATION_CONCLUDED",
+            {"investigation": service.reference(inv.id), "reportOutcome": "accepted"})
+        staff = render_reason(resumed.reason_code, resumed.reason_params, role="adjuster", locale="en")
+        assert service.reference(inv.id) in staff and "accepted" in staff
+        for role in ("customer", "partner"):
+            worded = render_reason(resumed.reason_code, resumed.reason_params, role=role, locale="en")
+            assert service.reference(inv.id) not in worded and "accepted" not in worded
         with pytest.raises(DomainError) as again:
             service.review_report(s, principal=ADJUSTER, investigation_id=inv.id, outcome=ReviewOutcome.REJECTED,
                                   note=None, expected_version=None, now=T0)

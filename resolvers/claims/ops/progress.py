@@ -2,8 +2,10 @@
 
 A claim waits in its current state since the timeline entry that moved it there (the
 latest entry whose ``to_state`` is the claim's state; before any, since it was submitted
-or reported). The SLA of a state is the claims service's ``SLA_DAYS`` (calendar days from
-routing, stored as ``Claim.sla_due_at``); breached means due before ``now``.
+or reported). The SLA of a state is the claims service's ``SLA_DAYS``: business days on the
+business calendar (``core.calendar``: Chinese public holidays, adjusted workdays), due at the close
+of business of the N-th business day after the claim got there (``service.sla_due_at``, stored as
+``Claim.sla_due_at``); breached means due before ``now``.
 
 Example::
 
@@ -40,7 +42,7 @@ def waiting_since() -> ColumnElement[Any]:
 
 
 def sla_days(state: ClaimState) -> int | None:
-    """The service level of a state in days (None: the state has none)."""
+    """The service level of a state in business days (None: the state has none)."""
     return SLA_DAYS.get(state)
 
 
