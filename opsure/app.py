@@ -52,7 +52,7 @@ from core.auth import ANONYMOUS, Principal
 from core.errors import AuthError
 from core.proxies import client_address, in_networks, parse_networks
 from core.settings import Settings, get_settings
-from opsure.behaviour_http import events_route
+from opsure.behaviour_http import events_route, identify_route
 from opsure.cors import CorsMiddleware, api_policies
 from opsure.downloads import download_route
 from opsure.event_stream_host import EventStreamHost
@@ -382,6 +382,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
         upload_route(runtime),
         download_route(runtime),
         events_route(runtime),
+        identify_route(runtime),
         *([graphiql.route()] if graphiql is not None else []),
     ])
     app = Starlette(routes=routes, lifespan=lifespan)

@@ -6,12 +6,23 @@ The body is ``{"events": [...]}`` with the fields of ``BehaviourEventInput`` (``
 with a token must hold a role of ``BEHAVIOUR_EVENT_SENDERS``; a caller without one sends
 anonymous ids only and is bounded per source address (``ANONYMOUS_BATCHES``, shared by every
 worker through ``core.ratelimit``). Bodies over ``MAX_BODY`` bytes are refused (413) before
-parsing, batches over ``behaviour.MAX_BATCH`` events whole (413 ``BATCH_TOO_LARGE``).
+parsing, batches over ``behaviour.MAX_BATCH`` events whole (413 ``BATCH_TOO_LARGE``). Each stored
+batch writes one audit row (action ``postBehaviourEvents``: the sender, the counts, an HMAC of
+the raw body), in the batch's transaction.
+
+``POST /events/identify``: ``{"anonymousId", "customerId"}`` (identify; a customer may leave
+``customerId`` out) or ``{"anonymousId", "aliasOf"}`` (alias), for ``VISITOR_IDENTIFIERS``; the
+answer ``{"customerId", "alreadyIdentified"}`` or an error with ``identifyVisitor``'s code
+(400 bad input, 403 another customer's id, 404 no such customer or alias target, 409
+``ANONYMOUS_ID_TAKEN``), audited as ``identifyVisitor``.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import hmac
+import json
 from typing import Any
 
 import orjson
@@ -20,27 +31,35 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from core.audit import append_audit, current_audit_key, digest_input
 from core.auth import ANONYMOUS, Principal
 from core.clock import now
 from core.db import transaction
-from core.errors import DomainError
+from core.errors import ConflictError, DomainError, ForbiddenError, NotFoundError
 from core.proxies import client_address, parse_networks, throttle_key
 from core.ratelimit import RateLimitUnavailable, parse_rule, shared_limiter
 from core.roles import BEHAVIOUR_EVENT_SENDERS
 from opsure.runtime import Runtime
 from resolvers.operations import behaviour
-from schema.relay import decode_global_id
+from schema.relay import decode_global_id, encode_global_id
 
-__all__ = ["ANONYMOUS_BATCHES", "MAX_BODY", "events_route"]
+__all__ = ["ANONYMOUS_BATCHES", "MAX_BODY", "events_route", "identify_route"]
 
 MAX_BODY = 256 * 1024
 #: Batches per minute one source address may send without a token.
 ANONYMOUS_BATCHES = parse_rule("60/minute")
 
 
-def _error(status: int, code: str, message: str, headers: dict[str, str] | None = None) -> Response:
-    return JSONResponse({"errors": [{"message": message, "extensions": {"code": code}}]}, status_code=status,
-                        headers=headers)
+def _error(status: int, code: str, message: str, headers: dict[str, str] | None = None,
+           field: str | None = None) -> Response:
+    error: dict[str, Any] = {"message": message, "extensions": {"code": code}}
+    if field is not None:
+        error["extensions"]["field"] = field
+    return JSONResponse({"errors": [error]}, status_code=status, headers=headers)
+
+
+def _role(principal: Principal) -> str | None:
+    return principal.role.value if principal.role else None
 
 
 def _instant(value: Any) -> dt.datetime | None:
@@ -87,9 +106,15 @@ def events_route(runtime: Runtime) -> Route:
     limiter = shared_limiter(runtime.settings, runtime.engine)
     trusted = parse_networks(runtime.settings.trusted_proxies)
 
-    def store(principal: Principal, events: list[behaviour.EventIn], source: str) -> behaviour.IngestResult:
+    def store(principal: Principal, events: list[behaviour.EventIn], source: str, body: bytes) -> behaviour.IngestResult:
         with transaction(runtime.session_factory) as session:
-            return behaviour.ingest(session, principal=principal, events=events, source=source, now=now())
+            result = behaviour.ingest(session, principal=principal, events=events, source=source, now=now())
+            # One audit row per batch, not per event: the raw body's HMAC (no canonical JSON of 500 events).
+            append_audit(session, actor=source, role=_role(principal), action="postBehaviourEvents",
+                         input_digest=hmac.new(current_audit_key().key, body, hashlib.sha256).hexdigest(),
+                         detail=json.dumps({"events": len(events), "accepted": result.accepted,
+                                            "duplicates": result.duplicates, "rejected": len(result.rejected)}))
+            return result
 
     async def endpoint(request: Request) -> Response:
         principal: Principal = request.scope.get("principal", ANONYMOUS)
@@ -118,9 +143,56 @@ def events_route(runtime: Runtime) -> Route:
             return _error(400, "BAD_REQUEST", 'the body is {"events": [...]}')
         if len(raw) > behaviour.MAX_BATCH:
             return _error(413, "BATCH_TOO_LARGE", f"at most {behaviour.MAX_BATCH} events per batch")
-        result = await run_in_threadpool(store, principal, [_event(e) for e in raw], source)
+        result = await run_in_threadpool(store, principal, [_event(e) for e in raw], source, body)
         return JSONResponse({"accepted": result.accepted, "duplicates": result.duplicates,
                              "rejected": [{"index": r.index, "code": r.code, "message": r.message}
                                           for r in result.rejected]})
 
     return Route("/events", endpoint, methods=["POST"])
+
+
+_STATUS = ((ForbiddenError, 403), (NotFoundError, 404), (ConflictError, 409))
+
+
+def identify_route(runtime: Runtime) -> Route:
+    """The Starlette route of ``POST /events/identify`` (the guard admits ``VISITOR_IDENTIFIERS`` only)."""
+
+    def bind(principal: Principal, body: dict[str, Any]) -> tuple[behaviour.IdentifyResult | None, DomainError | None]:
+        digest = digest_input(body)
+        try:
+            with transaction(runtime.session_factory) as session:
+                customer = body.get("customerId")
+                result = behaviour.identify_visitor(
+                    session, principal=principal, anonymous_id=str(body.get("anonymousId") or ""),
+                    customer_id=None if customer is None else decode_global_id(str(customer), "Customer",
+                                                                               field="customerId"),
+                    alias_of=None if body.get("aliasOf") is None else str(body["aliasOf"]), now=now())
+                append_audit(session, actor=principal.subject, role=_role(principal), action="identifyVisitor",
+                             input_digest=digest, target=encode_global_id("Customer", result.customer_id))
+                return result, None
+        except DomainError as exc:
+            with transaction(runtime.session_factory) as session:
+                append_audit(session, actor=principal.subject, role=_role(principal), action="identifyVisitor",
+                             input_digest=digest, outcome=f"refused:{exc.code}"[:32])
+            return None, exc
+
+    async def endpoint(request: Request) -> Response:
+        principal: Principal = request.scope.get("principal", ANONYMOUS)
+        raw = await _body(request)
+        if raw is None:
+            return _error(413, "BODY_TOO_LARGE", f"the body exceeds {MAX_BODY} bytes")
+        try:
+            body = orjson.loads(raw)
+        except orjson.JSONDecodeError:
+            return _error(400, "BAD_REQUEST", "the body is no JSON")
+        if not isinstance(body, dict):
+            return _error(400, "BAD_REQUEST", 'the body is {"anonymousId": ..., "customerId" or "aliasOf": ...}')
+        result, error = await run_in_threadpool(bind, principal, body)
+        if error is not None:
+            status = next((code for cls, code in _STATUS if isinstance(error, cls)), 400)
+            return _error(status, error.code, error.message, field=error.field)
+        assert result is not None
+        return JSONResponse({"customerId": encode_global_id("Customer", result.customer_id),
+                             "alreadyIdentified": not result.created})
+
+    return Route("/events/identify", endpoint, methods=["POST"])

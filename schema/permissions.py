@@ -47,7 +47,7 @@ from graphql import (
 from strawberry.schema_directive import Location
 
 from core.auth import Role
-from core.roles import DOCUMENT_READERS, DOCUMENT_UPLOADERS
+from core.roles import DOCUMENT_READERS, DOCUMENT_UPLOADERS, VISITOR_IDENTIFIERS
 
 __all__ = [
     "PUBLIC",
@@ -259,6 +259,7 @@ ROUTE_ACCESS: dict[tuple[str, str], RouteAccess] = {
     ("POST", "/events"): RouteAccess(
         PUBLIC, "behaviour events from frontends, anonymous visitors included: bounded per source address, body "
                 "and batch capped; a caller with a token needs a role of BEHAVIOUR_EVENT_SENDERS (opsure/behaviour_http.py)"),
+    ("POST", "/events/identify"): RouteAccess(VISITOR_IDENTIFIERS),  # a customer: their own id only
     ("POST", "/claims/{claim_id}/documents"): RouteAccess(DOCUMENT_UPLOADERS),
     ("GET", "/claims/{claim_id}/documents/{document_id}"): RouteAccess(DOCUMENT_READERS),
     ("GET", "/graphiql/static/{asset}"): RouteAccess(

@@ -9,6 +9,9 @@
 * ``experiment_forced_variant`` — QA overrides: this subject always gets this variant.
 * ``behaviour_event`` — what frontends report customers (or anonymous visitors) did: a client
   event id (idempotency), a registered name, a timestamp, properties checked by the name's schema.
+* ``behaviour_identity`` — who an anonymous visitor turned out to be: an anonymous id bound to a
+  customer (by identify, or by an alias to an anonymous id bound already), once; events keep
+  their rows and reads resolve them through this table.
 * ``experiment_outcome`` — a subject's conversion in an experiment (once) and its time to
   settle in seconds, fed by the flow's outcome events (claims: ``claim.paid``).
 """
@@ -19,12 +22,12 @@ import datetime as dt
 import enum
 from typing import Any
 
-from sqlalchemy import JSON, Float, ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy import JSON, Float, ForeignKey, Index, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from core.db import Base, BigId, IdPk, Timestamped, UTCDateTime, Versioned, value_enum
 
-__all__ = ["BehaviourEvent", "Experiment", "ExperimentExposure", "ExperimentForcedVariant", "ExperimentOutcome", "ExperimentStatus",
+__all__ = ["BehaviourEvent", "BehaviourIdentity", "Experiment", "ExperimentExposure", "ExperimentForcedVariant", "ExperimentOutcome", "ExperimentStatus",
            "Flow", "FlowVariant"]
 
 
@@ -128,6 +131,7 @@ class BehaviourEvent(IdPk, Base):
     """One behaviour event (see module docstring); ``event_id`` is the sender's, unique."""
 
     __tablename__ = "behaviour_event"
+    __table_args__ = (Index("ix_behaviour_event_name_occurred_at", "name", "occurred_at"),)
 
     event_id: Mapped[str] = mapped_column(String(64), unique=True, nullable=False)
     name: Mapped[str] = mapped_column(String(64), nullable=False)
@@ -138,3 +142,16 @@ class BehaviourEvent(IdPk, Base):
     properties: Mapped[dict[str, Any]] = mapped_column(JSON, nullable=False)
     source: Mapped[str] = mapped_column(String(200), nullable=False)
 
+
+
+class BehaviourIdentity(IdPk, Base):
+    """An anonymous id bound to the customer it turned out to be (``via``: identify or alias), once."""
+
+    __tablename__ = "behaviour_identity"
+
+    anonymous_id: Mapped[str] = mapped_column(String(64), unique=True, nullable=False)
+    customer_id: Mapped[int] = mapped_column(BigId, nullable=False, index=True)
+    via: Mapped[str] = mapped_column(String(16), nullable=False)  # "identify" | "alias"
+    alias_of: Mapped[str | None] = mapped_column(String(64))  # the anonymous id an alias followed
+    identified_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), nullable=False)
+    identified_by: Mapped[str] = mapped_column(String(200), nullable=False)

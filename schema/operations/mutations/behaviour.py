@@ -11,19 +11,31 @@ from strawberry.scalars import JSON
 from strawberry.types import Info
 
 from core.errors import DomainError
-from core.roles import BEHAVIOUR_EVENT_SENDERS
+from core.roles import BEHAVIOUR_EVENT_SENDERS, VISITOR_IDENTIFIERS
 from resolvers.operations import behaviour
 from schema.context import Context
 from schema.errors import mutation_errors, run_mutation
 from schema.permissions import PUBLIC, access, allow
-from schema.relay import decode_global_id
+from schema.relay import decode_global_id, encode_global_id
 
-__all__ = ["BehaviourEventInput", "BehaviourEventRejection", "BehaviourEventRejectionCode", "BehaviourMutations", "IngestBehaviourEventsInput",
+__all__ = ["IDENTIFY_CODES", "BehaviourEventInput", "BehaviourEventRejection", "BehaviourEventRejectionCode",
+           "BehaviourMutations", "IdentifyVisitorInput", "IdentifyVisitorPayload", "IngestBehaviourEventsInput",
            "IngestBehaviourEventsPayload"]
 
 IngestBehaviourEventsError = mutation_errors("IngestBehaviourEvents", {
     "BATCH_TOO_LARGE": f"More than {behaviour.MAX_BATCH} events in one batch: nothing was stored.",
 })
+#: identifyVisitor's own codes (the HTTP endpoint answers the same).
+IDENTIFY_CODES: dict[str, str] = {
+    "BAD_ANONYMOUS_ID": "anonymousId (or aliasOf) is not 8-64 of A-Z, a-z, 0-9, _ and -.",
+    "NOT_YOUR_CUSTOMER_ID": "A customer named another customer.",
+    "NO_CUSTOMER": "Neither customerId nor aliasOf was given (staff name the customer).",
+    "CUSTOMER_AND_ALIAS": "Both customerId and aliasOf were given: name one.",
+    "CUSTOMER_NOT_FOUND": "No such customer.",
+    "NOT_IDENTIFIED": "aliasOf is bound to no customer (for a customer: to none of theirs).",
+    "ANONYMOUS_ID_TAKEN": "anonymousId is bound to another customer already: nothing changed.",
+}
+IdentifyVisitorError = mutation_errors("IdentifyVisitor", IDENTIFY_CODES)
 _NAMES = ", ".join(sorted(behaviour.EVENT_SCHEMAS))
 
 
@@ -83,6 +95,28 @@ class IngestBehaviourEventsPayload:
         description="Refusals of the whole batch (empty on success).")
 
 
+@strawberry.input(description="Who an anonymous visitor turned out to be: a customer (identify), or the customer "
+                  "another, identified anonymous id is bound to (alias).")
+class IdentifyVisitorInput:
+    anonymous_id: str = strawberry.field(description="The visitor's anonymous id (8-64 of A-Z, a-z, 0-9, _ and -).")
+    customer_id: strawberry.ID | None = strawberry.field(
+        default=None, description="The Customer's global id (identify). A customer may leave it out (themself) or "
+                                  "name only themself.")
+    alias_of: str | None = strawberry.field(default=None, description="An anonymous id already bound to a customer "
+                                            "(alias): the visitor is that customer too. Not with customerId.")
+
+
+@strawberry.type(description="The result of identifyVisitor.")
+@access(PUBLIC)
+class IdentifyVisitorPayload:
+    customer_id: strawberry.ID | None = strawberry.field(description="The Customer's global id the visitor is bound "
+                                                                      "to (null when refused).")
+    already_identified: bool = strawberry.field(description="True when this binding existed before (nothing "
+                                                            "changed: identifying again is harmless).")
+    errors: list[IdentifyVisitorError] = strawberry.field(  # type: ignore[valid-type]
+        description="Refusals (empty on success).")
+
+
 def _event(e: BehaviourEventInput) -> behaviour.EventIn:
     try:
         customer = decode_global_id(e.customer_id, "Customer", field="customerId") if e.customer_id else None
@@ -110,3 +144,29 @@ class BehaviourMutations:
         return IngestBehaviourEventsPayload(
             accepted=result.accepted, duplicates=result.duplicates, errors=errors,
             rejected=[BehaviourEventRejection(index=r.index, code=BehaviourEventRejectionCode(r.code), message=r.message) for r in result.rejected])
+
+    @strawberry.mutation(description="Bind an anonymous visitor to a customer (customerId) or to the customer of "
+                         "another identified anonymous id (aliasOf): their events sent anonymously count for the "
+                         "customer from then on. Idempotent; an anonymous id bound to another customer is "
+                         "ANONYMOUS_ID_TAKEN and nothing changes. A customer identifies only as themself.",
+                         metadata=allow(VISITOR_IDENTIFIERS))
+    def identify_visitor(self, info: Info[Context, Any], input: Annotated[
+            IdentifyVisitorInput, strawberry.argument(description="The visitor and who they are.")]
+                         ) -> IdentifyVisitorPayload:
+        ctx = info.context
+
+        def work(s: Any) -> behaviour.IdentifyResult:
+            customer = decode_global_id(input.customer_id, "Customer", field="customerId") if input.customer_id \
+                else None
+            return behaviour.identify_visitor(s, principal=ctx.principal, anonymous_id=input.anonymous_id,
+                                              customer_id=customer, alias_of=input.alias_of, now=ctx.now())
+
+        result, errors = run_mutation(info, "identifyVisitor", {"anonymousId": input.anonymous_id,
+                                                                "customerId": input.customer_id,
+                                                                "aliasOf": input.alias_of}, work,
+                                      target=lambda r: encode_global_id("Customer", r.customer_id),
+                                      codes=IdentifyVisitorError)
+        if result is None:
+            return IdentifyVisitorPayload(customer_id=None, already_identified=False, errors=errors)
+        return IdentifyVisitorPayload(customer_id=strawberry.ID(encode_global_id("Customer", result.customer_id)),
+                                      already_identified=not result.created, errors=errors)
