@@ -55,6 +55,7 @@ EVENT_MODULES: tuple[str, ...] = (
     "resolvers.advances.events",
     "partners.webhooks",  # the consumer turning partner events into webhook deliveries
     "resolvers.operations.events",  # claim payments as conversions of claim-flow experiments
+    "resolvers.operations.tags.events",  # tags, segments, classes; policy events re-evaluate a customer's tags
 )
 
 PRUNE_EVERY_SECONDS = 3600.0

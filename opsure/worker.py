@@ -26,6 +26,7 @@ JOB_MODULES: tuple[str, ...] = (
     "resolvers.investigations.jobs",
     "resolvers.claims.reminders",  # supplementary documents past due
     "resolvers.claims.ops.qa",  # QA sampling of decided claims
+    "resolvers.operations.tags.jobs",  # customer tags: incremental step and expiry, full rebuild
 )
 
 

@@ -43,11 +43,13 @@ from resolvers.operations.tags.models import (
 )
 from resolvers.operations.tags.service import KEY, rule_errors
 
-__all__ = ["condition", "define_segment", "export_csv", "get_segment", "is_member", "members_query",
+__all__ = ["MEMBER_KEY", "condition", "define_segment", "export_csv", "get_segment", "is_member", "members_query",
            "restrict_experiment", "segment_by_key", "segment_of_experiment", "segments_query", "segments_reading",
            "size", "update_segment"]
 
 EXPORT_BATCH = 5000
+#: The key of members' keyset pages (the customer id).
+MEMBER_KEY = CustomerProfile.customer_id
 
 
 def get_segment(session: Session, *, segment_id: int) -> Segment:

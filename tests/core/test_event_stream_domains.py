@@ -221,6 +221,13 @@ def _insurers(s: Session) -> Any:
     return make_partner(s, kind=PartnerKind.INSURER), make_partner(s, kind=PartnerKind.INSURER)
 
 
+def _define_tag(s: Session, customer_id: int) -> None:
+    from resolvers.operations.tags import service as tags
+
+    tags.define_tag(s, principal=ADMIN, key="holder", kind=tags.TagKind.RULE, now=AT,
+                    rule={"op": "age", "min": 0, "max": 150})
+
+
 def _publish_two(s: Session, insurers: Any) -> None:
     blinded = "ab" * 32
     for insurer in insurers:
@@ -273,6 +280,8 @@ SERVICES: dict[str, tuple[Setup, Act, list[str]]] = {
     "create_assignment": (_partner, lambda s, p: make_assignment(s, p), ["partner.assignment_created"]),
     "submit_signed_record": (_assigned, _submit_survey, ["partner.signed_record_accepted"]),
     "publish_flag": (_insurers, _publish_two, ["partner.risk_flag_published"] * 2),
+    "define_tag": (lambda s: make_policy(s, today=TODAY).customer_id, _define_tag,
+                   ["operations.tag_defined", "operations.tag_members_changed"]),
 }
 
 

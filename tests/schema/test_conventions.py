@@ -58,6 +58,10 @@ PLAIN_LISTS: dict[tuple[str, str], str] = {
     ("Product", "coverageItems"): "a product's benefits: a handful, fixed when the product is defined",
     ("Product", "premiumBands"): "a product's age bands: a handful, fixed when the product is defined",
     ("Quote", "reasons"): "the underwriting reasons of one quote: a few",
+    ("ClassScheme", "classes"): "a scheme's ordered classes: at most 20, read in order (first match)",
+    ("CustomerTagging", "tags"): "the tags one customer holds: at most one per defined tag",
+    ("CustomerTagging", "classes"): "one class per classification scheme: a handful",
+    ("Query", "classSchemes"): "classification schemes: a handful, defined by managers",
     ("Query", "healthQuestions"): "the health questionnaire: five fixed questions",
     ("SigningDomain", "types"): "the EIP-712 types of the signed record kinds: fixed by the API version",
     ("SigningDomain", "domainFields"): "the EIP-712 domain's fields: fixed by the standard",
@@ -84,6 +88,8 @@ OPEN_STRINGS: dict[tuple[str, str], str] = {
     ("Product", "code"): "a product's own identifier, chosen when the product is defined",
     ("CreateProductInput", "code"): "a product's own identifier, chosen when the product is defined",
     ("CoverageItem", "code"): "a benefit's identifier, defined per product",
+    ("CustomerTagInput", "reasonCode"): "staff's own reason codes for manual tags (checked as A-Z, 0-9, _)",
+    ("TagHistoryEntry", "reasonCode"): "staff's own reason codes for manual tags (checked as A-Z, 0-9, _)",
     ("CoverageItemInput", "code"): "a benefit's identifier, defined per product",
     ("CoverageItem", "category"): "a product's own grouping of its benefits, free text chosen per product",
     ("CoverageItemInput", "category"): "a product's own grouping of its benefits, free text chosen per product",
@@ -128,6 +134,12 @@ FREE_FORM_JSON: dict[tuple[str, str], str] = {
     ("Query.verifyDisclosure", "body"): "the disclosed record body exactly as received, hashed as given",
     ("ClaimRuleVersion", "document"): "a zen-engine JDM decision table exactly as drafted (editor layout included)",
     ("DraftClaimRuleVersionInput", "document"): "a zen-engine JDM decision table as authored; checked whole on draft",
+    ("Tag", "rule"): "a recursive condition of the tag rule language (all/any/not nest); checked whole, every problem with its path",
+    ("DefineTagInput", "rule"): "a recursive condition of the tag rule language (all/any/not nest); checked whole, every problem with its path",
+    ("Segment", "expression"): "a recursive condition of the tag rule language (all/any/not nest); checked whole, every problem with its path",
+    ("DefineSegmentInput", "expression"): "a recursive condition of the tag rule language (all/any/not nest); checked whole, every problem with its path",
+    ("ClassRuleView", "when"): "a recursive condition of the tag rule language (all/any/not nest); checked whole, every problem with its path",
+    ("ClassRuleInput", "when"): "a recursive condition of the tag rule language (all/any/not nest); checked whole, every problem with its path",
 }
 
 # --- where things come from ----------------------------------------------------------------------

@@ -77,6 +77,8 @@ def events_of(session: Session, ids: Collection[int], names: Collection[str]) ->
     stmt = (select(BehaviourEvent.customer_id, BehaviourEvent.name, BehaviourEvent.occurred_at)
             .where(BehaviourEvent.customer_id.in_(list(ids)), BehaviourEvent.name.in_(list(names))))
     for cid, name, at in session.execute(stmt):
+        if cid is None:
+            continue
         out[cid][name].append(at if at.tzinfo else at.replace(tzinfo=dt.UTC))
     for by_name in out.values():
         for times in by_name.values():

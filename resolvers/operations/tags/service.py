@@ -34,7 +34,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Select, delete, func, select, update
+from sqlalchemy import Select, delete, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from core.auth import Principal
@@ -49,12 +49,12 @@ from resolvers.operations.tags.models import (
     CustomerProfile,
     CustomerTag,
     Tag,
-    TagChange,
     TagCursor,
     TagHistory,
-    TagKind,
     TagState,
 )
+from resolvers.operations.tags.models import TagChange as TagChange
+from resolvers.operations.tags.models import TagKind as TagKind
 
 __all__ = [
     "TagRuleError",
@@ -345,9 +345,9 @@ def _write(session: Session, tag_id: int, *, gained: list[int], lost: list[int],
             session.execute(delete(CustomerTag).where(CustomerTag.tag_id == tag_id,
                                                       CustomerTag.customer_id.in_(lost[i:i + BATCH])))
     if gained:
-        session.execute(CustomerTag.__table__.insert(), [{"customer_id": c, "tag_id": tag_id, "since": now}
+        session.execute(insert(CustomerTag), [{"customer_id": c, "tag_id": tag_id, "since": now}
                                                          for c in gained])
-    session.execute(TagHistory.__table__.insert(), [
+    session.execute(insert(TagHistory), [
         {"customer_id": c, "tag_id": tag_id, "gained": g, "at": now, "cause": cause.value,
          "reason_code": reason_code, "actor": actor.subject[:200]}
         for g, ids in ((True, gained), (False, lost)) for c in ids])
@@ -362,18 +362,18 @@ def _save_profiles(session: Session, attrs: dict[int, reads.Attributes]) -> None
     ids = list(attrs)
     session.execute(delete(CustomerProfile).where(CustomerProfile.customer_id.in_(ids)))
     session.execute(delete(CustomerProduct).where(CustomerProduct.customer_id.in_(ids)))
-    session.execute(CustomerProfile.__table__.insert(), [
+    session.execute(insert(CustomerProfile), [
         {"customer_id": c, "birth_year": a.birth_year, "city": a.city, "gender": a.gender} for c, a in attrs.items()])
     products = [{"customer_id": c, "product_code": p} for c, a in attrs.items() for p in sorted(a.products)]
     if products:
-        session.execute(CustomerProduct.__table__.insert(), products)
+        session.execute(insert(CustomerProduct), products)
 
 
 def _save_states(session: Session, states: list[dict[str, Any]]) -> None:
     if not states:
         return
     session.execute(delete(TagState).where(TagState.customer_id.in_([s["customer_id"] for s in states])))
-    session.execute(TagState.__table__.insert(), states)
+    session.execute(insert(TagState), states)
 
 
 def _cursor(session: Session, name: str) -> TagCursor:
@@ -476,6 +476,11 @@ def get_class_scheme(session: Session, *, scheme_id: int) -> ClassScheme:
     if row is None:
         raise NotFoundError("no such class scheme", field="schemeId")
     return row
+
+
+def class_schemes(session: Session) -> list[ClassScheme]:
+    """Every classification scheme, by key."""
+    return list(session.scalars(select(ClassScheme).order_by(ClassScheme.key)))
 
 
 def set_class_scheme(session: Session, *, principal: Principal, key: str, classes: Sequence[tuple[str, Any]],
