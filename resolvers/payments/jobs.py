@@ -19,7 +19,7 @@ from core.settings import get_settings
 from resolvers.payments import service
 from resolvers.payments.adapter import FileRailAdapter, RailAdapter
 
-__all__ = ["ImportSummary", "export_batches", "import_returns", "install_adapter", "rail_adapter"]
+__all__ = ["ImportSummary", "export_batches", "import_returns", "install_adapter", "rail_adapter", "retry_held"]
 
 log = logging.getLogger("opsure.payments")
 _adapter: RailAdapter | None = None
@@ -59,13 +59,14 @@ class ImportSummary:
     returned: int
     rejected_lines: int
     refused_files: int
+    held_lines: int = 0
 
 
 def import_returns(sessions: sessionmaker[Session], at: dt.datetime,
                    adapter: RailAdapter | None = None) -> ImportSummary:
     """Apply every returns file waiting; each file in its own transaction."""
     adapter = adapter or rail_adapter()
-    files = settled = returned = rejected = refused = 0
+    files = settled = returned = rejected = refused = held = 0
     for document in list(adapter.pending_returns()):
         with transaction(sessions) as session:
             outcome = service.import_returns(session, name=document.name, text=document.text,
@@ -80,8 +81,9 @@ def import_returns(sessions: sessionmaker[Session], at: dt.datetime,
             settled += outcome.file.settled
             returned += outcome.file.returned
             rejected += len(outcome.file.rejected)
+            held += outcome.held
         adapter.done(document, ok=True)
-    return ImportSummary(files, settled, returned, rejected, refused)
+    return ImportSummary(files, settled, returned, rejected, refused, held)
 
 
 @job("payments.export", "write pending payment instructions to a bank batch file")
@@ -95,3 +97,15 @@ def import_job(sessions: sessionmaker[Session], at: dt.datetime) -> int:
     """The periodic returns round; returns the instructions settled or returned."""
     summary = import_returns(sessions, at)
     return summary.settled + summary.returned
+
+
+def retry_held(sessions: sessionmaker[Session], at: dt.datetime) -> service.RetryOutcome:
+    """Retry the held returns lines that are due (one transaction)."""
+    with transaction(sessions) as session:
+        return service.retry_held_returns(session, at=at)
+
+
+@job("payments.retry_held_returns", "retry returns lines whose owner's handler failed; dead-letter after the last try")
+def retry_held_job(sessions: sessionmaker[Session], at: dt.datetime) -> int:
+    """The periodic retry round of held returns lines; returns the lines applied."""
+    return retry_held(sessions, at).applied

@@ -23,6 +23,8 @@ __all__ = [
     "PaymentBatch",
     "PaymentInstruction",
     "Purpose",
+    "ReturnHold",
+    "ReturnHoldState",
     "ReturnsFile",
 ]
 
@@ -145,3 +147,37 @@ class ReturnsFile(IdPk, Timestamped, Base):
     returned: Mapped[int] = mapped_column(Integer)
     #: Lines not applied: ``[{"line": n, "code": "UNKNOWN_REFERENCE" | ...}]`` (codes, never the line's text).
     rejected: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+
+
+class ReturnHoldState(enum.StrEnum):
+    """A returns line whose owner could not apply it: retried with backoff, then dead-lettered."""
+
+    RETRYING = "retrying"
+    DEAD_LETTER = "dead_letter"
+    APPLIED = "applied"
+
+
+class ReturnHold(IdPk, Timestamped, Base):
+    """One returns-file line held back because its outcome handler failed (the rest of its file applied).
+
+    Kept whole (reference, outcome, amount, the bank's detail: never an account number), so nothing is
+    lost: retried by ``payments.retry_held_returns`` with backoff, dead-lettered after the last attempt
+    for finance to see and requeue.
+    """
+
+    __tablename__ = "payment_return_hold"
+    __table_args__ = (Index("ix_payment_return_hold_state_next", "state", "next_attempt_at"),)
+
+    file_name: Mapped[str] = mapped_column(String(200))
+    file_sha256: Mapped[str] = mapped_column(String(64))
+    line_no: Mapped[int] = mapped_column(Integer)
+    reference: Mapped[str] = mapped_column(String(40), index=True)
+    settled: Mapped[bool] = mapped_column(Boolean)
+    amount: Mapped[Decimal] = mapped_column(Money)
+    detail: Mapped[str] = mapped_column(String(40))
+    state: Mapped[ReturnHoldState] = mapped_column(value_enum(ReturnHoldState, "payment_return_hold_state"))
+    attempts: Mapped[int] = mapped_column(Integer)
+    #: The failing handler's exception class (never its message: it could carry personal data).
+    last_error: Mapped[str] = mapped_column(String(120))
+    next_attempt_at: Mapped[dt.datetime | None] = mapped_column()
+    applied_at: Mapped[dt.datetime | None] = mapped_column()

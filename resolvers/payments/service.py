@@ -5,7 +5,10 @@ code). It never doubles: its idempotency key is unique, ``(purpose, source, atte
 unique, and at most one attempt per source is live (instructed or settled: a partial unique
 index), so a returned payout is re-instructed as the next attempt and two concurrent
 re-instructions cannot both stand. The domain owning a purpose (claims, advances) hears each
-outcome through the handler it registers (:func:`on_outcome`), in the same transaction.
+outcome through the handler it registers (:func:`on_outcome`), in the same transaction. A
+returns line whose handler fails is held (``payment_return_hold``) while the rest of its file
+applies, retried with backoff and dead-lettered after ``MAX_RETURN_ATTEMPTS`` (finance sees and
+requeues it: ``paymentReturnHolds``, ``opsure payments held|requeue``).
 
 Example::
 
@@ -17,6 +20,7 @@ Example::
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import re
 import secrets
 from collections.abc import Callable, Sequence
@@ -29,7 +33,14 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from core.auth import Principal
-from core.errors import ConflictError, ForbiddenError, NotFoundError, ValidationError, collect_errors
+from core.errors import (
+    ConflictError,
+    ForbiddenError,
+    InvalidTransitionError,
+    NotFoundError,
+    ValidationError,
+    collect_errors,
+)
 from core.event_stream import Actor, Aggregate, append
 from core.pagination import KeyColumn, Page, PageRequest, keyset_page
 from core.roles import INTERNAL
@@ -45,11 +56,16 @@ from resolvers.payments.models import (
     PaymentBatch,
     PaymentInstruction,
     Purpose,
+    ReturnHold,
+    ReturnHoldState,
     ReturnsFile,
 )
 from resolvers.payments.scoping import account_visible, owns
 
+log = logging.getLogger(__name__)
+
 __all__ = [
+    "MAX_RETURN_ATTEMPTS",
     "Direction",
     "InstructionState",
     "OutcomeHandler",
@@ -58,11 +74,15 @@ __all__ = [
     "PayeeKind",
     "PaymentInstruction",
     "Purpose",
+    "RetryOutcome",
+    "ReturnHold",
+    "ReturnHoldState",
     "ReturnsOutcome",
     "accounts_by_id",
     "accounts_of",
     "batch_text",
     "batches_by_id",
+    "count_holds",
     "count_instructions",
     "current_account",
     "export_batch",
@@ -73,10 +93,14 @@ __all__ = [
     "instruction_by_key",
     "instructions_of",
     "list_accounts",
+    "list_holds",
     "list_instructions",
     "on_outcome",
     "register_account",
     "reinstruct",
+    "requeue_hold",
+    "retry_held_return",
+    "retry_held_returns",
     "unwritten_batches",
 ]
 
@@ -328,6 +352,7 @@ class ReturnsOutcome:
     file: ReturnsFile | None
     duplicate: bool = False
     error: str | None = None
+    held: int = 0  # lines held for retry: their owner's handler failed
 
 
 def _apply(session: Session, line: ReturnLine, at: dt.datetime) -> str | None:
@@ -363,7 +388,11 @@ def _apply(session: Session, line: ReturnLine, at: dt.datetime) -> str | None:
 
 
 def import_returns(session: Session, *, name: str, text: str, sha256: str, at: dt.datetime) -> ReturnsOutcome:
-    """Apply a returns file once (by digest): settle or fail each instruction it answers."""
+    """Apply a returns file once (by digest): settle or fail each instruction it answers.
+
+    Each line applies in its own savepoint: a line whose owner's outcome handler fails is held
+    (:class:`ReturnHold`, retried by :func:`retry_held_returns`) while the rest of the file applies.
+    """
     seen = session.scalar(select(ReturnsFile).where(ReturnsFile.sha256 == sha256))
     if seen is not None:
         return ReturnsOutcome(seen, duplicate=True)
@@ -371,10 +400,19 @@ def import_returns(session: Session, *, name: str, text: str, sha256: str, at: d
         lines = parse_returns(text)
     except FormatError as exc:
         return ReturnsOutcome(None, error=f"{exc.code} at line {exc.line}")
-    settled = returned = 0
+    settled = returned = held = 0
     rejected: list[dict[str, object]] = []
     for line in lines:
-        code = _apply(session, line, at)
+        try:
+            with session.begin_nested():
+                code = _apply(session, line, at)
+        except Exception as exc:  # the owner could not hear it: hold the line, never lose it
+            session.add(ReturnHold(file_name=name[:200], file_sha256=sha256, line_no=line.line,
+                                   reference=line.reference, settled=line.settled, amount=line.amount,
+                                   detail=line.detail[:40], state=ReturnHoldState.RETRYING, attempts=1,
+                                   last_error=type(exc).__name__[:120], next_attempt_at=_next_attempt(at, 1)))
+            held += 1
+            continue
         if code is not None:
             rejected.append({"line": line.line, "code": code})
         elif line.settled:
@@ -384,7 +422,88 @@ def import_returns(session: Session, *, name: str, text: str, sha256: str, at: d
     row = ReturnsFile(name=name[:200], sha256=sha256, settled=settled, returned=returned, rejected=rejected)
     session.add(row)
     session.flush()
-    return ReturnsOutcome(row)
+    return ReturnsOutcome(row, held=held)
+
+
+#: Attempts at a held returns line (the first at import included) before it is dead-lettered.
+MAX_RETURN_ATTEMPTS = 5
+
+
+def _next_attempt(at: dt.datetime, attempts: int) -> dt.datetime:
+    """Backoff: 2, 4, 8, 16 minutes after attempts 1-4."""
+    return at + dt.timedelta(minutes=2 ** attempts)
+
+
+@dataclass(frozen=True)
+class RetryOutcome:
+    """What a retry round of held returns lines did."""
+
+    applied: int
+    retrying: int
+    dead_lettered: int
+
+
+def retry_held_return(session: Session, hold: ReturnHold, at: dt.datetime) -> ReturnHoldState:
+    """Apply one held line again (in a savepoint); on failure count the attempt, dead-letter after the last."""
+    line = ReturnLine(line=hold.line_no, reference=hold.reference, settled=hold.settled, amount=hold.amount,
+                      detail=hold.detail)
+    try:
+        with session.begin_nested():
+            code = _apply(session, line, at)
+    except Exception as exc:  # still failing
+        hold.attempts += 1
+        hold.last_error = type(exc).__name__[:120]
+        if hold.attempts >= MAX_RETURN_ATTEMPTS:
+            hold.state, hold.next_attempt_at = ReturnHoldState.DEAD_LETTER, None
+            log.error("returns line dead-lettered", extra={"hold": hold.id, "reference": hold.reference})
+        else:
+            hold.next_attempt_at = _next_attempt(at, hold.attempts)
+        session.flush()
+        return hold.state
+    hold.state, hold.applied_at, hold.next_attempt_at = ReturnHoldState.APPLIED, at, None
+    hold.last_error = code or hold.last_error  # a line the rail itself refuses now is done: its code is kept
+    session.flush()
+    return hold.state
+
+
+def retry_held_returns(session: Session, *, at: dt.datetime, limit: int = 500) -> RetryOutcome:
+    """Retry every held line whose next attempt is due (oldest first)."""
+    due = session.scalars(select(ReturnHold).where(ReturnHold.state == ReturnHoldState.RETRYING,
+                                                   ReturnHold.next_attempt_at <= at)
+                          .order_by(ReturnHold.id).limit(limit).with_for_update(skip_locked=True)).all()
+    counts = {state: 0 for state in ReturnHoldState}
+    for hold in due:
+        counts[retry_held_return(session, hold, at)] += 1
+    return RetryOutcome(counts[ReturnHoldState.APPLIED], counts[ReturnHoldState.RETRYING],
+                        counts[ReturnHoldState.DEAD_LETTER])
+
+
+def requeue_hold(session: Session, *, hold_id: int, at: dt.datetime) -> ReturnHold:
+    """Send a dead-lettered line back to retrying (after its owner's fault is fixed), attempts from zero."""
+    hold = session.get(ReturnHold, hold_id, with_for_update=True)
+    if hold is None:
+        raise NotFoundError("held returns line not found", field="holdId")
+    if hold.state is not ReturnHoldState.DEAD_LETTER:
+        raise InvalidTransitionError(f"a {hold.state.value} line is not dead-lettered", field="holdId")
+    hold.state, hold.attempts, hold.next_attempt_at = ReturnHoldState.RETRYING, 0, at
+    session.flush()
+    return hold
+
+
+def count_holds(session: Session, *, state: ReturnHoldState | None = None) -> int:
+    """How many held lines :func:`list_holds` would page through."""
+    stmt = select(func.count()).select_from(ReturnHold)
+    if state is not None:
+        stmt = stmt.where(ReturnHold.state == state)
+    return int(session.scalar(stmt) or 0)
+
+
+def list_holds(session: Session, *, page: PageRequest, state: ReturnHoldState | None = None) -> Page[ReturnHold]:
+    """A keyset page of held returns lines (of ``state``), oldest first (readers: ``PAYMENT_READERS``)."""
+    stmt = select(ReturnHold)
+    if state is not None:
+        stmt = stmt.where(ReturnHold.state == state)
+    return keyset_page(session, stmt, ReturnHold.id, request=page)
 
 
 # --- reads -----------------------------------------------------------------------------------

@@ -5,7 +5,7 @@ from __future__ import annotations
 from resolvers.payments import service as m
 from schema.enums import described_enum as _described
 
-__all__ = ["PaymentDirection", "PaymentInstructionState", "PaymentPurpose"]
+__all__ = ["PaymentDirection", "PaymentInstructionState", "PaymentPurpose", "PaymentReturnHoldState"]
 
 
 
@@ -24,4 +24,11 @@ PaymentInstructionState = _described(m.InstructionState, name="PaymentInstructio
     "INSTRUCTED": "Waiting for the bank (in a batch file once exported).",
     "SETTLED": "Settled by the bank (its returns file said so).",
     "FAILED": "Returned by the bank with a reason code; reinstructPayment makes the next attempt.",
+})
+PaymentReturnHoldState = _described(m.ReturnHoldState, name="PaymentReturnHoldState",
+                                    description="A returns line whose owner's handler failed: retried, then "
+                                                "dead-lettered.", values={
+    "RETRYING": "Retried with backoff (2, 4, 8, 16 minutes) by the payments.retry_held_returns job.",
+    "DEAD_LETTER": "Every attempt failed: kept whole for finance; requeuePaymentReturnHold retries it again.",
+    "APPLIED": "Applied on a later attempt (its instruction settled or failed then).",
 })

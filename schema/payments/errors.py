@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from schema.errors import mutation_errors
 
-__all__ = ["RegisterPayeeAccountError", "ReinstructPaymentError"]
+__all__ = ["RegisterPayeeAccountError", "ReinstructPaymentError", "RequeuePaymentReturnHoldError"]
 
 RegisterPayeeAccountError = mutation_errors("RegisterPayeeAccount", {
     "BAD_BANK_CODE": "bankCode is not 3-12 capital letters or digits.",
@@ -16,4 +16,7 @@ ReinstructPaymentError = mutation_errors("ReinstructPayment", {
     "ALREADY_INSTRUCTED": "The payment was instructed again already (by another idempotency key).",
     "NO_PAYEE_ACCOUNT": "The payee has no bank account on file.",
     "IDEMPOTENCY_KEY_REUSED": "The idempotency key instructed another payment.",
+})
+RequeuePaymentReturnHoldError = mutation_errors("RequeuePaymentReturnHold", {
+    "INVALID_TRANSITION": "Only a DEAD_LETTER line is requeued (a retrying or applied one is left alone).",
 })

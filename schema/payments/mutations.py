@@ -11,9 +11,13 @@ from core.roles import PAYEE_ACCOUNT_WRITERS, PAYMENT_OPERATORS
 from resolvers.payments import service
 from schema.context import Context
 from schema.errors import run_mutation
-from schema.payments.errors import RegisterPayeeAccountError, ReinstructPaymentError
+from schema.payments.errors import (
+    RegisterPayeeAccountError,
+    ReinstructPaymentError,
+    RequeuePaymentReturnHoldError,
+)
 from schema.payments.queries import _owner
-from schema.payments.types import PayeeAccount, PaymentInstruction
+from schema.payments.types import PayeeAccount, PaymentInstruction, PaymentReturnHold
 from schema.permissions import PUBLIC, access, allow
 from schema.relay import decode_global_id, encode_global_id
 
@@ -37,6 +41,19 @@ class ReinstructPaymentInput:
     instruction_id: strawberry.ID = strawberry.field(description="The FAILED PaymentInstruction's global id.")
     idempotency_key: str = strawberry.field(description="8-80 of letters, digits and . _ : -; a retry with the "
                                             "same key answers the same new attempt.")
+
+
+@strawberry.input(description="A dead-lettered returns line to retry (once its owner's fault is fixed).")
+class RequeuePaymentReturnHoldInput:
+    hold_id: strawberry.ID = strawberry.field(description="The DEAD_LETTER PaymentReturnHold's global id.")
+
+
+@strawberry.type(description="The result of requeuePaymentReturnHold.")
+@access(PUBLIC)
+class RequeuePaymentReturnHoldPayload:
+    hold: PaymentReturnHold | None = strawberry.field(description="The line, RETRYING (null when refused).")
+    errors: list[RequeuePaymentReturnHoldError] = strawberry.field(  # type: ignore[valid-type]
+        description=ERRORS_DOC)
 
 
 @strawberry.type(description="The result of registerPayeeAccount.")
@@ -88,3 +105,15 @@ class PaymentsMutation:
             instruction_id=decode_global_id(input.instruction_id, "PaymentInstruction", field="instructionId")),
             target=_instruction_target, codes=ReinstructPaymentError)
         return ReinstructPaymentPayload(instruction=PaymentInstruction.from_row(row) if row else None, errors=errors)
+
+    @strawberry.mutation(description="Retry a dead-lettered returns line (attempts from zero, due at once); the "
+                         "payments.retry_held_returns job applies it.", metadata=allow(PAYMENT_OPERATORS))
+    def requeue_payment_return_hold(
+        self, info: Info[Context, Any], input: Annotated[RequeuePaymentReturnHoldInput, INPUT],
+    ) -> RequeuePaymentReturnHoldPayload:
+        ctx = info.context
+        row, errors = run_mutation(info, "requeuePaymentReturnHold", input, lambda s: service.requeue_hold(
+            s, hold_id=decode_global_id(input.hold_id, "PaymentReturnHold", field="holdId"), at=ctx.now()),
+            target=lambda r: None if r is None else encode_global_id("PaymentReturnHold", r.id),
+            codes=RequeuePaymentReturnHoldError)
+        return RequeuePaymentReturnHoldPayload(hold=PaymentReturnHold.from_row(row) if row else None, errors=errors)

@@ -13,8 +13,8 @@ from core.roles import PAYEE_ACCOUNT_READERS, PAYMENT_READERS
 from resolvers.payments import service
 from schema.context import Context
 from schema.node import NodeFetcher
-from schema.payments.enums import PaymentInstructionState, PaymentPurpose
-from schema.payments.types import PayeeAccount, PaymentInstruction
+from schema.payments.enums import PaymentInstructionState, PaymentPurpose, PaymentReturnHoldState
+from schema.payments.types import PayeeAccount, PaymentInstruction, PaymentReturnHold
 from schema.permissions import allow
 from schema.relay import PAGING, Connection, connection, page_request, parse_global_id
 
@@ -39,9 +39,17 @@ def _instruction(ctx: Context, pk: int) -> PaymentInstruction | None:
         return None
 
 
+def _hold(ctx: Context, pk: int) -> PaymentReturnHold | None:
+    if ctx.principal.role not in PAYMENT_READERS:
+        return None
+    row = ctx.session.get(service.ReturnHold, pk)
+    return PaymentReturnHold.from_row(row) if row is not None else None
+
+
 #: ``node(id:)``: an instruction for payment readers; an account as ``payeeAccounts`` shows it (holder or staff).
 NODES: dict[str, NodeFetcher] = {
     "PaymentInstruction": _instruction,
+    "PaymentReturnHold": _hold,
     "PayeeAccount": lambda ctx, pk: PayeeAccount.from_row(
         service.get_account(ctx.session, principal=ctx.principal, account_id=pk)),
 }
@@ -82,6 +90,21 @@ class PaymentsQuery:
                                          state=state, purpose=purpose)
         return connection(page, PaymentInstruction.from_row,
                           count=lambda: service.count_instructions(ctx.session, state=state, purpose=purpose))
+
+    @strawberry.field(description="Returns-file lines held back because their owner could not apply them, oldest "
+                      f"first: retrying, dead-lettered (finance's queue) or applied later. {PAGING}",
+                      metadata=allow(PAYMENT_READERS))
+    def payment_return_holds(
+        self, info: Info[Context, Any], first: First = None, after: After = None, last: Last = None,
+        before: Before = None,
+        state: Annotated[PaymentReturnHoldState | None, strawberry.argument(  # type: ignore[valid-type]
+            description="Only lines in this state (DEAD_LETTER: what needs a person).")] = None,
+    ) -> Connection[PaymentReturnHold]:
+        ctx = info.context
+        page = service.list_holds(ctx.session, page=page_request(first, after, last, before, ctx.settings),
+                                  state=state)
+        return connection(page, PaymentReturnHold.from_row,
+                          count=lambda: service.count_holds(ctx.session, state=state))
 
     @strawberry.field(description=f"A customer's or partner's bank accounts, newest first (the holder: its own; "
                       f"staff: anyone's). {PAGING}", metadata=allow(PAYEE_ACCOUNT_READERS))

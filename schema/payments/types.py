@@ -13,7 +13,12 @@ from core.roles import PAYEE_ACCOUNT_READERS, PAYMENT_READERS
 from resolvers.payments import service
 from resolvers.payments.scoping import may_see_account_number
 from schema.context import Context
-from schema.payments.enums import PaymentDirection, PaymentInstructionState, PaymentPurpose
+from schema.payments.enums import (
+    PaymentDirection,
+    PaymentInstructionState,
+    PaymentPurpose,
+    PaymentReturnHoldState,
+)
 from schema.payments.loaders import PayeeAccountByIdLoader
 from schema.permissions import access
 from schema.relay import Node, encode_global_id
@@ -92,3 +97,30 @@ _SOURCES = {service.Purpose.CLAIM_PAYOUT: "ClaimPayment", service.Purpose.ADVANC
 def _source(r: service.PaymentInstruction) -> strawberry.ID | None:
     kind = _SOURCES.get(r.purpose)
     return None if kind is None else strawberry.ID(encode_global_id(kind, r.source_id))
+
+
+@strawberry.type(description="A line of a bank returns file held back because its owner could not apply it (the "
+                             "rest of the file applied): retried, dead-lettered after the last attempt, never lost.")
+@access(PAYMENT_READERS)
+class PaymentReturnHold(Node):
+    state: PaymentReturnHoldState = strawberry.field(description="Retrying, dead-lettered or applied.")  # type: ignore[valid-type]
+    attempts: int = strawberry.field(description="Attempts so far (the import's included; 0 after a requeue).")
+    last_error: str = strawberry.field(description="The failing handler's error class (never its message), or the "
+                                       "rail's code for a line it refused when applied.")
+    reference: str = strawberry.field(description="The instruction's reference the line answers.")
+    settled: bool = strawberry.field(description="The bank's answer: settled (true) or returned (false).")
+    amount: Money = strawberry.field(description="The amount on the line (CNY).")
+    detail: str = strawberry.field(description="The bank's transaction id (settled) or return reason code.")
+    file_name: str = strawberry.field(description="The returns file it came in.")
+    line_no: int = strawberry.field(description="Its line number in that file.")
+    next_attempt_at: dt.datetime | None = strawberry.field(description="When it is retried next (null unless "
+                                                           "RETRYING).")
+    applied_at: dt.datetime | None = strawberry.field(description="When it was finally applied.")
+    created_at: dt.datetime = strawberry.field(description="When it was first held.")
+
+    @classmethod
+    def from_row(cls, r: service.ReturnHold) -> PaymentReturnHold:
+        return cls(id=strawberry.ID(encode_global_id("PaymentReturnHold", r.id)), state=r.state, attempts=r.attempts,
+                   last_error=r.last_error, reference=r.reference, settled=r.settled, amount=r.amount,
+                   detail=r.detail, file_name=r.file_name, line_no=r.line_no, next_attempt_at=r.next_attempt_at,
+                   applied_at=r.applied_at, created_at=r.created_at)
