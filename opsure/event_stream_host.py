@@ -51,6 +51,7 @@ EVENT_MODULES: tuple[str, ...] = (
     "partners.events",
     "ledger.events",
     "resolvers.investigations.events",
+    "resolvers.knowledge.events",
     "resolvers.payments.events",
     "resolvers.advances.events",
     "partners.webhooks",  # the consumer turning partner events into webhook deliveries

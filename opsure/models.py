@@ -13,6 +13,7 @@ from resolvers.claims import models as _claims  # noqa: F401
 from resolvers.claims.ops import models as _claims_ops  # noqa: F401
 from resolvers.claims.risk import rule_models as _claim_rules  # noqa: F401
 from resolvers.investigations import models as _investigations  # noqa: F401
+from resolvers.knowledge import models as _knowledge  # noqa: F401
 from resolvers.operations import models as _operations  # noqa: F401
 from resolvers.operations.tags import models as _operations_tags  # noqa: F401
 from resolvers.payments import models as _payments  # noqa: F401

@@ -25,7 +25,18 @@ from strawberry.types.base import get_object_definition
 
 from core.errors import DomainError
 from core.settings import Settings
-from schema import advances, audit, claims, investigations, ledger, operations, partners, payments, policies
+from schema import (
+    advances,
+    audit,
+    claims,
+    investigations,
+    knowledge,
+    ledger,
+    operations,
+    partners,
+    payments,
+    policies,
+)
 from schema.documents import DocumentStore
 from schema.extensions import AccessControl, CachedDocuments, cost_limit_rule
 from schema.node import node_query, node_registry
@@ -56,15 +67,18 @@ class SafeQueryDepthLimiter(QueryDepthLimiter):
 
 #: How ``node(id:)`` fetches each Node type, from every domain (tests check it covers every Node type).
 NODES = node_registry(policies.NODES, audit.NODES, ledger.NODES, partners.NODES, claims.NODES,
-                      investigations.NODES, payments.NODES, advances.NODES, operations.NODES)
+                      investigations.NODES, payments.NODES, advances.NODES, operations.NODES,
+                      knowledge.NODES)
 NodeQuery = node_query(NODES)
 Query = merge_types("Query", (NodeQuery, policies.PoliciesQuery, audit.AuditQuery, ledger.LedgerQuery,
                               partners.PartnersQuery, claims.ClaimsQuery, investigations.InvestigationsQuery,
-                              payments.PaymentsQuery, advances.AdvancesQuery, operations.OperationsQuery))
+                              payments.PaymentsQuery, advances.AdvancesQuery, operations.OperationsQuery,
+                              knowledge.KnowledgeQuery))
 Mutation = merge_types("Mutation", (policies.PoliciesMutation, ledger.LedgerMutation, partners.PartnersMutation,
                                     claims.ClaimsMutation, investigations.InvestigationsMutation,
                                     payments.PaymentsMutation, advances.AdvancesMutation,
-                                    operations.OperationsMutation))
+                                    operations.OperationsMutation,
+                                    knowledge.KnowledgeMutation))
 Subscription = merge_types("Subscription", (policies.PoliciesSubscription, claims.ClaimsSubscription))
 for _root, _doc in ((Query, "Reads: every entity by its global id (`node`) and each domain's lists."),
                     (Mutation, "Changes: each returns a payload whose `errors` lists every refusal (empty on success)."),

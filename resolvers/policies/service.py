@@ -93,6 +93,8 @@ __all__ = [
     "list_products",
     "normalise_phone",
     "policy_by_number",
+    "product_by_code",
+    "product_ids_of_customer",
     "quote_input_errors",
     "renew_policy",
     "surrender_policy",
@@ -933,3 +935,13 @@ def count_policies(session: Session, *, principal: Principal, status: PolicyStat
     if status is not None:
         stmt = stmt.where(Policy.status == status)
     return int(session.scalar(stmt) or 0)
+
+
+def product_by_code(session: Session, *, code: str) -> Product | None:
+    """A product by its code (on sale or not), or None (the knowledge graph's product nodes)."""
+    return session.scalar(select(Product).where(Product.code == code))
+
+
+def product_ids_of_customer(session: Session, *, customer_id: int) -> set[int]:
+    """The products of every policy the customer holds or held (what they may ask coverage questions about)."""
+    return set(session.scalars(select(Policy.product_id).where(Policy.customer_id == customer_id).distinct()))

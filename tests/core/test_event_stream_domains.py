@@ -242,6 +242,23 @@ def _submit_survey(s: Session, ctx: Any) -> None:
                                         typed_data=typed, signature=signature, now=NOW)
 
 
+def _knowledge_in_review(s: Session) -> Any:
+    from resolvers.knowledge import service as knowledge
+    from tests.knowledge_factories import EDITOR, THYROID
+
+    article = knowledge.create_article(s, principal=EDITOR, title=THYROID[0], body=THYROID[1], reply_templates=[],
+                                       now=AT)
+    return knowledge.submit_article(s, principal=EDITOR, article_id=article.id, expected_version=None, now=AT).id
+
+
+def _approve_knowledge(s: Session, article_id: Any) -> Any:
+    from resolvers.knowledge import service as knowledge
+    from tests.knowledge_factories import APPROVER
+
+    return knowledge.review_article(s, principal=APPROVER, article_id=article_id, approve=True, reason=None,
+                                    expected_version=None, now=AT)
+
+
 SERVICES: dict[str, tuple[Setup, Act, list[str]]] = {
     "issue_policy": (_quote, lambda s, q: policies.issue_policy(s, principal=ADMIN, quote_id=q.id, today=TODAY,
                                                                 now=AT), ["policy.issued"]),
@@ -280,6 +297,7 @@ SERVICES: dict[str, tuple[Setup, Act, list[str]]] = {
     "create_assignment": (_partner, lambda s, p: make_assignment(s, p), ["partner.assignment_created"]),
     "submit_signed_record": (_assigned, _submit_survey, ["partner.signed_record_accepted"]),
     "publish_flag": (_insurers, _publish_two, ["partner.risk_flag_published"] * 2),
+    "approve_knowledge_article": (_knowledge_in_review, _approve_knowledge, ["knowledge.published"]),
     "define_tag": (lambda s: make_policy(s, today=TODAY).customer_id, _define_tag,
                    ["operations.tag_defined", "operations.tag_members_changed"]),
 }

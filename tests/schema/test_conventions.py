@@ -82,6 +82,11 @@ PLAIN_LISTS: dict[tuple[str, str], str] = {
     ("Experiment", "variants"): "an experiment's variants: two per flow today, at most 8 (the input's cap)",
     ("ExperimentResults", "variants"): "one result per variant of the experiment (at most 8)",
     ("IngestBehaviourEventsPayload", "rejected"): "one entry per refused event of the batch (at most 500)",
+    ("KnowledgeSearchHit", "highlights"): "the matched ranges of one 80-character snippet",
+    ("CoverageAnswer", "path"): "the two edges that decided one coverage answer",
+    ("CoverageAnswer", "evidence"): "the articles explaining one answer's path: at most 5",
+    ("AgentAssist", "articles"): "the top articles for one consultation's text: at most 10 (the argument's cap)",
+    ("AgentAssist", "suggestedReplies"): "the reply templates of the top articles: at most 5",
 }
 #: Convention 3: String fields whose names look like a closed set but whose values are open.
 OPEN_STRINGS: dict[tuple[str, str], str] = {

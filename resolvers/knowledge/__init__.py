@@ -1,0 +1,1 @@
+"""Knowledge and agent assist: versioned articles with approval, a coverage graph, Chinese search."""
