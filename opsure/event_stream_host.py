@@ -53,6 +53,7 @@ EVENT_MODULES: tuple[str, ...] = (
     "resolvers.investigations.events",
     "resolvers.knowledge.events",
     "resolvers.payments.events",
+    "resolvers.payments.refunds",  # pays the refund a policy's cancellation or surrender owes
     "resolvers.advances.events",
     "partners.webhooks",  # the consumer turning partner events into webhook deliveries
     "resolvers.operations.events",  # claim payments as conversions of claim-flow experiments

@@ -21,6 +21,7 @@ __all__ = ["JOB_MODULES", "drain_consumers_once", "load_job_modules", "run_jobs_
 #: Modules that register periodic jobs with ``core.jobs.job`` (each domain adds its ``jobs`` module here).
 JOB_MODULES: tuple[str, ...] = (
     "resolvers.payments.jobs",
+    "resolvers.payments.refunds",  # refunds awaiting an account; hears the rail's refund outcomes
     "resolvers.claims.payments",  # hears the rail's claim payout outcomes (PAID when settled)
     "resolvers.advances.jobs",
     "resolvers.investigations.jobs",

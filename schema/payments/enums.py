@@ -14,7 +14,7 @@ PaymentPurpose = _described(m.Purpose, name="PaymentPurpose", description="Why m
     "CLAIM_PAYOUT": "A claim's approved amount paid out (less what an advance keeps).",
     "ADVANCE_PAYOUT": "An advance paid to the customer in hospital.",
     "REPAYMENT": "An advance's repayment collected by direct debit.",
-    "REFUND": "Money paid back to a customer.",
+    "REFUND": "A premium refund to the customer: a policy cancelled in its cooling-off period or surrendered.",
 })
 PaymentDirection = _described(m.Direction, name="PaymentDirection", description="Which way the money goes.",
                               values={"CREDIT": "Paid to the account.", "DEBIT": "Collected from the account."})

@@ -1,5 +1,5 @@
 """payment returns lines held for retry: a line whose owner's handler failed is retried with backoff,
-then dead-lettered (nothing lost)
+then dead-lettered (nothing lost); premium refunds (a policy's cancellation or surrender) paid through the rail
 
 Revision ID: 0017
 Revises: 0015
@@ -42,9 +42,27 @@ def upgrade() -> None:
     )
     op.create_index('ix_payment_return_hold_state_next', 'payment_return_hold', ['state', 'next_attempt_at'])
     op.create_index(op.f('ix_payment_return_hold_reference'), 'payment_return_hold', ['reference'])
+    op.create_table('payment_refund',
+    sa.Column('policy_id', _ID, nullable=False),
+    sa.Column('customer_id', _ID, nullable=False),
+    sa.Column('amount', sa.Numeric(precision=14, scale=2), nullable=False),
+    sa.Column('reason', sa.String(length=32), nullable=False),
+    sa.Column('state', sa.Enum('awaiting_account', 'instructed', 'settled', 'failed', name='payment_refund_state',
+                               native_enum=False, length=32), nullable=False),
+    sa.Column('event_id', _ID, nullable=False),
+    sa.Column('settled_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('id', _ID, autoincrement=True, nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), server_default=sa.text('(CURRENT_TIMESTAMP)'), nullable=False),
+    sa.Column('updated_at', sa.DateTime(timezone=True), server_default=sa.text('(CURRENT_TIMESTAMP)'), nullable=False),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_payment_refund')),
+    sa.UniqueConstraint('policy_id', name=op.f('uq_payment_refund_policy_id')),
+    )
+    op.create_index(op.f('ix_payment_refund_customer_id'), 'payment_refund', ['customer_id'])
 
 
 def downgrade() -> None:
+    op.drop_index(op.f('ix_payment_refund_customer_id'), table_name='payment_refund')
+    op.drop_table('payment_refund')
     op.drop_index(op.f('ix_payment_return_hold_reference'), table_name='payment_return_hold')
     op.drop_index('ix_payment_return_hold_state_next', table_name='payment_return_hold')
     op.drop_table('payment_return_hold')
