@@ -40,6 +40,9 @@ class CreateExperimentInput:
                                                                                "e.g. 2026-11-11T00:00:00+08:00).")
     ends_at: dt.datetime | None = strawberry.field(default=None, description="Stop assigning at (after startsAt).")
     description: str = strawberry.field(default="", description="What it tests (at most 500 characters).")
+    segment_id: strawberry.ID | None = strawberry.field(default=None, description="Assign only this Segment's members "
+                                                        "(subjects customer:<id>; others get the flow's default); "
+                                                        "null: everyone.")
 
 
 @strawberry.input(description="Change an experiment (draft or running; exposed subjects keep their variant).")

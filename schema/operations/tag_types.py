@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from decimal import Decimal
 from typing import Annotated, Any
 
 import strawberry
@@ -10,7 +11,7 @@ from strawberry.scalars import JSON
 from strawberry.types import Info
 
 from core.roles import SEGMENT_EXPORTERS, TAG_READERS
-from resolvers.operations import segments
+from resolvers.operations import campaigns, segments
 from resolvers.operations.tags import service as tags
 from schema.context import Context
 from schema.enums import described_enum
@@ -18,8 +19,9 @@ from schema.partners.arguments import gid
 from schema.partners.paging import After, Before, First, Last
 from schema.permissions import access, allow
 from schema.relay import PAGING, Connection, Node, decode_global_id, encode_global_id, keyset_connection
+from schema.scalars import Money, Rate
 
-__all__ = ["ClassScheme", "CustomerClass", "CustomerTagging", "HeldTag", "Segment", "SegmentMember", "Tag",
+__all__ = ["Campaign", "CampaignMetrics", "CampaignOffer", "ClassScheme", "CustomerClass", "CustomerTagging", "HeldTag", "Segment", "SegmentMember", "Tag",
            "TagChangeCause", "TagHistoryEntry", "TagKindEnum"]
 
 RULE_DOC = ("A recursive condition, free-form here and typed by the tag rule language (docs/API.md, 'Customer tags'): an object with an "
@@ -188,3 +190,51 @@ def tagging(ctx: Context, customer_id: int) -> CustomerTagging:
     return CustomerTagging(customer_id=gid("Customer", customer_id), pk=customer_id,
                            tags=[HeldTag(tag=Tag.from_row(t), since=since) for t, since in held],
                            classes=[CustomerClass(scheme=k, class_key=v) for k, v in sorted(classes.items())])
+
+
+@strawberry.type(description="One offer of a campaign.")
+@access(TAG_READERS)
+class CampaignOffer:
+    code: str = strawberry.field(description="The offer's code (2-40 of A-Z, 0-9, _ and -).")
+    product_code: str | None = strawberry.field(description="The product it applies to (null: any).")
+    discount_rate: Rate = strawberry.field(description="Its discount, 0 to 1.")
+
+
+@strawberry.type(description="A campaign's figures from behaviour events in its window (audience as the segment "
+                             "reads now).")
+@access(TAG_READERS)
+class CampaignMetrics:
+    audience: int = strawberry.field(description="Members of the target segment.")
+    reach: int = strawberry.field(description="Members who did anything (any behaviour event) in the window: exposed.")
+    conversions: int = strawberry.field(description="Reached members with a purchase in the window (of an offered "
+                                                    "product when offers name products).")
+    premium: Money = strawberry.field(description="The sum of those purchases' premiums.")
+    conversion_rate: float | None = strawberry.field(description="conversions / reach, 0 to 1 (null without reach).")
+    finished: bool = strawberry.field(description="Whether the window has ended (the figures are final).")
+
+
+@strawberry.type(description="A campaign (Double 11, New Year opening): a target segment, business dates, offers.")
+@access(TAG_READERS)
+class Campaign(Node):
+    key: str = strawberry.field(description="Its unique key.")
+    name: str = strawberry.field(description="Its name (free text by operations staff).")
+    segment_id: strawberry.ID = strawberry.field(description="The target Segment's global id.")
+    starts_on: dt.date = strawberry.field(description="First business date (Asia/Shanghai).")
+    ends_on: dt.date = strawberry.field(description="Last business date (inclusive).")
+    offers: list[CampaignOffer] = strawberry.field(description="Its offers (at most 20).")
+    pk: strawberry.Private[int]
+
+    @classmethod
+    def from_row(cls, row: Any) -> Campaign:
+        return cls(id=gid("Campaign", row.id), pk=row.id, key=row.key, name=row.name,
+                   segment_id=gid("Segment", row.segment_id), starts_on=row.starts_on, ends_on=row.ends_on,
+                   offers=[CampaignOffer(code=o["code"], product_code=o.get("productCode"),
+                                         discount_rate=Decimal(o["discountRate"]).quantize(Decimal("0.0001")))
+                           for o in row.offers])
+
+    @strawberry.field(description="Its figures now (reads the audience's events: read it on one campaign, not "
+                                  "across a page).")
+    def metrics(self, info: Info[Context, Any]) -> CampaignMetrics:
+        m = campaigns.metrics(info.context.session, campaign_id=self.pk, now=info.context.now())
+        return CampaignMetrics(audience=m.audience, reach=m.reach, conversions=m.conversions, premium=m.premium,
+                               conversion_rate=m.conversion_rate, finished=m.finished)

@@ -10,8 +10,8 @@ import strawberry
 from strawberry.types import Info
 
 from core.roles import EXPERIMENT_READERS
+from resolvers.operations import segments, stats
 from resolvers.operations import service as m
-from resolvers.operations import stats
 from schema.context import Context
 from schema.operations.enums import ExperimentFlow, ExperimentStatus, ExperimentVerdict, FlowVariant
 from schema.partners.arguments import gid
@@ -105,6 +105,12 @@ class Experiment(Node):
                    namespace_end=_rate(row.namespace_end), seed=row.seed, hash_version=row.hash_version,
                    starts_at=row.starts_at, ends_at=row.ends_at, created_by=row.created_by,
                    status_changed_at=row.status_changed_at, version=row.version)
+
+    @strawberry.field(description="The global id of the Segment whose members alone it assigns (null: everyone; "
+                                  "tag readers read the segment with segment(id:)).")
+    def target_segment_id(self, info: Info[Context, Any]) -> strawberry.ID | None:
+        pk = segments.segment_of_experiment(info.context.session, experiment_id=self.pk)
+        return None if pk is None else gid("Segment", pk)
 
     @strawberry.field(description="Results per variant now (one query per experiment: read it on one experiment, "
                                   "not across a page).")

@@ -297,6 +297,8 @@ SERVICES: dict[str, tuple[Setup, Act, list[str]]] = {
     "create_assignment": (_partner, lambda s, p: make_assignment(s, p), ["partner.assignment_created"]),
     "submit_signed_record": (_assigned, _submit_survey, ["partner.signed_record_accepted"]),
     "publish_flag": (_insurers, _publish_two, ["partner.risk_flag_published"] * 2),
+    "define_tag": (lambda s: make_policy(s, today=TODAY).customer_id, _define_tag,
+                   ["operations.tag_defined", "operations.tag_members_changed"]),
     "approve_knowledge_article": (_knowledge_in_review, _approve_knowledge, ["knowledge.published"]),
     "define_tag": (lambda s: make_policy(s, today=TODAY).customer_id, _define_tag,
                    ["operations.tag_defined", "operations.tag_members_changed"]),

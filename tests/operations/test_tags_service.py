@@ -216,3 +216,24 @@ def test_a_manual_tag_kind_has_no_rule(session_factory: Any) -> None:
         tags.define_tag(s, principal=MANAGER, key="m2", kind=TagKind.MANUAL, rule={"op": "never", "event": "purchase"},
                         now=T0)
     assert _codes(caught.value) == {("rule", "RULE_NOT_ALLOWED")}
+
+
+def test_a_visitor_identified_later_brings_their_anonymous_events_to_the_customer_tags(session_factory: Any) -> None:
+    from resolvers.operations import behaviour
+    from resolvers.operations.models import BehaviourEvent
+
+    with transaction(session_factory) as s:
+        c = make_customer(s)
+        rule_tag(s, "browser", {"op": "did", "event": "quote.viewed", "atLeast": 2, "withinDays": 30})
+        tags.apply_new_events(s, now=T0)
+        s.execute(BehaviourEvent.__table__.insert(), [  # type: ignore[attr-defined]
+            {"event_id": f"anon-evt-{i:04d}", "name": "quote.viewed", "customer_id": None, "anonymous_id": "visitor-0001",
+             "occurred_at": T0 - i * DAY, "received_at": T0, "properties": {"productCode": "MED-1"}, "source": "web"}
+            for i in (1, 2)])
+        tags.apply_new_events(s, now=T0)
+        assert held(s) == set()  # nobody to count them for yet
+        behaviour.identify(s, principal=AGENT, anonymous_id="visitor-0001", customer_id=c.id, now=T0)
+        assert tags.apply_new_events(s, now=T0) == 1
+        assert held(s) == {(c.id, "browser")}
+        tags.rebuild(s, now=T0)
+        assert held(s) == {(c.id, "browser")}

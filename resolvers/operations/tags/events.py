@@ -3,7 +3,8 @@
 * ``operations.tag_defined`` — a tag was created, its rule changed, or it was retired (aggregate ``Tag``).
 * ``operations.tag_members_changed`` — customers gained or lost a tag (ids in chunks of at most
   1000 per event), with the cause (rule, manual, rebuild, redefined).
-* ``operations.segment_defined`` (``Segment``), ``operations.class_scheme_set`` (``ClassScheme``).
+* ``operations.segment_defined`` (``Segment``), ``operations.class_scheme_set`` (``ClassScheme``),
+  ``operations.campaign_created`` (``Campaign``).
 
 Every one is visible to ``TAG_READERS``. The consumer ``operations.tags`` hears the policies
 domain's policy events (a product held or no longer held changes a customer's attributes) and
@@ -30,6 +31,7 @@ from resolvers.operations.tags.models import TagChange
 
 __all__ = [
     "TAG_CONSUMER",
+    "CampaignCreated",
     "ClassSchemeSet",
     "SegmentDefined",
     "TagDefined",
@@ -73,10 +75,19 @@ class ClassSchemeSet(EventPayload):
     classes: list[str]
 
 
+class CampaignCreated(EventPayload):
+    """A campaign was created on a segment."""
+
+    campaign_id: int
+    key: str
+    segment_id: int
+
+
 for _name, _payload, _aggregate in (("operations.tag_defined", TagDefined, "Tag"),
                                     ("operations.tag_members_changed", TagMembersChanged, "Tag"),
                                     ("operations.segment_defined", SegmentDefined, "Segment"),
-                                    ("operations.class_scheme_set", ClassSchemeSet, "ClassScheme")):
+                                    ("operations.class_scheme_set", ClassSchemeSet, "ClassScheme"),
+                                    ("operations.campaign_created", CampaignCreated, "Campaign")):
     register_event_type(_name, 1, _payload, aggregate=_aggregate, readers=TAG_READERS)
 
 

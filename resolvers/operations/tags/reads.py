@@ -1,10 +1,10 @@
 """What tag rules read from elsewhere: customers' attributes (the policies domain's service and loaders)
-and their behaviour events (this domain's ``behaviour_event`` table).
+and their behaviour events (this domain's behaviour read service, identity-resolved).
 
 Attributes come only through ``resolvers.policies.service`` and ``resolvers.policies.loaders``,
-never their tables. Behaviour is read here by customer and event name until the behaviour read
-service offers the same; a visitor's anonymous events bound to a customer later (identify) count
-from the next full rebuild.
+never their tables. Behaviour comes through ``behaviour.events_for_customer`` / ``events_after`` /
+``identities_after``: a visitor's anonymous events count for the customer they were bound to, and
+a new binding re-evaluates that customer like a new event.
 """
 
 from __future__ import annotations
@@ -19,11 +19,13 @@ from sqlalchemy.orm import Session
 
 from core.auth import Principal, Role
 from core.pagination import PageRequest
-from resolvers.operations.models import BehaviourEvent
+from resolvers.operations import behaviour
+from resolvers.operations.models import BehaviourEvent, BehaviourIdentity
 from resolvers.policies import loaders as policy_loaders
 from resolvers.policies import service as policies
 
-__all__ = ["Attributes", "attributes", "customer_ids", "events_after", "events_of", "last_event_id"]
+__all__ = ["Attributes", "all_events", "attributes", "customer_ids", "events_of", "identified_after", "last_event_id",
+           "last_identity_id", "touched_after"]
 
 #: The principal tag jobs read customers as (internal: every customer).
 READER = Principal(subject="system:operations.tags", role=Role.ADMIN)
@@ -70,29 +72,63 @@ def customer_ids(session: Session, *, batch: int = 1000, after: str | None = Non
 
 
 def events_of(session: Session, ids: Collection[int], names: Collection[str]) -> dict[int, dict[str, list[dt.datetime]]]:
-    """The instants of each customer's events of ``names``, sorted, by customer and name."""
+    """The instants of each customer's events of ``names`` (identity-resolved: anonymous events bound to them count),
+    sorted, by customer and name; one query per customer (the incremental path touches few)."""
+    out: dict[int, dict[str, list[dt.datetime]]] = {}
+    if not names:
+        return out
+    for cid in ids:
+        by_name: dict[str, list[dt.datetime]] = defaultdict(list)
+        for e in behaviour.events_for_customer(session, cid, names=sorted(names)):
+            by_name[e.name].append(_aware(e.occurred_at))
+        if by_name:
+            for times in by_name.values():
+                times.sort()
+            out[cid] = dict(by_name)
+    return out
+
+
+def all_events(session: Session, names: Collection[str], *, page: int = 20_000) -> dict[int, dict[str, list[dt.datetime]]]:
+    """Every customer's events of ``names`` (identity-resolved), sorted, by customer and name: the rebuild's read."""
     out: dict[int, dict[str, list[dt.datetime]]] = defaultdict(lambda: defaultdict(list))
-    if not ids or not names:
+    if not names:
         return {}
-    stmt = (select(BehaviourEvent.customer_id, BehaviourEvent.name, BehaviourEvent.occurred_at)
-            .where(BehaviourEvent.customer_id.in_(list(ids)), BehaviourEvent.name.in_(list(names))))
-    for cid, name, at in session.execute(stmt):
-        if cid is None:
-            continue
-        out[cid][name].append(at if at.tzinfo else at.replace(tzinfo=dt.UTC))
+    after = 0
+    while True:
+        batch = behaviour.events_after(session, after, limit=page, names=sorted(names))
+        if not batch:
+            break
+        for e in batch:
+            if e.customer_id is not None:
+                out[e.customer_id][e.name].append(_aware(e.occurred_at))
+        after = batch[-1].id
     for by_name in out.values():
         for times in by_name.values():
             times.sort()
     return out
 
 
-def events_after(session: Session, after_id: int, *, limit: int) -> list[tuple[int, int | None]]:
-    """(row id, customer id) of behaviour events stored after row ``after_id``, oldest first, at most ``limit``."""
-    stmt = (select(BehaviourEvent.id, BehaviourEvent.customer_id).where(BehaviourEvent.id > after_id)
-            .order_by(BehaviourEvent.id).limit(limit))
-    return [(int(i), c) for i, c in session.execute(stmt)]
+def touched_after(session: Session, after_id: int, *, limit: int) -> tuple[set[int], int]:
+    """Customers whose behaviour changed after event row ``after_id`` (resolved), and the last row id read."""
+    batch = behaviour.events_after(session, after_id, limit=limit)
+    return {e.customer_id for e in batch if e.customer_id is not None}, (batch[-1].id if batch else after_id)
+
+
+def identified_after(session: Session, after_id: int, *, limit: int) -> tuple[set[int], int]:
+    """Customers who had anonymous ids bound to them after binding ``after_id`` (their earlier events now count)."""
+    batch = behaviour.identities_after(session, after_id, limit=limit)
+    return {i.customer_id for i in batch}, (batch[-1].id if batch else after_id)
 
 
 def last_event_id(session: Session) -> int:
     """The row id of the last behaviour event stored (0: none)."""
     return int(session.scalar(select(func.max(BehaviourEvent.id))) or 0)
+
+
+def last_identity_id(session: Session) -> int:
+    """The row id of the last identity binding (0: none)."""
+    return int(session.scalar(select(func.max(BehaviourIdentity.id))) or 0)
+
+
+def _aware(at: dt.datetime) -> dt.datetime:
+    return at if at.tzinfo else at.replace(tzinfo=dt.UTC)

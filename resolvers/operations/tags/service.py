@@ -10,7 +10,8 @@ and records when each customer must be looked at again with no new fact (``tag_s
 the first window to close, the next business new year for age bands). Three paths call it:
 
 * **incremental**: :func:`apply_new_events` reads the behaviour events stored since its cursor
-  and the customers created since its other cursor; policy events reach it through the
+  (identity-resolved), the anonymous ids bound to customers since another (their earlier events
+  now count) and the customers created since a third; policy events reach it through the
   ``operations.tags`` consumer;
 * **time passing**: :func:`expire` re-evaluates the customers whose ``recheck_at`` has come;
 * **full rebuild**: :func:`rebuild` evaluates every customer.
@@ -82,6 +83,7 @@ REASON = re.compile(r"^[A-Z][A-Z0-9_]{1,39}$")
 BATCH = 1000
 EVENTS_CURSOR = "behaviour_events"
 CUSTOMERS_CURSOR = "customers"
+IDENTITIES_CURSOR = "identities"
 _JOB = Actor.system("operations.tags")
 
 
@@ -282,7 +284,8 @@ def _compiled_rules(session: Session) -> list[_Compiled]:
 
 
 def evaluate_customers(session: Session, ids: Iterable[int], *, now: dt.datetime, cause: TagChange,
-                       actor: Actor = _JOB, compiled: list[_Compiled] | None = None) -> int:
+                       actor: Actor = _JOB, compiled: list[_Compiled] | None = None,
+                       preloaded: dict[int, dict[str, list[dt.datetime]]] | None = None) -> int:
     """Evaluate every rule tag for these customers at ``now``; write gains, losses and recheck times. Returns changes."""
     wanted = sorted(set(ids))
     if not wanted:
@@ -294,7 +297,7 @@ def evaluate_customers(session: Session, ids: Iterable[int], *, now: dt.datetime
     for start in range(0, len(wanted), BATCH):
         chunk = wanted[start:start + BATCH]
         attrs = reads.attributes(session, chunk)
-        events = reads.events_of(session, list(attrs), names)
+        events = preloaded if preloaded is not None else reads.events_of(session, list(attrs), names)
         held: dict[int, set[int]] = {}
         for cid, tid in session.execute(select(CustomerTag.customer_id, CustomerTag.tag_id)
                                         .where(CustomerTag.customer_id.in_(chunk))):
@@ -388,10 +391,10 @@ def _cursor(session: Session, name: str) -> TagCursor:
 def apply_new_events(session: Session, *, now: dt.datetime, limit: int = 10_000) -> int:
     """Incremental step: evaluate the customers of behaviour events stored since the cursor, and new customers."""
     cursor = _cursor(session, EVENTS_CURSOR)
-    fresh = reads.events_after(session, cursor.position, limit=limit)
-    touched = {c for _, c in fresh if c is not None}
-    if fresh:
-        cursor.position = fresh[-1][0]
+    touched, cursor.position = reads.touched_after(session, cursor.position, limit=limit)
+    bound = _cursor(session, IDENTITIES_CURSOR)
+    identified, bound.position = reads.identified_after(session, bound.position, limit=limit)
+    touched |= identified
     seen = _cursor(session, CUSTOMERS_CURSOR)
     after = encode_cursor(seen.position) if seen.position else None
     for ids, _ in reads.customer_ids(session, batch=BATCH, after=after):
@@ -412,16 +415,21 @@ def rebuild(session: Session, *, now: dt.datetime, cause: TagChange = TagChange.
     """Full rebuild: evaluate every customer at ``now`` (and drop rule tags of customers that are gone)."""
     if advance_cursors:
         _cursor(session, EVENTS_CURSOR).position = reads.last_event_id(session)
+        _cursor(session, IDENTITIES_CURSOR).position = reads.last_identity_id(session)
     compiled = _compiled_rules(session)
+    names = set().union(*(rules.event_names(c.cond) for c in compiled)) if compiled else set()
+    everything = reads.all_events(session, names)
     changes = 0
     seen: set[int] = set()
     last = 0
     for ids, _ in reads.customer_ids(session, batch=BATCH):
         seen.update(ids)
         last = max(last, *ids)
-        changes += evaluate_customers(session, ids, now=now, cause=cause, actor=actor, compiled=compiled)
+        changes += evaluate_customers(session, ids, now=now, cause=cause, actor=actor, compiled=compiled,
+                                      preloaded=everything)
     gone = sorted(set(session.scalars(select(CustomerTag.customer_id).distinct())) - seen)
-    changes += evaluate_customers(session, gone, now=now, cause=cause, actor=actor, compiled=compiled)
+    changes += evaluate_customers(session, gone, now=now, cause=cause, actor=actor, compiled=compiled,
+                                  preloaded=everything)
     if advance_cursors:
         customers = _cursor(session, CUSTOMERS_CURSOR)
         customers.position = max(customers.position, last)

@@ -91,7 +91,8 @@ def _spec(data: CreateExperimentInput) -> experiments.ExperimentSpec:
                                                         for v in data.variants],
         coverage=float(data.coverage), namespace=data.namespace, namespace_start=float(data.namespace_start),
         namespace_end=float(data.namespace_end), seed=data.seed, starts_at=data.starts_at, ends_at=data.ends_at,
-        description=data.description)
+        description=data.description,
+        segment_id=decode_global_id(data.segment_id, "Segment", field="segmentId") if data.segment_id else None)
 
 
 def _run(info: Info[Context, Any], action: str, data: Any, work: Callable[[Session], m.Experiment],

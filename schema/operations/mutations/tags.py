@@ -3,6 +3,7 @@ segments."""
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Annotated, Any
 
 import strawberry
@@ -10,13 +11,14 @@ from strawberry.scalars import JSON
 from strawberry.types import Info
 
 from core.roles import TAG_EDITORS, TAG_MANAGERS
-from resolvers.operations import segments
+from resolvers.operations import campaigns, segments
 from resolvers.operations.tags import service as tags
 from schema.context import Context
 from schema.errors import mutation_errors, run_mutation
-from schema.operations.tag_types import RULE_DOC, ClassScheme, Segment, Tag, TagKindEnum
+from schema.operations.tag_types import RULE_DOC, Campaign, ClassScheme, Segment, Tag, TagKindEnum
 from schema.permissions import PUBLIC, access, allow
 from schema.relay import decode_global_id
+from schema.scalars import Rate
 
 __all__ = ["TagMutations"]
 
@@ -51,6 +53,11 @@ DefineSegmentError = mutation_errors("DefineSegment", {**_RULE_CODES, **_KEY_COD
 SetClassSchemeError = mutation_errors("SetClassScheme", {
     **_RULE_CODES, **_KEY_CODES, "BAD_CLASSES": "A scheme has 1 to 20 classes.",
     "DUPLICATE_CLASS": "A class appears twice."})
+
+CreateCampaignError = mutation_errors("CreateCampaign", {
+    **_KEY_CODES, "KEY_TAKEN": "A campaign with this key exists.",
+    "BAD_PERIOD": "endsOn is before startsOn, or the period is longer than 366 days.",
+    "BAD_OFFER": "An offer's code, product code or discount rate is not valid, a code repeats, or more than 20."})
 
 
 @strawberry.input(description="A new tag.")
@@ -94,6 +101,31 @@ class SetClassSchemeInput:
     key: str = strawberry.field(description="The scheme's key (e.g. value_tier).")
     classes: list[ClassRuleInput] = strawberry.field(description="1 to 20 classes in order: the first match wins.")
     description: str = strawberry.field(default="", description="What it classifies (at most 500 characters).")
+
+
+@strawberry.input(description="One offer of a campaign.")
+class CampaignOfferInput:
+    code: str = strawberry.field(description="The offer's code: 2-40 of A-Z, 0-9, _ and - (e.g. D11-10OFF).")
+    product_code: str | None = strawberry.field(default=None, description="The product it applies to (null: any); "
+                                                "purchases of other products do not convert.")
+    discount_rate: Rate = strawberry.field(description="Its discount, 0 to 1 (e.g. \"0.1000\").")
+
+
+@strawberry.input(description="A new campaign.")
+class CreateCampaignInput:
+    key: str = strawberry.field(description="Unique key, 2-64 of a-z, 0-9, - and _ starting with a letter.")
+    name: str = strawberry.field(description="Its name (1-200 characters).")
+    segment_id: strawberry.ID = strawberry.field(description="The target Segment's global id.")
+    starts_on: dt.date = strawberry.field(description="First business date (Asia/Shanghai).")
+    ends_on: dt.date = strawberry.field(description="Last business date, inclusive (at most 366 days after startsOn).")
+    offers: list[CampaignOfferInput] = strawberry.field(description="At most 20 offers.")
+
+
+@strawberry.type(description="The result of createCampaign.")
+@access(PUBLIC)
+class CreateCampaignPayload:
+    campaign: Campaign | None = strawberry.field(description="The campaign (null when refused).")
+    errors: list[CreateCampaignError] = strawberry.field(description=ERRORS_DOC)  # type: ignore[valid-type]
 
 
 @strawberry.type(description="The result of defineTag.")
@@ -221,3 +253,16 @@ class TagMutations:
             tags.set_class_scheme(s, principal=ctx.principal, key=input.key, description=input.description,
                                   classes=[(c.class_key, c.when) for c in input.classes])), codes=SetClassSchemeError)
         return SetClassSchemePayload(scheme=result, errors=errors)
+
+    @strawberry.mutation(description="Create a campaign on a segment over business dates, with its offers.",
+                         metadata=allow(TAG_MANAGERS))
+    def create_campaign(self, info: Info[Context, Any], input: Annotated[CreateCampaignInput, INPUT]
+                        ) -> CreateCampaignPayload:
+        ctx = info.context
+        segment = decode_global_id(input.segment_id, "Segment", field="segmentId")
+        offers = [campaigns.OfferSpec(o.code, o.product_code, o.discount_rate) for o in input.offers]
+        result, errors = run_mutation(info, "createCampaign", {"key": input.key}, lambda s: Campaign.from_row(
+            campaigns.create_campaign(s, principal=ctx.principal, key=input.key, name=input.name, segment_id=segment,
+                                      starts_on=input.starts_on, ends_on=input.ends_on, offers=offers)),
+            codes=CreateCampaignError)
+        return CreateCampaignPayload(campaign=result, errors=errors)
