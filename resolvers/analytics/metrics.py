@@ -56,6 +56,7 @@ class Bucket(enum.StrEnum):
     DAY = "day"
     WEEK = "week"
     MONTH = "month"
+    PERIOD = "period"  # the whole period as one bucket (a KPI tile)
 
 
 class Unit(enum.StrEnum):

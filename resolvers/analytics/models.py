@@ -7,20 +7,26 @@
   rollups, so a change to that row applies only the difference (incremental == rebuild).
 * ``analytics_lock`` — one row; a rebuild and the incremental consumer lock it, so they never
   interleave.
+* ``analytics_alert_rule`` — threshold and forecast alert rules and their current state;
+  ``analytics_alert_history`` — every state change; ``analytics_alert_notification`` — the
+  HMAC-signed webhook POSTs owed for firing and resolved alerts.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import enum
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Date, Integer, Numeric, String, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, Date, ForeignKey, Integer, Numeric, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from core.db import Base, BigId, IdPk
+from core.crypto import EncryptedString, RowUid
+from core.db import Base, BigId, IdPk, Timestamped, Versioned, value_enum
 
-__all__ = ["AnalyticsContribution", "AnalyticsLock", "AnalyticsRollup"]
+__all__ = ["AlertHistory", "AlertKind", "AlertNotification", "AlertOperator", "AlertRule", "AlertState",
+           "AnalyticsContribution", "AnalyticsLock", "AnalyticsRollup"]
 
 
 class AnalyticsRollup(IdPk, Base):
@@ -57,3 +63,84 @@ class AnalyticsLock(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     rebuilt_at: Mapped[dt.datetime | None] = mapped_column()
+
+
+class AlertOperator(enum.StrEnum):
+    """How a threshold rule compares the metric's value with its threshold."""
+
+    GT = "gt"
+    GTE = "gte"
+    LT = "lt"
+    LTE = "lte"
+
+
+class AlertKind(enum.StrEnum):
+    """What makes an alert rule breach."""
+
+    THRESHOLD = "threshold"  # the value over the window compared with a threshold
+    FORECAST = "forecast"  # yesterday's daily value outside the forecast's prediction interval
+
+
+class AlertState(enum.StrEnum):
+    """Where an alert rule stands."""
+
+    OK = "ok"  # not breached (or never evaluated)
+    PENDING = "pending"  # breached, for less than the grace period
+    FIRING = "firing"  # breached for the grace period or longer: notified
+    RESOLVED = "resolved"  # was firing, no longer breached: notified; the next breach starts PENDING again
+
+
+class AlertRule(IdPk, RowUid, Timestamped, Versioned, Base):
+    """A rule the worker evaluates: a metric over a window, compared with a threshold or its forecast."""
+
+    __tablename__ = "analytics_alert_rule"
+
+    key: Mapped[str] = mapped_column(String(64), unique=True, nullable=False)
+    metric: Mapped[str] = mapped_column(String(40), nullable=False)
+    kind: Mapped[AlertKind] = mapped_column(value_enum(AlertKind, "analytics_alert_kind"), nullable=False)
+    window_days: Mapped[int] = mapped_column(Integer, nullable=False)
+    operator: Mapped[AlertOperator | None] = mapped_column(value_enum(AlertOperator, "analytics_alert_operator"))
+    threshold: Mapped[Decimal | None] = mapped_column(Numeric(20, 4))
+    grace_minutes: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    filters: Mapped[dict[str, list[str]]] = mapped_column(JSON, nullable=False, default=dict)
+    webhook_url: Mapped[str | None] = mapped_column(String(500))
+    webhook_secret: Mapped[str | None] = mapped_column(EncryptedString("analytics_alert_rule.webhook_secret"))
+    active: Mapped[bool] = mapped_column(nullable=False, default=True)
+    state: Mapped[AlertState] = mapped_column(value_enum(AlertState, "analytics_alert_state"), nullable=False,
+                                              default=AlertState.OK)
+    state_since: Mapped[dt.datetime | None] = mapped_column()
+    breached_since: Mapped[dt.datetime | None] = mapped_column()
+    last_value: Mapped[Decimal | None] = mapped_column(Numeric(24, 8))
+    last_evaluated_at: Mapped[dt.datetime | None] = mapped_column()
+    created_by: Mapped[str] = mapped_column(String(200), nullable=False)
+
+
+class AlertHistory(IdPk, Base):
+    """One state change of an alert rule, with the value (and bounds) that caused it."""
+
+    __tablename__ = "analytics_alert_history"
+
+    rule_id: Mapped[int] = mapped_column(BigId, ForeignKey("analytics_alert_rule.id"), nullable=False, index=True)
+    at: Mapped[dt.datetime] = mapped_column(nullable=False)
+    from_state: Mapped[AlertState] = mapped_column(value_enum(AlertState, "analytics_alert_state"), nullable=False)
+    to_state: Mapped[AlertState] = mapped_column(value_enum(AlertState, "analytics_alert_state"), nullable=False)
+    value: Mapped[Decimal | None] = mapped_column(Numeric(24, 8))
+    low: Mapped[Decimal | None] = mapped_column(Numeric(24, 8))  # forecast rules: the interval's bounds
+    high: Mapped[Decimal | None] = mapped_column(Numeric(24, 8))
+
+
+class AlertNotification(IdPk, Base):
+    """A webhook POST owed for a firing or resolved alert (retried with backoff until delivered or failed)."""
+
+    __tablename__ = "analytics_alert_notification"
+    __table_args__ = (UniqueConstraint("history_id"),)
+
+    rule_id: Mapped[int] = mapped_column(BigId, ForeignKey("analytics_alert_rule.id"), nullable=False)
+    history_id: Mapped[int] = mapped_column(BigId, ForeignKey("analytics_alert_history.id"), nullable=False)
+    body: Mapped[str] = mapped_column(Text, nullable=False)
+    status: Mapped[str] = mapped_column(String(16), nullable=False, default="pending")  # pending, delivered, failed
+    attempts: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    next_attempt_at: Mapped[dt.datetime] = mapped_column(nullable=False)
+    last_status_code: Mapped[int | None] = mapped_column(Integer)
+    last_error: Mapped[str | None] = mapped_column(String(40))
+    delivered_at: Mapped[dt.datetime | None] = mapped_column()

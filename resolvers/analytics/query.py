@@ -87,7 +87,9 @@ class Series:
     points: list[Point] = field(default_factory=list)
 
 
-def _bucket_of(bucket: Bucket, day: dt.date, hour: int) -> tuple[dt.date, int]:
+def _bucket_of(bucket: Bucket, day: dt.date, hour: int, start: dt.date) -> tuple[dt.date, int]:
+    if bucket is Bucket.PERIOD:
+        return start, 0
     if bucket is Bucket.HOUR:
         return day, hour
     if bucket is Bucket.WEEK:
@@ -97,8 +99,10 @@ def _bucket_of(bucket: Bucket, day: dt.date, hour: int) -> tuple[dt.date, int]:
     return day, 0
 
 
-def _next(bucket: Bucket, key: tuple[dt.date, int]) -> tuple[dt.date, int]:
+def _next(bucket: Bucket, key: tuple[dt.date, int], end: dt.date) -> tuple[dt.date, int]:
     day, hour = key
+    if bucket is Bucket.PERIOD:
+        return end + dt.timedelta(days=1), 0
     if bucket is Bucket.HOUR:
         return (day, hour + 1) if hour < 23 else (day + dt.timedelta(days=1), 0)
     if bucket is Bucket.WEEK:
@@ -109,10 +113,10 @@ def _next(bucket: Bucket, key: tuple[dt.date, int]) -> tuple[dt.date, int]:
 
 
 def _buckets(bucket: Bucket, start: dt.date, end: dt.date) -> list[tuple[dt.date, int]]:
-    keys, key, stop = [], _bucket_of(bucket, start, 0), (end + dt.timedelta(days=1), 0)
+    keys, key, stop = [], _bucket_of(bucket, start, 0, start), (end + dt.timedelta(days=1), 0)
     while key < stop:
         keys.append(key)
-        key = _next(bucket, key)
+        key = _next(bucket, key, end)
     return keys
 
 
@@ -188,7 +192,7 @@ def series(session: Session, *, metric: str, start: dt.date, end: dt.date, bucke
             fact, day = Fact(row[0]), row[1]
             hour = row[2] if hour_col else 0
             group = tuple(row[2 + len(hour_col):2 + len(hour_col) + len(dims)])
-            c = cell(group, _bucket_of(bucket, day, hour))
+            c = cell(group, _bucket_of(bucket, day, hour, start))
             c.counts[fact] += int(row[-2] or 0)
             c.amounts[fact] += Decimal(str(row[-1] or 0))
     levels = level_facts(m.measure)
@@ -226,7 +230,7 @@ def _levels(session: Session, levels: frozenset[Fact], start: dt.date, end: dt.d
             dc, da = deltas[key].get(day, (0, Decimal(0)))
             count, amount = count + dc, amount + da
             if count or amount:
-                c = cell(group, _bucket_of(bucket, day, 0))
+                c = cell(group, _bucket_of(bucket, day, 0, start))
                 c.level_counts[fact] += count
                 c.level_amounts[fact] += amount
             day += dt.timedelta(days=1)
@@ -244,7 +248,7 @@ def _points(session: Session, m: Metric, bucket: Bucket, dims: tuple[Dimension, 
     out = []
     for key in keys:
         b_start = max(dt.datetime.combine(key[0], dt.time(key[1]), zone), period_start)
-        nxt = _next(bucket, key)
+        nxt = _next(bucket, key, end)
         b_end = min(dt.datetime.combine(nxt[0], dt.time(nxt[1]), zone), period_end)
         days = max(1, (b_end.date() - b_start.date()).days) if bucket is not Bucket.HOUR else 1
         for group in groups:

@@ -30,7 +30,7 @@ from resolvers.analytics.models import AnalyticsContribution, AnalyticsLock, Ana
 from resolvers.claims.facts import claim_views, iter_claim_views
 from resolvers.policies.facts import iter_policy_views, policy_views
 
-__all__ = ["rebuild", "refresh", "rollup_totals"]
+__all__ = ["last_rebuilt_at", "rebuild", "refresh", "rollup_totals"]
 
 Sums = dict[FactKey, tuple[int, Decimal]]
 _CHUNK = 1000
@@ -146,3 +146,8 @@ def rollup_totals(session: Session) -> dict[FactKey, tuple[int, Decimal]]:
         if r.count or amount:
             out[(r.fact, r.day, r.hour, r.product_id, r.age_band, r.region)] = (r.count, amount)
     return out
+
+
+def last_rebuilt_at(session: Session) -> dt.datetime | None:
+    """When the rollups were last rebuilt (None: never)."""
+    return session.scalar(select(AnalyticsLock.rebuilt_at).where(AnalyticsLock.id == 1))

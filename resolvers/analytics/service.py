@@ -2,8 +2,19 @@
 
 from __future__ import annotations
 
+from resolvers.analytics.alerts import (
+           AlertRuleSpec,
+           create_rule,
+           evaluate_rules,
+           get_rule,
+           history_query,
+           rules_query,
+           set_rule_active,
+)
 from resolvers.analytics.facts import AGE_BANDS, Fact
+from resolvers.analytics.forecast import Forecast, ForecastPoint, forecast, forecastable
 from resolvers.analytics.metrics import METRICS, Bucket, Dimension, Metric, MetricKey, Unit
+from resolvers.analytics.models import AlertHistory, AlertKind, AlertOperator, AlertRule, AlertState
 from resolvers.analytics.query import (
            MAX_DAYS,
            MAX_HOURLY_DAYS,
@@ -15,6 +26,39 @@ from resolvers.analytics.query import (
 )
 from resolvers.analytics.rollups import rebuild, refresh, rollup_totals
 
-__all__ = ["AGE_BANDS", "MAX_DAYS", "MAX_HOURLY_DAYS", "MAX_POINTS", "METRICS", "Bucket", "Dimension", "Fact",
-           "Metric", "MetricKey", "Point", "Series", "SeriesFilter", "Unit", "rebuild", "refresh", "rollup_totals",
-           "series"]
+__all__ = [
+           "AGE_BANDS",
+           "MAX_DAYS",
+           "MAX_HOURLY_DAYS",
+           "MAX_POINTS",
+           "METRICS",
+           "AlertHistory",
+           "AlertKind",
+           "AlertOperator",
+           "AlertRule",
+           "AlertRuleSpec",
+           "AlertState",
+           "Bucket",
+           "Dimension",
+           "Fact",
+           "Forecast",
+           "ForecastPoint",
+           "Metric",
+           "MetricKey",
+           "Point",
+           "Series",
+           "SeriesFilter",
+           "Unit",
+           "create_rule",
+           "evaluate_rules",
+           "forecast",
+           "forecastable",
+           "get_rule",
+           "history_query",
+           "rebuild",
+           "refresh",
+           "rollup_totals",
+           "rules_query",
+           "series",
+           "set_rule_active",
+]
