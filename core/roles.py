@@ -82,6 +82,7 @@ __all__ = [
     "SELF_SERVICE",
     "SERVICE_AGENTS",
     "SERVICE_READERS",
+    "SERVICE_REQUESTERS",
     "SERVICE_SUPERVISORS",
     "SIGNED_RECORD_READERS",
     "STAFF",
@@ -228,6 +229,9 @@ SERVICE_AGENTS: frozenset[str] = _names(Role.AGENT, Role.MANAGER, Role.ADMIN)
 #: Team leads and service managers (the MANAGER role): agent profiles and capacity, transfers
 #: between teams, assignment to any agent, complaint escalations land with them.
 SERVICE_SUPERVISORS: frozenset[str] = MANAGERS
+#: Who opens work orders, files complaints, comments and acknowledges resolutions: the customer
+#: (own orders, public comments only) and the service staff working for them.
+SERVICE_REQUESTERS: frozenset[str] = SERVICE_AGENTS | _names(Role.CUSTOMER)
 
 # --- ledger and audit ------------------------------------------------------------------------
 

@@ -55,6 +55,7 @@ EVENT_MODULES: tuple[str, ...] = (
     "resolvers.payments.events",
     "resolvers.payments.refunds",  # pays the refund a policy's cancellation or surrender owes
     "resolvers.advances.events",
+    "resolvers.service.events",
     "partners.webhooks",  # the consumer turning partner events into webhook deliveries
     "resolvers.operations.events",  # claim payments as conversions of claim-flow experiments
     "resolvers.operations.tags.events",  # tags, segments, classes; policy events re-evaluate a customer's tags

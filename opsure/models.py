@@ -18,6 +18,7 @@ from resolvers.operations import models as _operations  # noqa: F401
 from resolvers.operations.tags import models as _operations_tags  # noqa: F401
 from resolvers.payments import models as _payments  # noqa: F401
 from resolvers.policies import models as _policies  # noqa: F401
+from resolvers.service import models as _service  # noqa: F401
 
 metadata = Base.metadata
 

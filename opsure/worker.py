@@ -25,6 +25,7 @@ JOB_MODULES: tuple[str, ...] = (
     "resolvers.claims.payments",  # hears the rail's claim payout outcomes (PAID when settled)
     "resolvers.advances.jobs",
     "resolvers.investigations.jobs",
+    "resolvers.service.jobs",  # work-order routing, silence reassignment, SLA breaches
     "resolvers.claims.reminders",  # supplementary documents past due
     "resolvers.claims.ops.qa",  # QA sampling of decided claims
     "resolvers.operations.tags.jobs",  # customer tags: incremental step and expiry, full rebuild

@@ -36,6 +36,7 @@ from schema import (
     partners,
     payments,
     policies,
+    service,
 )
 from schema.documents import DocumentStore
 from schema.extensions import AccessControl, CachedDocuments, cost_limit_rule
@@ -68,18 +69,20 @@ class SafeQueryDepthLimiter(QueryDepthLimiter):
 #: How ``node(id:)`` fetches each Node type, from every domain (tests check it covers every Node type).
 NODES = node_registry(policies.NODES, audit.NODES, ledger.NODES, partners.NODES, claims.NODES,
                       investigations.NODES, payments.NODES, advances.NODES, operations.NODES,
-                      knowledge.NODES)
+                      knowledge.NODES, service.NODES)
 NodeQuery = node_query(NODES)
 Query = merge_types("Query", (NodeQuery, policies.PoliciesQuery, audit.AuditQuery, ledger.LedgerQuery,
                               partners.PartnersQuery, claims.ClaimsQuery, investigations.InvestigationsQuery,
                               payments.PaymentsQuery, advances.AdvancesQuery, operations.OperationsQuery,
-                              knowledge.KnowledgeQuery))
+                              knowledge.KnowledgeQuery, service.ServiceQuery))
 Mutation = merge_types("Mutation", (policies.PoliciesMutation, ledger.LedgerMutation, partners.PartnersMutation,
                                     claims.ClaimsMutation, investigations.InvestigationsMutation,
                                     payments.PaymentsMutation, advances.AdvancesMutation,
                                     operations.OperationsMutation,
-                                    knowledge.KnowledgeMutation))
-Subscription = merge_types("Subscription", (policies.PoliciesSubscription, claims.ClaimsSubscription))
+                                    knowledge.KnowledgeMutation,
+                                    service.ServiceMutation))
+Subscription = merge_types("Subscription", (policies.PoliciesSubscription, claims.ClaimsSubscription,
+                                            service.ServiceSubscription))
 for _root, _doc in ((Query, "Reads: every entity by its global id (`node`) and each domain's lists."),
                     (Mutation, "Changes: each returns a payload whose `errors` lists every refusal (empty on success)."),
                     (Subscription, "Live events over graphql-transport-ws.")):

@@ -41,6 +41,7 @@ from schema import build_schema
 from schema.permissions import declared_roles
 from tests.claim_factories import ADJUSTER, add_invoice, make_claim_policy, report
 from tests.factories import ADMIN, make_policy
+from tests.service_factories import SERVICE_EVENT_ROWS
 from tests.partner_factories import (
     CHECKER,
     DOMAIN,
@@ -302,6 +303,7 @@ SERVICES: dict[str, tuple[Setup, Act, list[str]]] = {
     "approve_knowledge_article": (_knowledge_in_review, _approve_knowledge, ["knowledge.published"]),
     "define_tag": (lambda s: make_policy(s, today=TODAY).customer_id, _define_tag,
                    ["operations.tag_defined", "operations.tag_members_changed"]),
+    **SERVICE_EVENT_ROWS,  # one row per state-changing function of the service domain (tests/service_factories.py)
 }
 
 

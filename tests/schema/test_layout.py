@@ -40,7 +40,7 @@ ROLE_NAMES = frozenset(r.value for r in Role)
 SCHEMA_DOMAINS = {"policies": "resolvers.policies", "claims": "resolvers.claims", "partners": "partners",
                   "ledger": "ledger", "audit": "core.audit", "investigations": "resolvers.investigations",
                   "knowledge": "resolvers.knowledge",
-                  "payments": "resolvers.payments", "advances": "resolvers.advances"}
+                  "payments": "resolvers.payments", "advances": "resolvers.advances", "service": "resolvers.service"}
 #: Imports of another domain's models that are allowed, each with the reason.
 ALLOWED_MODEL_IMPORTS: dict[tuple[str, str], str] = {
     ("partners.ledger_seam", "ledger.models"):
