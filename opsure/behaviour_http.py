@@ -78,13 +78,27 @@ def _customer(value: Any) -> int | None:
         return 0  # refused as BAD_CUSTOMER_ID
 
 
-def _event(raw: Any) -> behaviour.EventIn:
-    d = raw if isinstance(raw, dict) else {}
-    props = d.get("properties", {})
-    return behaviour.EventIn(event_id=str(d.get("eventId", "")), name=str(d.get("name", "")),
-                             timestamp=_instant(d.get("timestamp")), customer_id=_customer(d.get("customerId")),
-                             anonymous_id=None if d.get("anonymousId") is None else str(d["anonymousId"]),
-                             properties=props if isinstance(props, dict) else {"": props})
+def _events(raw: list[Any]) -> list[behaviour.EventIn]:
+    """The batch as the service takes it (a frontend's batch names few customers: each decoded once)."""
+    customers: dict[Any, int | None] = {}
+    out = []
+    make = behaviour.EventIn
+    for d in raw:
+        if not isinstance(d, dict):
+            d = {}
+        props = d.get("properties", {})
+        customer = d.get("customerId")
+        if customer is not None:
+            key = customer if isinstance(customer, str) else repr(customer)
+            if key not in customers:
+                customers[key] = _customer(customer)
+            customer = customers[key]
+        anonymous = d.get("anonymousId")
+        out.append(make(event_id=str(d.get("eventId", "")), name=str(d.get("name", "")),
+                        timestamp=_instant(d.get("timestamp")), customer_id=customer,
+                        anonymous_id=None if anonymous is None else str(anonymous),
+                        properties=props if isinstance(props, dict) else {"": props}))
+    return out
 
 
 async def _body(request: Request) -> bytes | None:
@@ -143,7 +157,7 @@ def events_route(runtime: Runtime) -> Route:
             return _error(400, "BAD_REQUEST", 'the body is {"events": [...]}')
         if len(raw) > behaviour.MAX_BATCH:
             return _error(413, "BATCH_TOO_LARGE", f"at most {behaviour.MAX_BATCH} events per batch")
-        result = await run_in_threadpool(store, principal, [_event(e) for e in raw], source, body)
+        result = await run_in_threadpool(store, principal, _events(raw), source, body)
         return JSONResponse({"accepted": result.accepted, "duplicates": result.duplicates,
                              "rejected": [{"index": r.index, "code": r.code, "message": r.message}
                                           for r in result.rejected]})

@@ -51,15 +51,17 @@ Example::
 from __future__ import annotations
 
 import datetime as dt
+import json
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
+import orjson
 from pydantic import BaseModel, ConfigDict, Field
 from pydantic import ValidationError as PydanticError
-from sqlalchemy import ColumnElement, Select, and_, func, or_, select
+from sqlalchemy import ColumnElement, and_, func, or_, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -226,10 +228,35 @@ def _check(e: EventIn, principal: Principal, now: dt.datetime) -> tuple[str, str
     return _properties(e.name, e.properties)
 
 
-def _insert(session: Session, rows: list[dict[str, Any]]) -> None:
-    """Insert ``rows`` into behaviour_event in one statement; a row whose event id exists is skipped."""
-    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
-    session.execute(dialect.insert(BehaviourEvent.__table__).on_conflict_do_nothing(index_elements=["event_id"]), rows)
+_COLUMNS = "event_id, name, customer_id, anonymous_id, occurred_at, received_at, properties, source"
+_INSERT = {  # the driver's own executemany: no per-row bind processing (the rows are made ready below)
+    "sqlite": f"INSERT INTO behaviour_event ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?) "
+              "ON CONFLICT (event_id) DO NOTHING",
+    "postgresql": f"INSERT INTO behaviour_event ({_COLUMNS}) VALUES (%s, %s, %s, %s, %s, %s, %s::json, %s) "
+                  "ON CONFLICT (event_id) DO NOTHING",
+}
+
+
+def _json(value: dict[str, Any]) -> str:
+    try:
+        return orjson.dumps(value).decode()
+    except TypeError:  # an integer beyond 64 bits: the stdlib writes it
+        return json.dumps(value, separators=(",", ":"))
+
+
+def _instant(session: Session) -> Any:
+    """How this database takes a UTC instant: SQLite as SQLAlchemy stores it (text), PostgreSQL as is."""
+    if session.get_bind().dialect.name == "postgresql":
+        return lambda at: at
+    return lambda at: at.replace(tzinfo=None).isoformat(" ", "microseconds")  # SQLAlchemy's SQLite format
+
+
+def _insert(session: Session, rows: list[tuple[Any, ...]]) -> int:
+    """Insert ``rows`` (``_COLUMNS`` order, made ready by ``_instant``/``_json``) in one executemany; how many
+    were new (a row whose event id exists is skipped)."""
+    conn = session.connection()
+    result = conn.exec_driver_sql(_INSERT[conn.dialect.name], rows)  # type: ignore[arg-type]
+    return int(result.rowcount)
 
 
 def ingest(session: Session, *, principal: Principal, events: Sequence[EventIn], source: str,
@@ -238,31 +265,29 @@ def ingest(session: Session, *, principal: Principal, events: Sequence[EventIn],
     if len(events) > MAX_BATCH:
         raise ValidationError(f"at most {MAX_BATCH} events per batch", field="events", code="BATCH_TOO_LARGE")
     rejected: list[Rejected] = []
-    rows: dict[str, dict[str, Any]] = {}
+    rows: dict[str, tuple[Any, ...]] = {}
     duplicates = 0
     own = principal.customer_id if principal.role is Role.CUSTOMER else None
     source = source[:200]
     utc = dt.UTC
+    instant = _instant(session)
+    received = instant(now.astimezone(utc))
     for i, e in enumerate(events):
         checked = _check(e, principal, now)
-        if type(checked) is tuple:
+        if isinstance(checked, tuple):
             rejected.append(Rejected(i, *checked))
             continue
         if e.event_id in rows:
             duplicates += 1
             continue
         assert e.timestamp is not None  # _check refused the others
-        rows[e.event_id] = {"event_id": e.event_id, "name": e.name,
-                            "customer_id": own if own is not None else e.customer_id,
-                            "anonymous_id": e.anonymous_id, "occurred_at": e.timestamp.astimezone(utc),
-                            "received_at": now, "properties": checked, "source": source}
+        rows[e.event_id] = (e.event_id, e.name, own if own is not None else e.customer_id, e.anonymous_id,
+                            instant(e.timestamp.astimezone(utc)), received, _json(checked), source)
     if not rows:
         return IngestResult(accepted=0, duplicates=duplicates, rejected=rejected)
-    seen = set(session.scalars(select(BehaviourEvent.event_id).where(BehaviourEvent.event_id.in_(list(rows)))))
-    fresh = [r for k, r in rows.items() if k not in seen] if seen else list(rows.values())
-    if fresh:  # a concurrent batch with the same ids: the first writer keeps each row
-        _insert(session, fresh)
-    return IngestResult(accepted=len(fresh), duplicates=duplicates + len(seen), rejected=rejected)
+    # Ids stored before (or by a concurrent batch: the first writer keeps each row) are skipped by the insert.
+    accepted = _insert(session, list(rows.values()))
+    return IngestResult(accepted=accepted, duplicates=duplicates + len(rows) - accepted, rejected=rejected)
 
 
 # --- the platform's own events ----------------------------------------------------------------------------
@@ -285,14 +310,14 @@ def record_platform_events(session: Session, events: Sequence[PlatformEvent], *,
     Properties are checked by their name's schema like a sender's: a mismatch is a programming
     error (``ValueError``), never a stored row.
     """
+    instant = _instant(session)
     rows = []
     for e in events:
         props = _properties(e.name, e.properties) if e.name in EVENT_SCHEMAS else ("UNKNOWN_EVENT", e.name)
-        if type(props) is tuple:
+        if isinstance(props, tuple):
             raise ValueError(f"platform event {e.name}: {props[1]}")
-        rows.append({"event_id": e.event_id, "name": e.name, "customer_id": e.customer_id, "anonymous_id": None,
-                     "occurred_at": e.occurred_at.astimezone(dt.UTC), "received_at": now, "properties": props,
-                     "source": PLATFORM_SOURCE})
+        rows.append((e.event_id, e.name, e.customer_id, None, instant(e.occurred_at.astimezone(dt.UTC)),
+                     instant(now.astimezone(dt.UTC)), _json(props), PLATFORM_SOURCE))
     if rows:
         _insert(session, rows)
 
@@ -457,7 +482,7 @@ def _window(since: dt.datetime | None, until: dt.datetime | None) -> list[Column
     return conds
 
 
-def _resolving(stmt: Select[Any]) -> Select[Any]:
+def _resolving(stmt: Any) -> Any:  # any Select over behaviour_event
     return stmt.outerjoin(BehaviourIdentity, BehaviourIdentity.anonymous_id == BehaviourEvent.anonymous_id)
 
 

@@ -68,3 +68,13 @@ def test_platform_events_fit_their_registered_schemas() -> None:
     for name in ("consultation.opened", "callback.answered", "underwriting.step", "health_declaration.started",
                  "health_declaration.completed", "health_declaration.failed", "quote.viewed", "purchase"):
         assert name in behaviour.EVENT_SCHEMAS
+
+
+def test_no_sender_can_take_a_platform_event_id_first(session_factory: Any) -> None:
+    from core.auth import Principal, Role
+    from resolvers.operations.platform_events import platform_event_id
+
+    with transaction(session_factory) as s:
+        r = behaviour.ingest(s, principal=Principal(subject="agent", role=Role.AGENT), source="agent", now=AT, events=[
+            behaviour.EventIn(event_id=platform_event_id(1), name="claim.reported", timestamp=AT, customer_id=1)])
+        assert [x.code for x in r.rejected] == ["BAD_EVENT_ID"] and r.accepted == 0
