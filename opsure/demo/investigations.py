@@ -1,4 +1,5 @@
-"""Demo investigations in every state, driven through the investigations services as their actors would.
+"""Demo investigations in every state, driven through the investigations services as their actors would;
+and the claims managers' qualification review of assessor firms (one due for review, one renewed).
 
 Claims managers give the assessor firms their profiles (a second approved firm is registered
 and reviewed here; the suspended one gets a profile but never work). The dispatch round opens
@@ -37,12 +38,12 @@ from opsure.demo.signing import demo_signer, sign
 from partners import keys, review
 from partners import service as registry
 from partners.eip712 import Domain
-from partners.models import PartnerKind
+from partners.models import Partner, PartnerKind
 from partners.risk import ConsortiumKey
 from resolvers.claims.models import DocumentKind
 from resolvers.claims.service import LineItemSpec
 from resolvers.claims.storage import Storage
-from resolvers.investigations import dispatch, firms, service
+from resolvers.investigations import dispatch, firms, qualification, service
 from resolvers.investigations.models import (
     DeclineReason,
     EventKind,
@@ -51,6 +52,7 @@ from resolvers.investigations.models import (
     InvestigationState,
     ReviewOutcome,
 )
+from resolvers.investigations.qualification import QualificationDecision
 from resolvers.policies.models import Product
 from schema.relay import encode_global_id
 
@@ -69,6 +71,39 @@ class _Firm:
 
 def _gid(inv: Investigation) -> str:
     return encode_global_id("Investigation", inv.id)
+
+
+def _approved_firm(session: Session, clock: DemoClock, code: str, name: str, licence: str, until: dt.date,
+                   seed: int) -> int:
+    """An assessor firm registered by the agent and approved by the manager (maker-checker), with a signer key."""
+    at = clock.at(45, 10)
+    partner = registry.register_partner(
+        session, principal=MAKER, code=code, name=name, kind=PartnerKind.ASSESSOR_FIRM,
+        licences=[registry.LicenceSpec(licence, "演示国家金融监督管理总局", clock.day(400), until)], now=at)
+    audit(session, MAKER, "registerPartner", {"code": partner.code, "kind": partner.kind.value},
+          target=encode_global_id("Partner", partner.id))
+    review.start_review(session, principal=CHECKER, partner_id=partner.id, now=at)
+    review.approve(session, principal=CHECKER, partner_id=partner.id, now=at, note="licence checked")
+    keys.register_key(session, principal=CHECKER, partner_id=partner.id, address=demo_signer(seed, code).address,
+                      now=at)
+    return partner.id
+
+
+def _qualification_review(session: Session, clock: DemoClock, seed: int) -> None:
+    """Claims managers' qualification review: one firm due for review (its licence ends in 20 days), one whose
+    licence lapsed renewed with its new licence through the partner registry."""
+    for code, name, licence, until in (("DEMO-ASSESSOR-4", "演示正衡公估", "NFRA-DEMO-0104", clock.day(-20)),
+                                       ("DEMO-ASSESSOR-5", "演示信诚公估", "NFRA-DEMO-0105", clock.day(3))):
+        pid = _approved_firm(session, clock, code, name, licence, until, seed)
+        firms.set_profile(session, principal=CHECKER, partner_id=pid, regions=["440300"], capacity=10,
+                          quality_score=Decimal("75"), now=clock.at(40, 10))
+    lapsed = session.scalars(select(Partner).where(Partner.code == "DEMO-ASSESSOR-5")).one()
+    firm_id = encode_global_id("Partner", lapsed.id)
+    qualification.review_qualification(
+        session, principal=CHECKER, partner_id=lapsed.id, decision=QualificationDecision.RENEW,
+        licence=registry.LicenceSpec("NFRA-DEMO-0105-R", "演示国家金融监督管理总局", clock.day(1), clock.day(-365)),
+        now=clock.at(1, 11))
+    audit(session, CHECKER, "reviewFirmQualification", {"firmId": firm_id, "decision": "renew"}, target=firm_id)
 
 
 def _second_firm(session: Session, clock: DemoClock, seed: int) -> _Firm:
@@ -212,6 +247,7 @@ def load_investigations(session: Session, rng: random.Random, clock: DemoClock, 
     audit(session, ADJUSTER, "assignInvestigation", {"investigationId": _gid(declined)}, target=_gid(declined))
 
     dispatch.check_slas(session, now=clock.now)  # the offer of `expiring` lapsed days ago; no_visit missed its visit
+    _qualification_review(session, clock, seed)  # after every dispatch: the two firms take no demo work
     done: dict[str, int] = {}
     for name, inv in (("completed", completed), ("reportRejected", rejected), ("reported", reported),
                       ("inProgress", visited), ("escalated", no_visit), ("reassigned", declined),

@@ -177,6 +177,17 @@ def _investigations_in_every_state_with_an_anchored_trail(runtime: Runtime, resu
     with runtime.session_factory() as s:
         for event in trail:  # anchored with everything else
             assert s.get_one(LedgerRecord, event.ledger_record_id).status is RecordStatus.ANCHORED
+    from core.clock import now
+    from resolvers.investigations.qualification import QualificationState, qualifications
+
+    codes = {p.id: p.code for p in _rows(runtime, Partner)}
+    with runtime.session_factory() as s:  # the claims managers' qualification review
+        firms = {p.partner_id: p for p in qualifications(s, now=now())}
+    by_code = {codes[pid]: q for pid, q in firms.items()}
+    assert by_code["DEMO-ASSESSOR-4"].state is QualificationState.DUE_FOR_REVIEW
+    renewed = by_code["DEMO-ASSESSOR-5"]
+    assert renewed.state is QualificationState.APPROVED and renewed.days_left is not None and renewed.days_left > 300
+    assert QualificationState.SUSPENDED in {q.state for q in firms.values()}
 
 
 def _partial_approval_explains_its_benefits(runtime: Runtime, result: DemoResult) -> None:
