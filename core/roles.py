@@ -273,39 +273,12 @@ SEGMENT_EXPORTERS: frozenset[str] = _names(Role.ANALYST, Role.MANAGER, Role.ADMI
 #: Who binds an anonymous visitor to a customer (identify, alias): the customer themself (their own
 #: id only) and the front-office staff apps that send behaviour events (agents, managers, admins).
 VISITOR_IDENTIFIERS: frozenset[str] = BEHAVIOUR_EVENT_SENDERS
-#: Who reads customer tags, tag history, classes, segments and campaigns: front-office agents who
-#: contact customers, analysts, managers, admins and auditors.
-TAG_READERS: frozenset[str] = _names(Role.AGENT, Role.ANALYST, Role.MANAGER, Role.ADMIN, Role.AUDITOR)
-#: Who adds and removes manual tags on a customer (with a reason code): agents, managers and admins.
-TAG_EDITORS: frozenset[str] = _names(Role.AGENT, Role.MANAGER, Role.ADMIN)
-#: Who defines tags and their rules, classes, segments and campaigns, and rebuilds tags: operations managers and admins.
-TAG_MANAGERS: frozenset[str] = MANAGERS
-#: Who exports a segment's member list (customer ids): analysts, managers and admins.
-SEGMENT_EXPORTERS: frozenset[str] = _names(Role.ANALYST, Role.MANAGER, Role.ADMIN)
 #: Who binds an anonymous visitor to a customer (identify, alias): the customer themself (their own
 #: id only) and the front-office staff apps that send behaviour events (agents, managers, admins).
 VISITOR_IDENTIFIERS: frozenset[str] = BEHAVIOUR_EVENT_SENDERS
-#: Who reads customer tags, tag history, classes, segments and campaigns: front-office agents who
-#: contact customers, analysts, managers, admins and auditors.
-TAG_READERS: frozenset[str] = _names(Role.AGENT, Role.ANALYST, Role.MANAGER, Role.ADMIN, Role.AUDITOR)
-#: Who adds and removes manual tags on a customer (with a reason code): agents, managers and admins.
-TAG_EDITORS: frozenset[str] = _names(Role.AGENT, Role.MANAGER, Role.ADMIN)
-#: Who defines tags and their rules, classes, segments and campaigns, and rebuilds tags: operations managers and admins.
-TAG_MANAGERS: frozenset[str] = MANAGERS
-#: Who exports a segment's member list (customer ids): analysts, managers and admins.
-SEGMENT_EXPORTERS: frozenset[str] = _names(Role.ANALYST, Role.MANAGER, Role.ADMIN)
 #: Who binds an anonymous visitor to a customer (identify, alias): the customer themself (their own
 #: id only) and the front-office staff apps that send behaviour events (agents, managers, admins).
 VISITOR_IDENTIFIERS: frozenset[str] = BEHAVIOUR_EVENT_SENDERS
-#: Who reads customer tags, tag history, classes, segments and campaigns: front-office agents who
-#: contact customers, analysts, managers, admins and auditors.
-TAG_READERS: frozenset[str] = _names(Role.AGENT, Role.ANALYST, Role.MANAGER, Role.ADMIN, Role.AUDITOR)
-#: Who adds and removes manual tags on a customer (with a reason code): agents, managers and admins.
-TAG_EDITORS: frozenset[str] = _names(Role.AGENT, Role.MANAGER, Role.ADMIN)
-#: Who defines tags and their rules, classes, segments and campaigns, and rebuilds tags: operations managers and admins.
-TAG_MANAGERS: frozenset[str] = MANAGERS
-#: Who exports a segment's member list (customer ids): analysts, managers and admins.
-SEGMENT_EXPORTERS: frozenset[str] = _names(Role.ANALYST, Role.MANAGER, Role.ADMIN)
 
 # --- knowledge and agent assist ----------------------------------------------------------------
 
