@@ -10,6 +10,7 @@
 * ``analytics_alert_rule`` — threshold and forecast alert rules and their current state;
   ``analytics_alert_history`` — every state change; ``analytics_alert_notification`` — the
   HMAC-signed webhook POSTs owed for firing and resolved alerts.
+* ``analytics_report`` — report definitions (metrics, dimensions, filters, period, bucket, chart).
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ from core.crypto import EncryptedString, RowUid
 from core.db import Base, BigId, IdPk, Timestamped, Versioned, value_enum
 
 __all__ = ["AlertHistory", "AlertKind", "AlertNotification", "AlertOperator", "AlertRule", "AlertState",
-           "AnalyticsContribution", "AnalyticsLock", "AnalyticsRollup"]
+           "AnalyticsContribution", "AnalyticsLock", "AnalyticsRollup", "Report", "ReportChart"]
 
 
 class AnalyticsRollup(IdPk, Base):
@@ -144,3 +145,28 @@ class AlertNotification(IdPk, Base):
     last_status_code: Mapped[int | None] = mapped_column(Integer)
     last_error: Mapped[str | None] = mapped_column(String(40))
     delivered_at: Mapped[dt.datetime | None] = mapped_column()
+
+
+class ReportChart(enum.StrEnum):
+    """How a report's chart draws its series."""
+
+    LINE = "line"
+    BAR = "bar"
+
+
+class Report(IdPk, Timestamped, Versioned, Base):
+    """A report defined without code: metrics x dimensions x filters x period, with a chart kind."""
+
+    __tablename__ = "analytics_report"
+
+    key: Mapped[str] = mapped_column(String(64), unique=True, nullable=False)
+    title: Mapped[str] = mapped_column(String(200), nullable=False)
+    metrics: Mapped[list[str]] = mapped_column(JSON, nullable=False)
+    dimensions: Mapped[list[str]] = mapped_column(JSON, nullable=False)
+    filters: Mapped[dict[str, list[str]]] = mapped_column(JSON, nullable=False, default=dict)
+    bucket: Mapped[str] = mapped_column(String(16), nullable=False)
+    last_days: Mapped[int | None] = mapped_column(Integer)  # a rolling period: this many days up to the run's end
+    start: Mapped[dt.date | None] = mapped_column(Date)  # a fixed period
+    end: Mapped[dt.date | None] = mapped_column(Date)
+    chart: Mapped[ReportChart] = mapped_column(value_enum(ReportChart, "analytics_report_chart"), nullable=False)
+    created_by: Mapped[str] = mapped_column(String(200), nullable=False)

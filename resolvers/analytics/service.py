@@ -14,7 +14,7 @@ from resolvers.analytics.alerts import (
 from resolvers.analytics.facts import AGE_BANDS, Fact
 from resolvers.analytics.forecast import Forecast, ForecastPoint, forecast, forecastable
 from resolvers.analytics.metrics import METRICS, Bucket, Dimension, Metric, MetricKey, Unit
-from resolvers.analytics.models import AlertHistory, AlertKind, AlertOperator, AlertRule, AlertState
+from resolvers.analytics.models import AlertHistory, AlertKind, AlertOperator, AlertRule, AlertState, Report
 from resolvers.analytics.query import (
            MAX_DAYS,
            MAX_HOURLY_DAYS,
@@ -46,6 +46,7 @@ __all__ = [
            "Metric",
            "MetricKey",
            "Point",
+           "Report",
            "Series",
            "SeriesFilter",
            "Unit",

@@ -19,7 +19,7 @@ from schema.errors import run_mutation
 from schema.permissions import PUBLIC, access, allow
 from schema.relay import decode_global_id, encode_global_id
 
-__all__ = ["AnalyticsMutation", "CreateAlertRulePayload", "SetAlertRuleActivePayload"]
+__all__ = ["AlertMutations", "CreateAlertRulePayload", "SetAlertRuleActivePayload"]
 
 INPUT = strawberry.argument(description="What to do; each field's description says its limits.")
 RULE_DOC = "The rule as the mutation left it (null when refused)."
@@ -55,7 +55,7 @@ def _target(result: Any) -> str | None:
 
 
 @strawberry.type
-class AnalyticsMutation:
+class AlertMutations:
     @strawberry.mutation(description="Create an alert rule on a metric (active at once; the worker evaluates it). "
                                      "Every input error at once.", metadata=allow(ANALYTICS_READERS))
     def create_alert_rule(self, info: Info[Context, Any],

@@ -20,7 +20,7 @@ from schema.node import NodeFetcher
 from schema.permissions import allow
 from schema.relay import PAGING, After, Before, Connection, First, Last, decode_global_id, keyset_connection
 
-__all__ = ["NODES", "AnalyticsQuery"]
+__all__ = ["METRIC_NODES", "MetricsQuery"]
 
 
 
@@ -34,7 +34,7 @@ def _rule(ctx: Context, pk: int) -> AlertRule | None:
 
 
 #: How ``node(id:)`` fetches this domain's types (analytics readers only).
-NODES: dict[str, NodeFetcher] = {"AlertRule": _rule}
+METRIC_NODES: dict[str, NodeFetcher] = {"AlertRule": _rule}
 
 
 def _filter(f: AnalyticsFilter | None) -> m.SeriesFilter:
@@ -44,7 +44,7 @@ def _filter(f: AnalyticsFilter | None) -> m.SeriesFilter:
 
 
 @strawberry.type
-class AnalyticsQuery:
+class MetricsQuery:
     @strawberry.field(description="Every business metric, with what it measures.", metadata=allow(ANALYTICS_READERS))
     def analytics_metrics(self) -> list[AnalyticsMetric]:
         return [AnalyticsMetric.from_metric(metric) for metric in m.METRICS.values()]
