@@ -10,7 +10,8 @@ Fact kinds (``Fact``):
   business) or renewed, with its premium; cancelled, surrendered, lapsed (on their end date);
   a renewal due (the period ended, on its last day) and kept (it was renewed); a claim
   reported; a claim paid (when it first became paid, with the amount paid) and, when it was a
-  fast claim, also ``claim_paid_fast``;
+  fast claim, also ``claim_paid_fast``; and ``claim_cycle_hours`` (its amount: the hours from
+  report to first paid);
 * level facts, stored as deltas on the day a level changes: ``in_force`` (+1 on the first
   covered day, -1 the day after the last) and ``premium_rate`` (the premium per covered day):
   a cancelled policy (void from the start) contributes neither; a surrendered or lapsed one
@@ -42,6 +43,7 @@ AGE_BANDS: tuple[tuple[str, int], ...] = (("0-17", 0), ("18-24", 18), ("25-34", 
                                           ("55-64", 55), ("65+", 65))
 UNKNOWN_REGION = "unknown"
 _RATE_PLACES = Decimal("0.00000001")
+_HOURS = Decimal("0.0001")
 
 
 class Fact(enum.StrEnum):
@@ -59,6 +61,7 @@ class Fact(enum.StrEnum):
     CLAIM_REPORTED = "claim_reported"
     CLAIM_PAID = "claim_paid"
     CLAIM_PAID_FAST = "claim_paid_fast"
+    CLAIM_CYCLE_HOURS = "claim_cycle_hours"  # one per paid claim: hours from report to first paid
 
 
 #: Facts stored as deltas of a level (summed up to a day, they give the level on that day).
@@ -148,6 +151,8 @@ def claim_facts(view: ClaimView, policy: PolicyView | None) -> list[FactRow]:
         rows.append(FactRow(Fact.CLAIM_PAID, day, hour, product, band, region, 1, view.paid_amount))
         if view.fast_track:
             rows.append(FactRow(Fact.CLAIM_PAID_FAST, day, hour, product, band, region, 1, view.paid_amount))
+        hours = Decimal(max(0.0, (view.paid_at - view.reported_at).total_seconds()) / 3600).quantize(_HOURS)
+        rows.append(FactRow(Fact.CLAIM_CYCLE_HOURS, day, hour, product, band, region, 1, hours))
     return rows
 
 
