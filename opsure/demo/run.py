@@ -28,6 +28,7 @@ from opsure.demo.claims_ops import load_claims_ops
 from opsure.demo.clock import DemoClock
 from opsure.demo.handouts import Handouts, demo_dir, partner_handout, showcase_handout, write_handouts
 from opsure.demo.investigations import load_investigations
+from opsure.demo.knowledge import load_knowledge
 from opsure.demo.operations import load_experiments
 from opsure.demo.tags import load_tags
 from opsure.demo.partners import PARTNER_SPECS, load_partners
@@ -102,6 +103,7 @@ def load_platform_demo(
         load_risk_flags(s, rng, clock, insurer=partners["insurer"], consortium=consortium)
         load_claims_ops(s, rng, clock)  # two rule versions, QA samples of the decided claims
         load_experiments(s, rng, clock)  # a finished experiment with results; the claim switch for QA
+        load_knowledge(s, clock)  # articles approved by QA, the coverage graph of MEDI-BASIC
         load_tags(s, rng, clock)  # behaviour, tags, value tiers, a segment and a finished Double 11 campaign
         s.flush()
         return Handouts(partners=partner_handout(partners, domain, seed), showcase=showcase_handout(claims))

@@ -18,6 +18,7 @@ from core.clock import now as clock_now
 from core.event_stream.outbox import EVENTS
 from ledger import service as ledger
 from ledger.models import RecordStatus
+from opsure.demo.knowledge import knowledge_summary
 from opsure.demo.operations import experiments_summary
 from opsure.demo.tags import tags_summary
 from partners.models import Partner, PartnerClient, RiskFlag, SignedRecord, SignerKey
@@ -119,6 +120,7 @@ def collect_summary(session: Session) -> DemoSummary:
         "document requests reminded": _count(session, DocumentRequest, DocumentRequest.reminder_count > 0),
     }
     s.sections["experiments"] = experiments_summary(session)
+    s.sections["knowledge"] = knowledge_summary(session)
     s.sections["tags, segments, campaigns"] = tags_summary(session, now=clock_now())
     s.sections["policies"] = {"customers": _count(session, Customer), **_grouped(session, Policy.status)}
     chain_break = verify_chain(session)

@@ -4,13 +4,13 @@ and the coverage question answered by traversal.
 Edges (source kind -> target kind)::
 
     PRODUCT       --covers-->     COVERAGE_ITEM   (the benefit must be one of the product's)
-    COVERAGE_ITEM --covers-->     ICD10           (a code, a category or a block: C73, C00-C97)
+    COVERAGE_ITEM --covers-->     ICD10           (a code, a block or a chapter: C73, C00-C97, XV)
     EXCLUSION     --applies_to--> PRODUCT
     EXCLUSION     --excludes-->   ICD10
     ARTICLE       --explains-->   any other node
 
-``coverage(product, icd10)``: the asked code and its WHO ancestors (C73.0 -> C73 -> C73-C75 ->
-C00-C75 -> C00-C97) are matched against the graph. An exclusion that applies to the product and
+``coverage(product, icd10)``: the asked code and its WHO ancestors (C34.1 -> C34 -> C30-C39 ->
+C00-C75 -> C00-C97 -> chapter II) are matched against the graph. An exclusion that applies to the product and
 excludes one of them answers EXCLUDED (exclusions win over covers; of several, the most specific);
 else a coverage item of the product that covers one answers COVERED; else UNKNOWN (ask a person).
 The answer carries its path and, as evidence, the served articles that explain a node on it.
@@ -123,8 +123,8 @@ def _zh_labels() -> dict[str, str]:
 
 
 def icd10_label(code: str) -> str:
-    """The Chinese name of a common code (bundled list), else the WHO English name."""
-    zh = _zh_labels().get(code)
+    """The Chinese name of a common code or of its category (bundled list), else the WHO English name."""
+    zh = _zh_labels().get(code) or _zh_labels().get(code.split(".")[0])  # a subcategory: its category's name
     if zh:
         return zh
     try:
@@ -135,8 +135,8 @@ def icd10_label(code: str) -> str:
 
 def _icd_node_key(raw: str) -> str:
     code = raw.strip().upper()
-    if not code or not icd.is_valid_item(code) or not (icd.is_category_or_subcategory(code) or icd.is_block(code)):
-        raise ValidationError(f"unknown ICD-10 code or block {raw!r}", field="key", code="UNKNOWN_ICD10")
+    if not code or not icd.is_valid_item(code):
+        raise ValidationError(f"unknown ICD-10 code, block or chapter {raw!r}", field="key", code="UNKNOWN_ICD10")
     return code
 
 
@@ -245,8 +245,8 @@ def unlink(session: Session, *, principal: Principal, edge_id: int) -> Knowledge
 
 
 def _chain(code: str) -> list[str]:
-    """The code and its ancestors, most specific first, without the chapter (a roman numeral)."""
-    return [code, *(a for a in icd.get_ancestors(code) if "-" in a or (a[:1].isalpha() and a[1:2].isdigit()))]
+    """The code and its ancestors, most specific first: category, blocks, chapter (C34.1 ... C00-C97, II)."""
+    return [code, *icd.get_ancestors(code)]
 
 
 def coverage(session: Session, *, principal: Principal, product_code: str, icd10: str) -> CoverageAnswer:

@@ -4,7 +4,8 @@ and agent assist (top articles and suggested replies for a consultation's text).
 * **Segmentation** — one jieba ``Tokenizer`` per process, loaded lazily on first use under a lock
   (its dictionary takes about half a second), with the insurance terms of ``terms.json`` added.
   Text is lower-cased and cut in jieba's search mode (long words and their parts: 甲状腺癌 →
-  甲状腺, 甲状腺癌); punctuation, spaces and a few function words are dropped.
+  甲状腺, 甲状腺癌); punctuation, spaces and a few function words are dropped, and an article's
+  markup tags are not indexed (its text is stored and served verbatim, tags included).
 * **Index** — in memory, per process and database: each served article's tokens (title twice,
   then body) and a bm25s index over them. ``refresh`` reads one counter
   (``knowledge_index_state``): each publish or retirement bumps it and stamps its article, so a
@@ -145,10 +146,14 @@ class Assist:
     replies: list[tuple[str, Hit]] = field(default_factory=list)
 
 
+_TAG = re.compile(r"<[^<>]{0,200}>")
+
+
 def doc_tokens(title: str, body: str) -> list[str]:
-    """What an article is indexed as: the title counts twice."""
-    title_terms = terms(title)
-    return title_terms + title_terms + terms(body)
+    """What an article is indexed as: the title twice, then the body; markup tags are not words (the text is
+    still stored and returned with them)."""
+    title_terms = terms(_TAG.sub(" ", title))
+    return title_terms + title_terms + terms(_TAG.sub(" ", body))
 
 
 class KnowledgeIndex:

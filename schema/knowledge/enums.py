@@ -40,7 +40,8 @@ KnowledgeNodeKind = _described(m.NodeKind, name="KnowledgeNodeKind",
     "PRODUCT": "An insurance product (key: the product's code).",
     "COVERAGE_ITEM": "A benefit (key: its code, e.g. INPATIENT; a product covers it only if it is one of the "
                      "product's coverage items).",
-    "ICD10": "An ICD-10 category, subcategory or block (key: C73, C34.1, C00-C97), checked against the WHO list.",
+    "ICD10": "An ICD-10 category, subcategory, block or chapter (key: C73, C34.1, C00-C97, XV), checked against "
+             "the WHO list.",
     "EXCLUSION": "An exclusion (key: a code, e.g. WAITING_PERIOD; label: its wording).",
 })
 KnowledgeEdgeKind = _described(m.EdgeKind, name="KnowledgeEdgeKind",

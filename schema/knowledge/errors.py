@@ -33,7 +33,7 @@ RetireKnowledgeArticleError = mutation_errors("RetireKnowledgeArticle", {"INVALI
 LinkKnowledgeError = mutation_errors("LinkKnowledge", {
     "BAD_EDGE": "This kind of edge does not join these kinds of node (see KnowledgeEdgeKind).",
     "UNKNOWN_PRODUCT": "No product has this code.",
-    "UNKNOWN_ICD10": "Not an ICD-10 category, subcategory or block of the WHO list.",
+    "UNKNOWN_ICD10": "Not an ICD-10 category, subcategory, block or chapter of the WHO list.",
     "UNKNOWN_ARTICLE": "No article has this id.",
     "BAD_CODE": "A coverage item's or exclusion's code is 2-40 of A-Z, 0-9 and _, starting with a letter.",
     "NOT_A_BENEFIT": "The coverage item is not one of the product's coverage items.",

@@ -190,6 +190,16 @@ def _investigations_in_every_state_with_an_anchored_trail(runtime: Runtime, resu
     assert QualificationState.SUSPENDED in {q.state for q in firms.values()}
 
 
+def _knowledge_is_served_searched_and_answers_coverage_with_its_source(runtime: Runtime, result: DemoResult) -> None:
+    from opsure.demo.knowledge import ARTICLES, SEARCH
+
+    rows = result.summary.sections["knowledge"]
+    assert rows["articles published"] == 6 and int(rows["graph edges"]) > 20
+    assert rows[f"search {SEARCH!r}"] == ARTICLES["dental"][0]
+    assert str(rows["MEDI-BASIC covers K02.1 (龋)?"]).startswith("excluded via K00-K14, source: 牙科")
+    assert str(rows["MEDI-BASIC covers C34.1 (支气管和肺恶性肿瘤)?"]).startswith("covered via C00-C97")
+
+
 def _partial_approval_explains_its_benefits(runtime: Runtime, result: DemoResult) -> None:
     [claim] = _rows(runtime, Claim, Claim.state == ClaimState.PARTIALLY_APPROVED)
     assert claim.eob is not None and claim.eob["outcome"] == "partially_approved"
@@ -291,6 +301,7 @@ def test_the_demo_loads_every_capability_once(runtime: Runtime) -> None:
     _investigated_claim_matched_a_shared_flag_and_has_a_signed_survey(runtime, result)
     _investigations_in_every_state_with_an_anchored_trail(runtime, result)
     _two_rule_versions_live_and_qa_samples_reviewed(runtime, result)
+    _knowledge_is_served_searched_and_answers_coverage_with_its_source(runtime, result)
     _partial_approval_explains_its_benefits(runtime, result)
     _documents_are_sealed_files_and_medical_ones_on_the_ledger(runtime, result)
     _everything_is_anchored_and_the_audit_chain_intact(runtime, result)
