@@ -35,6 +35,7 @@ from opsure.demo.partners import PARTNER_SPECS, load_partners
 from opsure.demo.payments import open_accounts, play_the_bank
 from opsure.demo.policies import load_policies
 from opsure.demo.risk import load_risk_flags
+from opsure.demo.service import load_service
 from opsure.demo.summary import DemoSummary, collect_summary
 from opsure.ledger_host import LedgerHost
 from opsure.runtime import Runtime
@@ -104,6 +105,7 @@ def load_platform_demo(
         load_claims_ops(s, rng, clock)  # two rule versions, QA samples of the decided claims
         load_experiments(s, rng, clock)  # a finished experiment with results; the claim switch for QA
         load_knowledge(s, clock)  # articles approved by QA, the coverage graph of MEDI-BASIC
+        load_service(s, rng, clock)  # agents, work orders in every state, a breached SLA, complaints
         load_tags(s, rng, clock)  # behaviour, tags, value tiers, a segment and a finished Double 11 campaign
         s.flush()
         return Handouts(partners=partner_handout(partners, domain, seed), showcase=showcase_handout(claims))

@@ -37,6 +37,7 @@ from resolvers.claims.risk.rule_models import ClaimRuleVersion, RuleVersionStatu
 from resolvers.investigations.models import Investigation, InvestigationEscalation, InvestigationEvent
 from resolvers.payments.models import PaymentBatch, PaymentInstruction, ReturnsFile
 from resolvers.policies.models import Customer, Policy
+from resolvers.service.models import Complaint, ServiceAgent, WorkOrder, WorkOrderBreach
 
 __all__ = ["DemoSummary", "collect_summary", "render_summary"]
 
@@ -121,6 +122,10 @@ def collect_summary(session: Session) -> DemoSummary:
     }
     s.sections["experiments"] = experiments_summary(session)
     s.sections["knowledge"] = knowledge_summary(session)
+    s.sections["customer service"] = {
+        **{f"work orders {k}": v for k, v in _grouped(session, WorkOrder.state).items()},
+        **{f"complaints {k}": v for k, v in _grouped(session, Complaint.state).items()},
+        "missed SLAs escalated": _count(session, WorkOrderBreach), "agents": _count(session, ServiceAgent)}
     s.sections["tags, segments, campaigns"] = tags_summary(session, now=clock_now())
     s.sections["policies"] = {"customers": _count(session, Customer), **_grouped(session, Policy.status)}
     chain_break = verify_chain(session)

@@ -289,6 +289,17 @@ def _advances_paid_offset_overdue_defaulted_and_balanced(runtime: Runtime, resul
     assert result.summary.sections["advances"][AdvanceState.DEFAULTED.value] == 1
 
 
+def _service_orders_in_every_state_a_breach_and_complaints(runtime: Runtime, result: DemoResult) -> None:
+    from resolvers.service.models import ComplaintState, WorkOrder, WorkOrderBreach, WorkOrderState
+
+    assert {o.state for o in _rows(runtime, WorkOrder)} == set(WorkOrderState)
+    assert any(b.sla.value == "first_response" for b in _rows(runtime, WorkOrderBreach))
+    table = result.summary.sections["customer service"]
+    assert table[f"complaints {ComplaintState.ESCALATED.value}"] == 1
+    assert table[f"complaints {ComplaintState.ACKNOWLEDGED.value}"] == 1
+    assert int(table["missed SLAs escalated"]) >= 1
+
+
 def test_the_demo_loads_every_capability_once(runtime: Runtime) -> None:
     """One small ``run_demo`` on this data directory's embedded ledger, read back aspect by aspect."""
     runtime.settings = runtime.settings.with_(ledger_mode="embedded", anchoring_in_process=False)
@@ -302,6 +313,7 @@ def test_the_demo_loads_every_capability_once(runtime: Runtime) -> None:
     _investigations_in_every_state_with_an_anchored_trail(runtime, result)
     _two_rule_versions_live_and_qa_samples_reviewed(runtime, result)
     _knowledge_is_served_searched_and_answers_coverage_with_its_source(runtime, result)
+    _service_orders_in_every_state_a_breach_and_complaints(runtime, result)
     _partial_approval_explains_its_benefits(runtime, result)
     _documents_are_sealed_files_and_medical_ones_on_the_ledger(runtime, result)
     _everything_is_anchored_and_the_audit_chain_intact(runtime, result)
