@@ -301,8 +301,6 @@ SERVICES: dict[str, tuple[Setup, Act, list[str]]] = {
     "define_tag": (lambda s: make_policy(s, today=TODAY).customer_id, _define_tag,
                    ["operations.tag_defined", "operations.tag_members_changed"]),
     "approve_knowledge_article": (_knowledge_in_review, _approve_knowledge, ["knowledge.published"]),
-    "define_tag": (lambda s: make_policy(s, today=TODAY).customer_id, _define_tag,
-                   ["operations.tag_defined", "operations.tag_members_changed"]),
     **SERVICE_EVENT_ROWS,  # one row per state-changing function of the service domain (tests/service_factories.py)
 }
 

@@ -18,7 +18,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from core.auth import Principal, Role
-from core.pagination import PageRequest
+from core.pagination import PageRequest, decode_cursor, encode_cursor
 from resolvers.operations import behaviour
 from resolvers.operations.models import BehaviourEvent, BehaviourIdentity
 from resolvers.policies import loaders as policy_loaders
@@ -59,16 +59,21 @@ def attributes(session: Session, ids: Sequence[int]) -> dict[int, Attributes]:
 
 
 def customer_ids(session: Session, *, batch: int = 1000, after: str | None = None) -> Iterator[tuple[list[int], str | None]]:
-    """Every customer's id in id order, a batch at a time, with the cursor after each batch."""
-    cursor = after
-    while True:
-        page = policies.list_customers(session, principal=READER, page=PageRequest(first=batch, after=cursor))
-        if not page.items:
-            return
-        cursor = page.end_cursor
-        yield [c.id for c in page.items], cursor
-        if not page.has_next:
-            return
+    """Every customer's id in id order, a batch at a time, with the cursor after each batch.
+
+    The newest customer comes from the policies service (one row); the ids up to it come from its
+    loader by id range (sealed rows: nothing is decrypted), so a rebuild never decrypts a customer.
+    """
+    newest = policies.list_customers(session, principal=READER, page=PageRequest(last=1)).items
+    if not newest:
+        return
+    top = newest[0].id
+    start = int(decode_cursor(after)[0]) + 1 if after else 1
+    while start <= top:
+        ids = sorted(policy_loaders.customers_by_id(session, list(range(start, min(top, start + batch - 1) + 1))))
+        start += batch
+        if ids:
+            yield ids, encode_cursor(ids[-1])
 
 
 def events_of(session: Session, ids: Collection[int], names: Collection[str]) -> dict[int, dict[str, list[dt.datetime]]]:

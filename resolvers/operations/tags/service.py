@@ -33,9 +33,9 @@ import datetime as dt
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import Select, delete, func, insert, select, update
+from sqlalchemy import Select, Table, delete, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from core.auth import Principal
@@ -348,9 +348,9 @@ def _write(session: Session, tag_id: int, *, gained: list[int], lost: list[int],
             session.execute(delete(CustomerTag).where(CustomerTag.tag_id == tag_id,
                                                       CustomerTag.customer_id.in_(lost[i:i + BATCH])))
     if gained:
-        session.execute(insert(CustomerTag), [{"customer_id": c, "tag_id": tag_id, "since": now}
+        session.execute(insert(_table(CustomerTag)), [{"customer_id": c, "tag_id": tag_id, "since": now}
                                                          for c in gained])
-    session.execute(insert(TagHistory), [
+    session.execute(insert(_table(TagHistory)), [
         {"customer_id": c, "tag_id": tag_id, "gained": g, "at": now, "cause": cause.value,
          "reason_code": reason_code, "actor": actor.subject[:200]}
         for g, ids in ((True, gained), (False, lost)) for c in ids])
@@ -359,48 +359,61 @@ def _write(session: Session, tag_id: int, *, gained: list[int], lost: list[int],
     return len(gained) + len(lost)
 
 
+def _table(model: Any) -> Table:
+    """The Core table of a model: bulk inserts skip the ORM's bulk path."""
+    return cast(Table, model.__table__)
+
+
 def _save_profiles(session: Session, attrs: dict[int, reads.Attributes]) -> None:
     if not attrs:
         return
     ids = list(attrs)
     session.execute(delete(CustomerProfile).where(CustomerProfile.customer_id.in_(ids)))
     session.execute(delete(CustomerProduct).where(CustomerProduct.customer_id.in_(ids)))
-    session.execute(insert(CustomerProfile), [
+    session.execute(insert(_table(CustomerProfile)), [
         {"customer_id": c, "birth_year": a.birth_year, "city": a.city, "gender": a.gender} for c, a in attrs.items()])
     products = [{"customer_id": c, "product_code": p} for c, a in attrs.items() for p in sorted(a.products)]
     if products:
-        session.execute(insert(CustomerProduct), products)
+        session.execute(insert(_table(CustomerProduct)), products)
 
 
 def _save_states(session: Session, states: list[dict[str, Any]]) -> None:
     if not states:
         return
     session.execute(delete(TagState).where(TagState.customer_id.in_([s["customer_id"] for s in states])))
-    session.execute(insert(TagState), states)
+    session.execute(insert(_table(TagState)), states)
 
 
-def _cursor(session: Session, name: str) -> TagCursor:
-    row = session.get(TagCursor, name)
-    if row is None:
-        row = TagCursor(name=name, position=0)
-        session.add(row)
-        session.flush()
-    return row
+_CURSORS = (EVENTS_CURSOR, IDENTITIES_CURSOR, CUSTOMERS_CURSOR)
+
+
+def _positions(session: Session) -> dict[str, int]:
+    """The consumer's three positions (one query; missing ones start at 0)."""
+    found = {n: int(p) for n, p in session.execute(select(TagCursor.name, TagCursor.position))}
+    missing = [{"name": n, "position": 0} for n in _CURSORS if n not in found]
+    if missing:
+        session.execute(insert(_table(TagCursor)), missing)
+    return {n: found.get(n, 0) for n in _CURSORS}
+
+
+def _move(session: Session, old: dict[str, int], new: dict[str, int]) -> None:
+    for name in _CURSORS:
+        if new[name] != old[name]:
+            session.execute(update(_table(TagCursor)).where(TagCursor.name == name).values(position=new[name]))
 
 
 def apply_new_events(session: Session, *, now: dt.datetime, limit: int = 10_000) -> int:
     """Incremental step: evaluate the customers of behaviour events stored since the cursor, and new customers."""
-    cursor = _cursor(session, EVENTS_CURSOR)
-    touched, cursor.position = reads.touched_after(session, cursor.position, limit=limit)
-    bound = _cursor(session, IDENTITIES_CURSOR)
-    identified, bound.position = reads.identified_after(session, bound.position, limit=limit)
+    old = _positions(session)
+    new = dict(old)
+    touched, new[EVENTS_CURSOR] = reads.touched_after(session, old[EVENTS_CURSOR], limit=limit)
+    identified, new[IDENTITIES_CURSOR] = reads.identified_after(session, old[IDENTITIES_CURSOR], limit=limit)
     touched |= identified
-    seen = _cursor(session, CUSTOMERS_CURSOR)
-    after = encode_cursor(seen.position) if seen.position else None
+    after = encode_cursor(old[CUSTOMERS_CURSOR]) if old[CUSTOMERS_CURSOR] else None
     for ids, _ in reads.customer_ids(session, batch=BATCH, after=after):
         touched.update(ids)
-        seen.position = max(seen.position, max(ids))
-    session.flush()
+        new[CUSTOMERS_CURSOR] = max(new[CUSTOMERS_CURSOR], max(ids))
+    _move(session, old, new)
     return evaluate_customers(session, touched, now=now, cause=TagChange.RULE)
 
 
@@ -413,9 +426,11 @@ def expire(session: Session, *, now: dt.datetime) -> int:
 def rebuild(session: Session, *, now: dt.datetime, cause: TagChange = TagChange.REBUILD, actor: Actor = _JOB,
             advance_cursors: bool = True) -> int:
     """Full rebuild: evaluate every customer at ``now`` (and drop rule tags of customers that are gone)."""
+    old = _positions(session)
+    new = dict(old)
     if advance_cursors:
-        _cursor(session, EVENTS_CURSOR).position = reads.last_event_id(session)
-        _cursor(session, IDENTITIES_CURSOR).position = reads.last_identity_id(session)
+        new[EVENTS_CURSOR] = reads.last_event_id(session)
+        new[IDENTITIES_CURSOR] = reads.last_identity_id(session)
     compiled = _compiled_rules(session)
     names = set().union(*(rules.event_names(c.cond) for c in compiled)) if compiled else set()
     everything = reads.all_events(session, names)
@@ -431,9 +446,8 @@ def rebuild(session: Session, *, now: dt.datetime, cause: TagChange = TagChange.
     changes += evaluate_customers(session, gone, now=now, cause=cause, actor=actor, compiled=compiled,
                                   preloaded=everything)
     if advance_cursors:
-        customers = _cursor(session, CUSTOMERS_CURSOR)
-        customers.position = max(customers.position, last)
-    session.flush()
+        new[CUSTOMERS_CURSOR] = max(new[CUSTOMERS_CURSOR], last)
+        _move(session, old, new)
     return changes
 
 
