@@ -7,6 +7,11 @@
   stopped; its results (z-test, intervals, SRM check) are computed when read.
 * ``claim-fast``: the claim flow's fast/standard switch as a draft with one QA override, so a
   tester sees the standard path on their own subject while every demo claim keeps fast claim.
+* Visitors (``load_visitors``): three anonymous visitors browse the site; the first signs in as a
+  demo customer (identify), the second is the same person on their phone (alias of the first),
+  the third stays anonymous. Their earlier events count for the customer from then on. The
+  platform's own events (purchases, renewals, surrenders, claims reported) are made by the
+  ``operations.behaviour`` consumer after the demo commits (``run_demo`` drains it).
 
 Each action leaves the audit entry of the mutation a client would have called.
 """
@@ -17,20 +22,21 @@ import datetime as dt
 import random
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from core.auth import Principal, Role
+from core.auth import ANONYMOUS, Principal, Role
 from opsure.demo.actors import CHECKER, audit
 from opsure.demo.clock import DemoClock
-from resolvers.operations import experiments, stats
+from resolvers.operations import behaviour, experiments, stats
 from resolvers.operations.experiments import ExperimentSpec
-from resolvers.operations.models import Experiment, Flow
+from resolvers.operations.models import BehaviourEvent, Experiment, Flow
 from resolvers.operations.outcomes import record_conversions
 from resolvers.policies.models import Customer
 from schema.relay import encode_global_id
 
-__all__ = ["ExperimentsDemo", "load_experiments"]
+__all__ = ["ExperimentsDemo", "VisitorsDemo", "behaviour_summary", "experiments_summary", "load_experiments",
+           "load_visitors"]
 
 QA_TESTER = Principal(subject="demo:qa-liu", role=Role.QA)
 #: Completion rates the simulated customers follow (the demo's ground truth, not a result).
@@ -92,4 +98,56 @@ def experiments_summary(session: Session) -> dict[str, int | str]:
         r = stats.results(session, experiment_id=exp.id)
         exposed = "/".join(f"{v.key} {v.exposures}" for v in r.variants)
         rows[f"{exp.key} ({exp.flow.value}, {exp.status.value})"] = f"exposed {exposed}: {r.verdict.value}"
+    return rows
+
+
+@dataclass(frozen=True)
+class VisitorsDemo:
+    """The customer the visitors turned out to be, and how many of their events were sent anonymously."""
+
+    customer_id: int
+    anonymous_events: int
+
+
+def load_visitors(session: Session, rng: random.Random, clock: DemoClock) -> VisitorsDemo:
+    """Three anonymous visitors browse; the first identifies as a demo customer, the second is aliased to it."""
+    customer_id = session.scalars(select(Customer.id).order_by(Customer.id).limit(1)).one()
+    visitors = ["web-visitor-01", "phone-visitor-01", "web-visitor-02"]
+    events = []
+    for v, visitor in enumerate(visitors):
+        for i in range(rng.randint(3, 6)):
+            at = clock.now - dt.timedelta(days=rng.uniform(1, 20))
+            name, props = (("quote.viewed", {"productCode": "MEDI-BASIC"}) if i % 3 == 2
+                           else ("page.viewed", {"path": rng.choice(["/", "/products", "/products/medi-basic"])}))
+            events.append(behaviour.EventIn(event_id=f"demo-visit-{v}-{i:03d}", name=name, timestamp=at,
+                                            anonymous_id=visitor, properties=props))
+    result = behaviour.ingest(session, principal=ANONYMOUS, events=events, source="demo:web", now=clock.now)
+    audit(session, ANONYMOUS, "postBehaviourEvents", {"events": len(events)})
+    me = Principal(subject=f"customer-{customer_id}", role=Role.CUSTOMER, customer_id=customer_id)
+    behaviour.identify(session, principal=me, anonymous_id=visitors[0], customer_id=None, now=clock.now)
+    audit(session, me, "identifyVisitor", {"anonymousId": visitors[0]},
+          target=encode_global_id("Customer", customer_id))
+    behaviour.alias(session, principal=me, anonymous_id=visitors[1], alias_of=visitors[0], now=clock.now)
+    audit(session, me, "identifyVisitor", {"anonymousId": visitors[1], "aliasOf": visitors[0]},
+          target=encode_global_id("Customer", customer_id))
+    sent = sum(1 for e in events if e.anonymous_id in visitors[:2])
+    assert result.accepted == len(events)
+    return VisitorsDemo(customer_id=customer_id, anonymous_events=sent)
+
+
+def behaviour_summary(session: Session) -> dict[str, int | str]:
+    """The summary rows: behaviour events by source kind and name, identities, the identified visitor's events."""
+    platform = BehaviourEvent.source == behaviour.PLATFORM_SOURCE
+    rows: dict[str, int | str] = {}
+    for name, n in session.execute(select(BehaviourEvent.name, func.count()).where(platform)
+                                   .group_by(BehaviourEvent.name).order_by(BehaviourEvent.name)):
+        rows[f"platform: {name}"] = int(n)
+    rows["sent by frontends"] = int(session.scalar(select(func.count()).select_from(BehaviourEvent)
+                                                   .where(~platform)) or 0)
+    identities = behaviour.identities_after(session, 0)
+    rows["visitors identified"] = len(identities)
+    for customer_id in sorted({i.customer_id for i in identities})[:3]:
+        mine = behaviour.events_for_customer(session, customer_id)
+        anonymous = sum(1 for e in mine if e.anonymous_id is not None and e.source != behaviour.PLATFORM_SOURCE)
+        rows[f"customer {customer_id}: events"] = f"{len(mine)} ({anonymous} sent before signing in)"
     return rows

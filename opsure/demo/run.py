@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 from core.clock import now as current_instant
 from core.db import transaction
 from core.errors import DomainError
+from core.event_stream import drain
 from opsure.demo.advances import load_advances
 from opsure.demo.anchoring import settle_ledger
 from opsure.demo.claims import load_claims
@@ -29,7 +30,7 @@ from opsure.demo.clock import DemoClock
 from opsure.demo.handouts import Handouts, demo_dir, partner_handout, showcase_handout, write_handouts
 from opsure.demo.investigations import load_investigations
 from opsure.demo.knowledge import load_knowledge
-from opsure.demo.operations import load_experiments
+from opsure.demo.operations import load_experiments, load_visitors
 from opsure.demo.tags import load_tags
 from opsure.demo.partners import PARTNER_SPECS, load_partners
 from opsure.demo.payments import open_accounts, play_the_bank
@@ -43,6 +44,7 @@ from partners import ledger_seam
 from partners.models import Partner
 from partners.risk import consortium_key
 from resolvers.claims.storage import document_storage
+from resolvers.operations.platform_events import BEHAVIOUR_CONSUMER
 
 __all__ = ["DemoAlreadyLoaded", "DemoResult", "load_platform_demo", "run_demo"]
 
@@ -104,6 +106,7 @@ def load_platform_demo(
         load_risk_flags(s, rng, clock, insurer=partners["insurer"], consortium=consortium)
         load_claims_ops(s, rng, clock)  # two rule versions, QA samples of the decided claims
         load_experiments(s, rng, clock)  # a finished experiment with results; the claim switch for QA
+        load_visitors(s, rng, clock)  # anonymous visitors, one signs in (identify) and is on their phone too (alias)
         load_knowledge(s, clock)  # articles approved by QA, the coverage graph of MEDI-BASIC
         load_service(s, rng, clock)  # agents, work orders in every state, a breached SLA, complaints
         load_tags(s, rng, clock)  # behaviour, tags, value tiers, a segment and a finished Double 11 campaign
@@ -121,6 +124,7 @@ def run_demo(runtime: Runtime, *, customers: int = 500, years: int = 2, seed: in
         if host.mode == "external":
             host.chain()
         handouts = load_platform_demo(runtime, customers=customers, years=years, seed=seed)
+        drain(runtime.session_factory, BEHAVIOUR_CONSUMER)  # the platform's flows as behaviour events
         partners_file, showcase_file = write_handouts(runtime.settings.data_dir, handouts)
         note = settle_ledger(host, runtime, timeout=wait)
     finally:

@@ -19,7 +19,7 @@ from core.event_stream.outbox import EVENTS
 from ledger import service as ledger
 from ledger.models import RecordStatus
 from opsure.demo.knowledge import knowledge_summary
-from opsure.demo.operations import experiments_summary
+from opsure.demo.operations import behaviour_summary, experiments_summary
 from opsure.demo.tags import tags_summary
 from partners.models import Partner, PartnerClient, RiskFlag, SignedRecord, SignerKey
 from resolvers.advances.models import Advance
@@ -121,6 +121,7 @@ def collect_summary(session: Session) -> DemoSummary:
         "document requests reminded": _count(session, DocumentRequest, DocumentRequest.reminder_count > 0),
     }
     s.sections["experiments"] = experiments_summary(session)
+    s.sections["behaviour events"] = behaviour_summary(session)
     s.sections["knowledge"] = knowledge_summary(session)
     s.sections["customer service"] = {
         **{f"work orders {k}": v for k, v in _grouped(session, WorkOrder.state).items()},
