@@ -1,10 +1,11 @@
-"""Analytics jobs: the offline full recompute of the rollups, alert evaluation, alert webhooks."""
+"""Analytics jobs: the offline full recompute of the rollups, alert evaluation, alert webhooks, the risk robot."""
 
 from __future__ import annotations
 
 import datetime as dt
 import logging
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from core.clock import business_date
@@ -12,10 +13,16 @@ from core.db import transaction
 from core.egress import EgressPolicy, egress_client
 from core.jobs import job
 from core.settings import get_settings
+from partners.risk import consortium_key
+from resolvers.analytics import rollups
 from resolvers.analytics.alerts import deliver_notifications, evaluate_rules
+from resolvers.analytics.models import AnalyticsLock
+from resolvers.analytics.robot.watch import scan
 from resolvers.analytics.rollups import last_rebuilt_at, rebuild, rollup_totals
+from resolvers.claims.risk.profile import shared_flags_of
+from resolvers.policies.facts import customers_page
 
-__all__ = ["alert_webhooks_job", "alerts_job", "rebuild_job"]
+__all__ = ["alert_webhooks_job", "alerts_job", "rebuild_job", "risk_robot_job"]
 
 log = logging.getLogger("opsure.analytics")
 
@@ -49,3 +56,28 @@ def alert_webhooks_job(sessions: sessionmaker[Session], at: dt.datetime) -> int:
     """Deliver due notifications once; how many were delivered."""
     with egress_client(EgressPolicy.from_settings(get_settings())) as client:
         return deliver_notifications(sessions, client, now=at).delivered
+
+
+@job("analytics.risk_robot", "once a business day, score every customer with the high-risk robot and update the watch "
+                             "list (reasons as codes; becoming watched or cleared is an event)")
+def risk_robot_job(sessions: sessionmaker[Session], at: dt.datetime) -> int:
+    """Scan every customer unless done on ``at``'s business date; how many were scored."""
+    today = business_date(at)
+    with transaction(sessions) as session:
+        lock = session.execute(select(AnalyticsLock).where(AnalyticsLock.id == 1).with_for_update()).scalar_one_or_none()
+        if lock is not None and lock.robot_scanned_on is not None and lock.robot_scanned_on >= today:
+            return 0
+    consortium = consortium_key(get_settings().keys_dir)
+    scored, after = 0, 0
+    while True:
+        with transaction(sessions) as session:
+            ids = customers_page(session, after=after, limit=500)
+            if not ids:
+                break
+            scored += scan(session, customer_ids=ids, today=today, now=at,
+                           flags=lambda cid: len(shared_flags_of(session, customer_id=cid, consortium=consortium))
+                           ).scored
+            after = ids[-1]
+    with transaction(sessions) as session:
+        rollups.lock_row(session).robot_scanned_on = today
+    return scored

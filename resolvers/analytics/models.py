@@ -11,6 +11,7 @@
   ``analytics_alert_history`` — every state change; ``analytics_alert_notification`` — the
   HMAC-signed webhook POSTs owed for firing and resolved alerts.
 * ``analytics_report`` — report definitions (metrics, dimensions, filters, period, bucket, chart).
+* ``analytics_watch`` — the high-risk robot's watch list: customers, scores, reason codes.
 """
 
 from __future__ import annotations
@@ -20,14 +21,26 @@ import enum
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Date, ForeignKey, Integer, Numeric, String, Text, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Date,
+    Float,
+    ForeignKey,
+    Integer,
+    Numeric,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from core.crypto import EncryptedString, RowUid
 from core.db import Base, BigId, IdPk, Timestamped, Versioned, value_enum
 
 __all__ = ["AlertHistory", "AlertKind", "AlertNotification", "AlertOperator", "AlertRule", "AlertState",
-           "AnalyticsContribution", "AnalyticsLock", "AnalyticsRollup", "Report", "ReportChart"]
+           "AnalyticsContribution", "AnalyticsLock", "AnalyticsRollup", "Report", "ReportChart", "WatchEntry",
+           "WatchStatus"]
 
 
 class AnalyticsRollup(IdPk, Base):
@@ -64,6 +77,7 @@ class AnalyticsLock(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     rebuilt_at: Mapped[dt.datetime | None] = mapped_column()
+    robot_scanned_on: Mapped[dt.date | None] = mapped_column(Date)  # the business date of the robot's last full scan
 
 
 class AlertOperator(enum.StrEnum):
@@ -170,3 +184,25 @@ class Report(IdPk, Timestamped, Versioned, Base):
     end: Mapped[dt.date | None] = mapped_column(Date)
     chart: Mapped[ReportChart] = mapped_column(value_enum(ReportChart, "analytics_report_chart"), nullable=False)
     created_by: Mapped[str] = mapped_column(String(200), nullable=False)
+
+
+class WatchStatus(enum.StrEnum):
+    """Whether the robot watches a customer now."""
+
+    WATCHING = "watching"  # scored at or above the model's threshold
+    CLEARED = "cleared"  # was watched; the score fell below the threshold less the hysteresis
+
+
+class WatchEntry(IdPk, Base):
+    """A customer the high-risk robot flagged: the score, the reasons (codes and values), since when."""
+
+    __tablename__ = "analytics_watch"
+
+    customer_id: Mapped[int] = mapped_column(BigId, unique=True, nullable=False)
+    status: Mapped[WatchStatus] = mapped_column(value_enum(WatchStatus, "analytics_watch_status"), nullable=False)
+    score: Mapped[float] = mapped_column(Float, nullable=False)
+    reasons: Mapped[list[list[Any]]] = mapped_column(JSON, nullable=False)  # [[code, value], ...]
+    model_version: Mapped[str] = mapped_column(String(40), nullable=False)
+    flagged_at: Mapped[dt.datetime] = mapped_column(nullable=False)
+    scored_at: Mapped[dt.datetime] = mapped_column(nullable=False)
+    cleared_at: Mapped[dt.datetime | None] = mapped_column()

@@ -24,6 +24,7 @@ import threading
 import warnings
 from collections import defaultdict
 from decimal import Decimal
+from typing import Any
 
 from core.clock import business_zone
 from resolvers.analytics.metrics import Unit
@@ -79,9 +80,9 @@ def to_svg(table: ReportTable, chart: ReportChart) -> bytes:
     from matplotlib import pyplot as plt
 
     n = len(table.metrics)
-    style = {"svg.fonttype": "none", "svg.hashsalt": "opsure",  # text stays text: the viewer's fonts show Chinese
+    style: dict[str, Any] = {"svg.fonttype": "none", "svg.hashsalt": "opsure",  # text stays text: viewers draw Chinese
              "font.family": ["DejaVu Sans", "Noto Sans CJK SC", "PingFang SC", "Microsoft YaHei", "sans-serif"]}
-    with _LOCK, plt.rc_context(style), warnings.catch_warnings():
+    with _LOCK, plt.rc_context(style), warnings.catch_warnings():  # type: ignore[arg-type]
         warnings.filterwarnings("ignore", message="Glyph .* missing from font")  # measured with DejaVu; drawn by the viewer
         fig, axes = plt.subplots(n, 1, figsize=(10, 3.2 * n), squeeze=False)
         try:

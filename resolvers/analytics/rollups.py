@@ -30,10 +30,15 @@ from resolvers.analytics.models import AnalyticsContribution, AnalyticsLock, Ana
 from resolvers.claims.facts import claim_views, iter_claim_views
 from resolvers.policies.facts import iter_policy_views, policy_views
 
-__all__ = ["last_rebuilt_at", "rebuild", "refresh", "rollup_totals"]
+__all__ = ["last_rebuilt_at", "lock_row", "rebuild", "refresh", "rollup_totals"]
 
 Sums = dict[FactKey, tuple[int, Decimal]]
 _CHUNK = 1000
+
+
+def lock_row(session: Session) -> AnalyticsLock:
+    """The one lock row, locked (created on first use)."""
+    return _lock(session)
 
 
 def _lock(session: Session) -> AnalyticsLock:

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from resolvers.claims.models import Claim, ClaimEvent, ClaimState
 
-__all__ = ["ClaimView", "claim_views", "iter_claim_views"]
+__all__ = ["ClaimBrief", "ClaimView", "claim_views", "customer_claims", "iter_claim_views"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,3 +63,28 @@ def iter_claim_views(session: Session, *, page_size: int = 5000) -> Iterator[lis
             return
         yield [_view(r) for r in rows]
         after = rows[-1][0]
+
+
+@dataclass(frozen=True, slots=True)
+class ClaimBrief:
+    """One claim of a customer's history (drafts left out)."""
+
+    id: int
+    policy_id: int
+    event_date: dt.date
+    claimed_amount: Decimal
+    rejected: bool
+
+
+def customer_claims(session: Session, *, customer_ids: Sequence[int]) -> dict[int, list[ClaimBrief]]:
+    """The reported claims of these customers, oldest event first (every id gets a list)."""
+    ids = sorted(set(customer_ids))
+    out: dict[int, list[ClaimBrief]] = {i: [] for i in ids}
+    if not ids:
+        return out
+    for cid, claim_id, policy_id, event_date, amount, state in session.execute(
+            select(Claim.customer_id, Claim.id, Claim.policy_id, Claim.event_date, Claim.claimed_amount, Claim.state)
+            .where(Claim.customer_id.in_(ids), Claim.state != ClaimState.DRAFT)
+            .order_by(Claim.event_date, Claim.id)).tuples():
+        out[cid].append(ClaimBrief(claim_id, policy_id, event_date, Decimal(amount), state is ClaimState.REJECTED))
+    return out

@@ -18,12 +18,21 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Select, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session, aliased
 
-from resolvers.policies.models import Customer, Policy, PolicyStatus, Product
+from resolvers.policies.models import (
+    Customer,
+    Endorsement,
+    Policy,
+    PolicyStatus,
+    Product,
+    Quote,
+    UnderwritingOutcome,
+)
 
-__all__ = ["PolicyView", "iter_policy_views", "policy_views", "product_codes", "product_ids_by_code"]
+__all__ = ["CustomerHistory", "PolicyBrief", "PolicyView", "customer_histories", "customers_page", "iter_policy_views",
+           "policy_views", "product_codes", "product_ids_by_code"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,3 +95,56 @@ def product_ids_by_code(session: Session, *, codes: Sequence[str]) -> dict[str, 
         return {}
     return {code: pid for pid, code in session.execute(select(Product.id, Product.code).where(
         Product.code.in_(sorted(set(codes))))).tuples().all()}
+
+
+@dataclass(frozen=True, slots=True)
+class PolicyBrief:
+    """One policy of a customer's history: when it was issued, from when it covers, its waiting period."""
+
+    id: int
+    product_id: int
+    issued_at: dt.datetime
+    period_start: dt.date
+    waiting_period_days: int
+    premium: Decimal
+
+
+@dataclass(frozen=True, slots=True)
+class CustomerHistory:
+    """What underwriting and policy servicing know of a customer (no personal field)."""
+
+    policies: tuple[PolicyBrief, ...]
+    endorsements: tuple[tuple[dt.date, str], ...]  # (effective on, kind)
+    declined_quotes: int  # quotes declined or referred to manual underwriting
+
+
+def customer_histories(session: Session, *, customer_ids: Sequence[int]) -> dict[int, CustomerHistory]:
+    """The histories of these customers (every id gets one, empty when it has nothing)."""
+    ids = sorted(set(customer_ids))
+    policies: dict[int, list[PolicyBrief]] = {i: [] for i in ids}
+    endorsements: dict[int, list[tuple[dt.date, str]]] = {i: [] for i in ids}
+    declined: dict[int, int] = dict.fromkeys(ids, 0)
+    if not ids:
+        return {}
+    for cid, pid, product_id, issued_at, start, waiting, premium in session.execute(
+            select(Policy.customer_id, Policy.id, Policy.product_id, Policy.issued_at, Policy.period_start,
+                   Product.waiting_period_days, Policy.premium)
+            .join(Product, Product.id == Policy.product_id).where(Policy.customer_id.in_(ids))
+            .order_by(Policy.issued_at)).tuples():
+        policies[cid].append(PolicyBrief(pid, product_id, issued_at, start, waiting, Decimal(premium)))
+    for cid, on, kind in session.execute(
+            select(Policy.customer_id, Endorsement.effective_on, Endorsement.kind)
+            .join(Policy, Policy.id == Endorsement.policy_id).where(Policy.customer_id.in_(ids))).tuples():
+        endorsements[cid].append((on, kind.value))
+    for cid, n in session.execute(
+            select(Quote.customer_id, func.count()).where(
+                Quote.customer_id.in_(ids),
+                Quote.outcome.in_([UnderwritingOutcome.DECLINE, UnderwritingOutcome.REFER]))
+            .group_by(Quote.customer_id)).tuples():
+        declined[cid] = int(n)
+    return {i: CustomerHistory(tuple(policies[i]), tuple(endorsements[i]), declined[i]) for i in ids}
+
+
+def customers_page(session: Session, *, after: int = 0, limit: int = 1000) -> list[int]:
+    """Customer ids after ``after``, in id order (a page of the customers to score)."""
+    return list(session.scalars(select(Customer.id).where(Customer.id > after).order_by(Customer.id).limit(limit)))

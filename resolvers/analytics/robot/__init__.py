@@ -1,0 +1,1 @@
+"""The high-risk monitoring robot: customer features, a trained model, the watch list."""
