@@ -273,15 +273,6 @@ TAG_EDITORS: frozenset[str] = _names(Role.AGENT, Role.MANAGER, Role.ADMIN)
 TAG_MANAGERS: frozenset[str] = MANAGERS
 #: Who exports a segment's member list (customer ids): analysts, managers and admins.
 SEGMENT_EXPORTERS: frozenset[str] = _names(Role.ANALYST, Role.MANAGER, Role.ADMIN)
-#: Who binds an anonymous visitor to a customer (identify, alias): the customer themself (their own
-#: id only) and the front-office staff apps that send behaviour events (agents, managers, admins).
-VISITOR_IDENTIFIERS: frozenset[str] = BEHAVIOUR_EVENT_SENDERS
-#: Who binds an anonymous visitor to a customer (identify, alias): the customer themself (their own
-#: id only) and the front-office staff apps that send behaviour events (agents, managers, admins).
-VISITOR_IDENTIFIERS: frozenset[str] = BEHAVIOUR_EVENT_SENDERS
-#: Who binds an anonymous visitor to a customer (identify, alias): the customer themself (their own
-#: id only) and the front-office staff apps that send behaviour events (agents, managers, admins).
-VISITOR_IDENTIFIERS: frozenset[str] = BEHAVIOUR_EVENT_SENDERS
 
 # --- knowledge and agent assist ----------------------------------------------------------------
 
