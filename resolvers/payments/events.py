@@ -7,7 +7,7 @@ from decimal import Decimal
 from core.event_stream import EventPayload, register_event_type
 from core.roles import PAYMENT_READERS
 
-__all__ = ["PaymentInstructed", "PaymentReturned", "PaymentSettled"]
+__all__ = ["PaymentInstructed", "PaymentReturnHoldChanged", "PaymentReturned", "PaymentSettled"]
 
 
 class PaymentInstructed(EventPayload):
@@ -43,3 +43,17 @@ register_event_type("payment.instructed", 1, PaymentInstructed, aggregate="Payme
                     readers=PAYMENT_READERS)
 register_event_type("payment.settled", 1, PaymentSettled, aggregate="PaymentInstruction", readers=PAYMENT_READERS)
 register_event_type("payment.returned", 1, PaymentReturned, aggregate="PaymentInstruction", readers=PAYMENT_READERS)
+
+
+class PaymentReturnHoldChanged(EventPayload):
+    """A returns line was held (its owner's handler failed), dead-lettered, requeued or finally applied."""
+
+    hold_id: int
+    reference: str
+    state: str
+    attempts: int
+    error: str  # the handler's error class, never its message
+
+
+register_event_type("payment.return_hold_changed", 1, PaymentReturnHoldChanged, aggregate="PaymentReturnHold",
+                    readers=PAYMENT_READERS)

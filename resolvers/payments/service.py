@@ -45,7 +45,12 @@ from core.event_stream import Actor, Aggregate, append
 from core.pagination import KeyColumn, Page, PageRequest, keyset_page
 from core.roles import INTERNAL
 from resolvers.payments.bankfile import BatchLine, FormatError, ReturnLine, format_batch, parse_returns
-from resolvers.payments.events import PaymentInstructed, PaymentReturned, PaymentSettled
+from resolvers.payments.events import (
+    PaymentInstructed,
+    PaymentReturned,
+    PaymentReturnHoldChanged,
+    PaymentSettled,
+)
 from resolvers.payments.models import (
     DIRECTION,
     LIVE,
@@ -407,10 +412,12 @@ def import_returns(session: Session, *, name: str, text: str, sha256: str, at: d
             with session.begin_nested():
                 code = _apply(session, line, at)
         except Exception as exc:  # the owner could not hear it: hold the line, never lose it
-            session.add(ReturnHold(file_name=name[:200], file_sha256=sha256, line_no=line.line,
-                                   reference=line.reference, settled=line.settled, amount=line.amount,
-                                   detail=line.detail[:40], state=ReturnHoldState.RETRYING, attempts=1,
-                                   last_error=type(exc).__name__[:120], next_attempt_at=_next_attempt(at, 1)))
+            hold = ReturnHold(file_name=name[:200], file_sha256=sha256, line_no=line.line,
+                              reference=line.reference, settled=line.settled, amount=line.amount,
+                              detail=line.detail[:40], state=ReturnHoldState.RETRYING, attempts=1,
+                              last_error=type(exc).__name__[:120], next_attempt_at=_next_attempt(at, 1))
+            session.add(hold)
+            _hold_changed(session, hold)
             held += 1
             continue
         if code is not None:
@@ -423,6 +430,13 @@ def import_returns(session: Session, *, name: str, text: str, sha256: str, at: d
     session.add(row)
     session.flush()
     return ReturnsOutcome(row, held=held)
+
+
+def _hold_changed(session: Session, hold: ReturnHold) -> None:
+    session.flush()
+    append(session, PaymentReturnHoldChanged(hold_id=hold.id, reference=hold.reference, state=hold.state.value,
+                                             attempts=hold.attempts, error=hold.last_error),
+           aggregate=Aggregate("PaymentReturnHold", hold.id), actor=Actor.system("payments"))
 
 
 #: Attempts at a held returns line (the first at import included) before it is dead-lettered.
@@ -458,11 +472,11 @@ def retry_held_return(session: Session, hold: ReturnHold, at: dt.datetime) -> Re
             log.error("returns line dead-lettered", extra={"hold": hold.id, "reference": hold.reference})
         else:
             hold.next_attempt_at = _next_attempt(at, hold.attempts)
-        session.flush()
+        _hold_changed(session, hold)
         return hold.state
     hold.state, hold.applied_at, hold.next_attempt_at = ReturnHoldState.APPLIED, at, None
     hold.last_error = code or hold.last_error  # a line the rail itself refuses now is done: its code is kept
-    session.flush()
+    _hold_changed(session, hold)
     return hold.state
 
 
@@ -486,7 +500,7 @@ def requeue_hold(session: Session, *, hold_id: int, at: dt.datetime) -> ReturnHo
     if hold.state is not ReturnHoldState.DEAD_LETTER:
         raise InvalidTransitionError(f"a {hold.state.value} line is not dead-lettered", field="holdId")
     hold.state, hold.attempts, hold.next_attempt_at = ReturnHoldState.RETRYING, 0, at
-    session.flush()
+    _hold_changed(session, hold)
     return hold
 
 

@@ -17,6 +17,7 @@ from core.audit import current_audit_key, install_audit_key
 from core.auth import Role
 from core.crypto import current_field_keys, install_field_keys, write_keyring
 from core.db import transaction
+from core.event_stream.outbox import read_events
 from core.settings import Settings, override_settings
 from ledger.commitments import current_tenant_key, install_tenant_key
 from opsure.cli import main
@@ -127,6 +128,11 @@ def test_a_failing_line_is_held_retried_dead_lettered_requeued_and_applied_once(
     assert _states(session_factory, ids) == [ClaimState.PAID, ClaimState.PAID]
     assert jobs.retry_held(session_factory, at + dt.timedelta(days=2)).applied == 0  # applied once
     assert finance(HELD, {"s": "APPLIED"})["paymentReturnHolds"]["totalCount"] == 1
+    with session_factory() as s:  # every change of the held line is an event (codes, never the error's text)
+        changes = [(e.payload.state, e.payload.attempts) for e in read_events(s, after=0, limit=10_000)
+                   if e.type == "payment.return_hold_changed"]
+    assert changes == [("retrying", n) for n in range(1, service.MAX_RETURN_ATTEMPTS)] + [
+        ("dead_letter", service.MAX_RETURN_ATTEMPTS), ("retrying", 0), ("applied", 0)]
 
 
 def test_the_cli_lists_held_lines_and_requeues_a_dead_letter(
