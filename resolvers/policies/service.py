@@ -170,8 +170,9 @@ def create_customer(
         try:
             id_clean = ric.validate(id_number)
             birth = ric.get_birth_date(id_clean)
-        except StdnumError as exc:
-            errors.add(ValidationError(f"not a valid resident ID number: {exc}", field="idNumber",
+        except (StdnumError, KeyError) as exc:  # python-stdnum 2.2 raises KeyError for a few region codes
+            why = "its region code is unknown" if isinstance(exc, KeyError) else str(exc)
+            errors.add(ValidationError(f"not a valid resident ID number: {why}", field="idNumber",
                                        code="BAD_ID_NUMBER"))
         with errors.check():
             phone_e164 = normalise_phone(phone)

@@ -57,6 +57,7 @@ def test_customer_gets_birth_date_and_gender_from_id_number(s: Session) -> None:
     ("field", "value", "code"),
     [
         ("id_number", "110101199003077778", "BAD_ID_NUMBER"),
+        ("id_number", "110001199001010052", "BAD_ID_NUMBER"),  # python-stdnum 2.2 raised KeyError on this region
         ("phone", "12345", "BAD_PHONE"),
         ("email", "not-an-email", "BAD_EMAIL"),
         ("name", "  ", "INVALID"),
