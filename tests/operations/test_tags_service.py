@@ -237,3 +237,21 @@ def test_a_visitor_identified_later_brings_their_anonymous_events_to_the_custome
         assert held(s) == {(c.id, "browser")}
         tags.rebuild(s, now=T0)
         assert held(s) == {(c.id, "browser")}
+
+
+def test_many_customers_read_every_event_once_with_the_same_answers(session_factory: Any,
+                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    """Above STREAM_ABOVE customers an evaluation streams all events instead of a query per customer: same tags."""
+    with transaction(session_factory) as s:
+        ids = [make_customer(s).id for _ in range(4)]
+        for i, c in enumerate(ids):
+            events(s, c, "quote.viewed", *[T0 - (k + 1) * DAY for k in range(i + 1)], productCode="MED-1")
+        rule_tag(s, "browser", {"op": "did", "event": "quote.viewed", "atLeast": 2, "withinDays": 3})
+        expected = {(ids[1], "browser"), (ids[2], "browser"), (ids[3], "browser")}
+        assert held(s) == expected  # a query per customer (fewer than STREAM_ABOVE)
+        tags.reset_states(s)
+        monkeypatch.setattr(tags, "STREAM_ABOVE", 0)
+        tags.evaluate_customers(s, ids, now=T0 + DAY / 2, cause=TagChange.RULE)
+        assert held(s) == expected  # the same from one pass over every event
+        tags.evaluate_customers(s, ids, now=T0 + DAY, cause=TagChange.RULE)
+        assert held(s) == set()  # T0 - 2 days left the window

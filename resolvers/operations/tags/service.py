@@ -81,6 +81,7 @@ __all__ = [
 KEY = re.compile(r"^[a-z][a-z0-9_-]{1,63}$")
 REASON = re.compile(r"^[A-Z][A-Z0-9_]{1,39}$")
 BATCH = 1000
+STREAM_ABOVE = 2000  # evaluating more customers than this reads every event once instead of each customer's
 EVENTS_CURSOR = "behaviour_events"
 CUSTOMERS_CURSOR = "customers"
 IDENTITIES_CURSOR = "identities"
@@ -293,6 +294,8 @@ def evaluate_customers(session: Session, ids: Iterable[int], *, now: dt.datetime
     compiled = _compiled_rules(session) if compiled is None else compiled
     key_of = {t.id: t.key for t in _active_tags(session)}
     names = set().union(*(rules.event_names(c.cond) for c in compiled)) if compiled else set()
+    if preloaded is None and len(wanted) > STREAM_ABOVE:  # many customers: one pass over the events beats a query each
+        preloaded = reads.all_events(session, names)
     changes = 0
     for start in range(0, len(wanted), BATCH):
         chunk = wanted[start:start + BATCH]
