@@ -22,6 +22,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import Select, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from core.auth import Principal
@@ -259,13 +260,19 @@ def submit_article(session: Session, *, principal: Principal, article_id: int, e
 
 
 def bump_index_stamp(session: Session) -> int:
-    """The next search-index generation (the row lock orders concurrent publishers)."""
-    bumped = session.execute(update(KnowledgeIndexState).where(KnowledgeIndexState.id == 1).values(
-        stamp=KnowledgeIndexState.stamp + 1))
-    if bumped.rowcount == 0:  # type: ignore[attr-defined]
-        session.add(KnowledgeIndexState(id=1, index_id=str(uuid.uuid4()), stamp=1))
-        session.flush()
-        return 1
+    """The next search-index generation (the row lock orders concurrent publishers).
+
+    The first publish creates the row with a random index id (so a copied or restored database is
+    never confused with another by a process's index); of two first publishers racing to create
+    it, the second finds it made and bumps it (a savepoint)."""
+    bump = update(KnowledgeIndexState).where(KnowledgeIndexState.id == 1).values(stamp=KnowledgeIndexState.stamp + 1)
+    if session.execute(bump).rowcount == 0:  # type: ignore[attr-defined]
+        try:
+            with session.begin_nested():
+                session.add(KnowledgeIndexState(id=1, index_id=str(uuid.uuid4()), stamp=1))
+            return 1
+        except IntegrityError:
+            session.execute(bump)
     stamp = session.scalar(select(KnowledgeIndexState.stamp).where(KnowledgeIndexState.id == 1))
     return int(stamp or 0)
 

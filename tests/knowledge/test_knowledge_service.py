@@ -201,3 +201,15 @@ def test_edges_join_only_the_kinds_they_are_for_and_name_real_things(session: Se
     assert link((NodeKind.PRODUCT, "MED-E"), EdgeKind.COVERS, (NodeKind.COVERAGE_ITEM, "INPATIENT")) == set()
     assert link((NodeKind.PRODUCT, "MED-E"), EdgeKind.COVERS, (NodeKind.COVERAGE_ITEM, "INPATIENT")) == {
         ("kind", "EDGE_EXISTS")}
+
+
+def test_a_chapter_excludes_every_code_in_it_and_a_subcategory_takes_its_category_label(session: Session) -> None:
+    make_product(session, code="MED-X")
+    graph.link(session, principal=APPROVER, source=graph.NodeRef(NodeKind.EXCLUSION, "MATERNITY", "妊娠及分娩"),
+               kind=EdgeKind.APPLIES_TO, target=graph.NodeRef(NodeKind.PRODUCT, "MED-X"), now=NOW)
+    graph.link(session, principal=APPROVER, source=graph.NodeRef(NodeKind.EXCLUSION, "MATERNITY"),
+               kind=EdgeKind.EXCLUDES, target=graph.NodeRef(NodeKind.ICD10, "xv"), now=NOW)
+    birth = graph.coverage(session, principal=APPROVER, product_code="MED-X", icd10="O80")
+    assert (birth.verdict, birth.matched_code, birth.icd10_label) == (graph.Verdict.EXCLUDED, "XV", "单胎顺产")
+    assert birth.path[0].source.label == "妊娠及分娩"
+    assert graph.icd10_label("C34.1") == "支气管和肺恶性肿瘤"
