@@ -300,6 +300,13 @@ def _service_orders_in_every_state_a_breach_and_complaints(runtime: Runtime, res
     assert int(table["missed SLAs escalated"]) >= 1
 
 
+def _tags_a_segment_and_a_finished_campaign(runtime: Runtime, result: DemoResult) -> None:
+    table = result.summary.sections["tags, segments, campaigns"]
+    assert table["tag vip (manual)"] and table["tag browser (rule)"] and table["segment d11-target"]
+    campaign = next(v for k, v in table.items() if k.startswith("campaign double-11"))
+    assert "conversions 0 " not in str(campaign) and "gold" in str(table["value tiers"])
+
+
 def test_the_demo_loads_every_capability_once(runtime: Runtime) -> None:
     """One small ``run_demo`` on this data directory's embedded ledger, read back aspect by aspect."""
     runtime.settings = runtime.settings.with_(ledger_mode="embedded", anchoring_in_process=False)
@@ -314,6 +321,7 @@ def test_the_demo_loads_every_capability_once(runtime: Runtime) -> None:
     _two_rule_versions_live_and_qa_samples_reviewed(runtime, result)
     _knowledge_is_served_searched_and_answers_coverage_with_its_source(runtime, result)
     _service_orders_in_every_state_a_breach_and_complaints(runtime, result)
+    _tags_a_segment_and_a_finished_campaign(runtime, result)
     _partial_approval_explains_its_benefits(runtime, result)
     _documents_are_sealed_files_and_medical_ones_on_the_ledger(runtime, result)
     _everything_is_anchored_and_the_audit_chain_intact(runtime, result)
