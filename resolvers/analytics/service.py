@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from core.clock import business_date
 from resolvers.analytics.alerts import (
            AlertRuleSpec,
            create_rule,
@@ -14,7 +15,15 @@ from resolvers.analytics.alerts import (
 from resolvers.analytics.facts import AGE_BANDS, Fact
 from resolvers.analytics.forecast import Forecast, ForecastPoint, forecast, forecastable
 from resolvers.analytics.metrics import METRICS, Bucket, Dimension, Metric, MetricKey, Unit
-from resolvers.analytics.models import AlertHistory, AlertKind, AlertOperator, AlertRule, AlertState, Report
+from resolvers.analytics.models import (
+           AlertHistory,
+           AlertKind,
+           AlertOperator,
+           AlertRule,
+           AlertState,
+           Report,
+           ReportChart,
+)
 from resolvers.analytics.query import (
            MAX_DAYS,
            MAX_HOURLY_DAYS,
@@ -47,9 +56,11 @@ __all__ = [
            "MetricKey",
            "Point",
            "Report",
+           "ReportChart",
            "Series",
            "SeriesFilter",
            "Unit",
+           "business_date",
            "create_rule",
            "evaluate_rules",
            "forecast",
