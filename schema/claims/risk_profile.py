@@ -27,7 +27,8 @@ __all__ = ["CustomerRiskProfile", "RiskProfileHint", "referral_flags_of", "risk_
 @access(RISK_PROFILE_READERS)
 class RiskProfileHint:
     code: str = strawberry.field(description="SHARED_FLAG_HIGH, SHARED_FLAG, VERY_FREQUENT_CLAIMANT, "
-                                 "FREQUENT_CLAIMANT, HIGH_RISK_CLAIMS, REJECTED_BEFORE or DUPLICATES_SUSPECTED.")
+                                 "FREQUENT_CLAIMANT, HIGH_RISK_CLAIMS, REJECTED_BEFORE, DUPLICATES_SUSPECTED or "
+                                 "ROBOT_WATCH_LIST.")
     level: RiskLevel = strawberry.field(description="How serious.")  # type: ignore[valid-type]
     message: str = strawberry.field(description="What it means, in English for staff.")
 

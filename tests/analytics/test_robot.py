@@ -21,6 +21,7 @@ from tests.factories import ADMIN, make_policy, make_product
 
 WATCH = """{ riskWatchList { totalCount edges { node { customerId status score modelVersion
   reasons { code value message } } } } }"""
+PROFILE = """query($id: ID!) { node(id: $id) { ... on Customer { riskProfile { hints { code level } } } } }"""
 
 
 def _risky_and_ordinary(session_factory: Any) -> tuple[int, int]:
@@ -67,5 +68,7 @@ def test_the_robot_watches_the_risky_customer_with_reasons_once_a_day(gql: Any, 
     with session_factory() as s:
         assert s.scalar(select(func.count()).select_from(EVENTS).where(
             EVENTS.c.type == "analytics.watch_changed")) == 1
+    profile = gql(Role.ADJUSTER)(PROFILE, {"id": entry["customerId"]})["node"]["riskProfile"]
+    assert "ROBOT_WATCH_LIST" in [h["code"] for h in profile["hints"]]  # the robot feeds the risk profile
     refused = gql(Role.AGENT).post(WATCH).json()
     assert refused.get("data") is None

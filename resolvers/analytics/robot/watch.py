@@ -29,7 +29,7 @@ from resolvers.analytics.models import WatchEntry, WatchStatus
 from resolvers.analytics.robot.features import customer_features
 from resolvers.analytics.robot.model import robot_model
 
-__all__ = ["HYSTERESIS", "ScanResult", "WatchChanged", "scan", "watch_entry", "watch_query"]
+__all__ = ["HYSTERESIS", "ScanResult", "WatchChanged", "WatchStatus", "scan", "watch_entry", "watch_query"]
 
 HYSTERESIS = 0.1
 ROBOT_ACTOR = Actor.system("analytics.risk_robot")

@@ -146,4 +146,14 @@ def customer_risk_profile(session: Session, *, customer_id: int, today: dt.date,
         rejected_365=base.rejected_365, duplicates_365=base.flagged_365, high_risk_365=int(year[1]),
         shared_flags=tuple(shared_flags_of(session, customer_id=customer_id, consortium=consortium)), hints=())
     hints = tuple(ProfileHint(code, level, message) for code, level, test, message in _HINTS if test(profile))
+    if _robot_watches(session, customer_id):
+        hints += (ProfileHint("ROBOT_WATCH_LIST", "high", "the high-risk monitoring robot watches this customer "
+                                                          "(riskWatchList gives its score and reasons)"),)
     return replace(profile, hints=hints)
+
+
+def _robot_watches(session: Session, customer_id: int) -> bool:
+    from resolvers.analytics.robot import watch  # analytics reads claims: import late
+
+    entry = watch.watch_entry(session, customer_id=customer_id)
+    return entry is not None and entry.status is watch.WatchStatus.WATCHING
