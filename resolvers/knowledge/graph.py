@@ -59,6 +59,7 @@ __all__ = [
     "Step",
     "Verdict",
     "coverage",
+    "diagnoses_in",
     "get_edge",
     "icd10_label",
     "link",
@@ -120,6 +121,40 @@ class CoverageAnswer:
 def _zh_labels() -> dict[str, str]:
     data = json.loads(resources.files("resolvers.knowledge").joinpath("icd10_zh.json").read_text(encoding="utf-8"))
     return dict(data["codes"])
+
+
+@cache
+def _aliases() -> tuple[tuple[str, str], ...]:
+    data = json.loads(resources.files("resolvers.knowledge").joinpath("icd10_zh.json").read_text(encoding="utf-8"))
+    return tuple(sorted(data["aliases"].items(), key=lambda kv: -len(kv[0])))  # longest first: 心肌梗死 before 心梗
+
+
+_CODE_IN_TEXT = re.compile(r"(?<![A-Za-z0-9])([A-TV-Za-tv-z][0-9]{2}(?:\.[0-9]{1,2})?)(?![0-9A-Za-z.])")
+
+
+def diagnoses_in(text: str, *, limit: int = 5) -> list[str]:
+    """ICD-10 codes a consultation's text names: written codes (C34.1) checked against the WHO list, and plain
+    Chinese names of common diagnoses (肺癌, 心梗 ...; the bundled aliases), in order of first mention."""
+    found: list[tuple[int, str]] = []
+    for m in _CODE_IN_TEXT.finditer(text):
+        code = m.group(1).upper()
+        if icd.is_valid_item(code) and icd.is_category_or_subcategory(code):
+            found.append((m.start(), code))
+    taken: list[tuple[int, int]] = []
+    for name, code in _aliases():
+        start = text.find(name)
+        while start >= 0:
+            if not any(a <= start < b for a, b in taken):
+                taken.append((start, start + len(name)))
+                found.append((start, code))
+            start = text.find(name, start + len(name))
+    codes = [code for _, code in sorted(found)]
+    named = set(codes)
+    out: list[str] = []
+    for code in codes:  # a category named beside one of its subcategories (肺癌, C34.1) counts once, as the latter
+        if code not in out and not any(c.startswith(code + ".") for c in named):
+            out.append(code)
+    return out[:limit]
 
 
 def icd10_label(code: str) -> str:

@@ -144,6 +144,8 @@ class Assist:
     keywords: list[str]
     hits: list[Hit]
     replies: list[tuple[str, Hit]] = field(default_factory=list)
+    #: ICD-10 codes the text names (``graph.diagnoses_in``): ask ``graph.coverage`` about the customer's product.
+    diagnoses: list[str] = field(default_factory=list)
 
 
 _TAG = re.compile(r"<[^<>]{0,200}>")
@@ -323,4 +325,6 @@ def assist(session: Session, *, text: str, first: int = 3, replies: int = 5) -> 
     matched = [t for t in dict.fromkeys(query_terms) if any(t in h.title.lower() or t in h.snippet.lower()
                                                             for h in hits)]
     suggested = [(template, h) for h in hits for template in h.reply_templates][:replies]
-    return Assist(keywords=matched[:10], hits=hits, replies=suggested)
+    from resolvers.knowledge.graph import diagnoses_in
+
+    return Assist(keywords=matched[:10], hits=hits, replies=suggested, diagnoses=diagnoses_in(body))

@@ -130,4 +130,4 @@ class KnowledgeQuery:
         return AgentAssist(keywords=result.keywords,
                            articles=[KnowledgeSearchHit.from_hit(h, rank=i) for i, h in enumerate(result.hits, 1)],
                            suggested_replies=[SuggestedReply(text=t, article_pk=h.article_id)
-                                              for t, h in result.replies])
+                                              for t, h in result.replies], diagnoses=result.diagnoses)

@@ -272,3 +272,6 @@ class AgentAssist:
     articles: list[KnowledgeSearchHit] = strawberry.field(description="The top articles, best first.")
     suggested_replies: list[SuggestedReply] = strawberry.field(
         description="Reply templates of the top articles, best article first (at most 5).")
+    diagnoses: list[str] = strawberry.field(
+        description="ICD-10 codes the text names (written codes, or plain Chinese names of common diagnoses such as "
+                    "肺癌 or 心梗), in order of mention, at most 5: ask coverageAnswer about the customer's product.")

@@ -29,7 +29,7 @@ COVERAGE = """query($p: String!, $d: String!) { coverageAnswer(product: $p, diag
   verdict product diagnosis diagnosisLabel matchedDiagnosis
   path { source { kind key } edge target { kind key label } }
   evidence { id served { title } } } }"""
-ASSIST = """query($t: String!) { agentAssist(text: $t, first: 2) { keywords
+ASSIST = """query($t: String!) { agentAssist(text: $t, first: 2) { keywords diagnoses
   articles { title article { id } } suggestedReplies { text article { id } } } }"""
 
 
@@ -103,7 +103,7 @@ def test_knowledge_search_and_coverage_answers_over_http(gql: Any, session_facto
 
     # agent assist on a consultation's text
     assist = agent(ASSIST, {"t": "客户说刚买的保险，等待期里查出甲状腺癌，问能不能赔"})["agentAssist"]
-    assert assist["articles"][0]["article"]["id"] == thyroid
+    assert assist["articles"][0]["article"]["id"] == thyroid and assist["diagnoses"] == ["C73"]
     assert assist["suggestedReplies"][0] == {"text": THYROID[2][0], "article": {"id": thyroid}}
     # customers get answers, not the agent console's assist
     assert customer.post(ASSIST, {"t": "甲状腺癌"}).json()["errors"][0]["extensions"]["code"] == "FORBIDDEN"

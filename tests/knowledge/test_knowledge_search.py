@@ -65,6 +65,7 @@ def test_agent_assist_gives_the_top_articles_and_their_reply_templates(session: 
     assert result.hits[0].article_id == library["thyroid"]
     assert result.replies[0] == (THYROID[2][0], result.hits[0])
     assert "甲状腺癌" in result.keywords
+    assert result.diagnoses == ["C73"]
 
 
 @pytest.mark.parametrize(("query", "code"), [("", "EMPTY_QUERY"), ("  \n ", "EMPTY_QUERY"),

@@ -213,3 +213,9 @@ def test_a_chapter_excludes_every_code_in_it_and_a_subcategory_takes_its_categor
     assert (birth.verdict, birth.matched_code, birth.icd10_label) == (graph.Verdict.EXCLUDED, "XV", "单胎顺产")
     assert birth.path[0].source.label == "妊娠及分娩"
     assert graph.icd10_label("C34.1") == "支气管和肺恶性肿瘤"
+
+
+def test_diagnoses_are_spotted_in_a_consultations_text_by_code_or_plain_name() -> None:
+    text = "客户上个月确诊肺癌（C34.1），有高血压和心肌梗死病史，问心梗能不能赔；备注 Q99.9X 不是编码"
+    assert graph.diagnoses_in(text) == ["C34.1", "I10", "I21"]
+    assert graph.diagnoses_in("没有诊断") == []
