@@ -52,7 +52,6 @@ from core.db import make_engine
 from core.settings import Settings
 from opsure.migrate import upgrade
 from opsure.runtime import open_runtime
-from resolvers.operations import behaviour
 from resolvers.operations.behaviour import MAX_BATCH
 from resolvers.operations.models import BehaviourEvent
 from schema.relay import decode_global_id, encode_global_id
@@ -131,7 +130,9 @@ def main() -> None:
         floor_engine = make_engine(floor_url)
         upgrade(floor_engine)
         pg = floor_engine.dialect.name == "postgresql"
-        floor_sql = behaviour._INSERT[floor_engine.dialect.name]
+        marks = ", ".join(["%s"] * 6 + ["%s::json", "%s"]) if pg else ", ".join("?" * 8)
+        floor_sql = (f"INSERT INTO behaviour_event (event_id, name, customer_id, anonymous_id, occurred_at, received_at, "
+                     f"properties, source) VALUES ({marks}) ON CONFLICT (event_id) DO NOTHING")
         ready = [[(r["event_id"], r["name"], r["customer_id"], r["anonymous_id"],
                    r["occurred_at"] if pg else r["occurred_at"].replace(tzinfo=None).isoformat(" ", "microseconds"),
                    r["received_at"] if pg else r["received_at"].replace(tzinfo=None).isoformat(" ", "microseconds"),
