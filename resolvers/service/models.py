@@ -106,7 +106,6 @@ class ActivityKind(enum.StrEnum):
     SLA_BREACHED = "sla_breached"
     ESCALATED = "escalated"
     MERGED = "merged"
-    PRIORITY_CHANGED = "priority_changed"
     COMPLAINT_RESOLVED = "complaint_resolved"
     COMPLAINT_ACKNOWLEDGED = "complaint_acknowledged"
 

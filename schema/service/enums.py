@@ -53,7 +53,6 @@ WorkOrderActivityKind = _described(m.ActivityKind, name="WorkOrderActivityKind",
     "SLA_BREACHED": "An SLA clock ran out (staff only).",
     "ESCALATED": "It was escalated to a team lead or manager (staff only).",
     "MERGED": "A duplicate was merged into it.",
-    "PRIORITY_CHANGED": "Its priority changed.",
     "COMPLAINT_RESOLVED": "The complaint's decision was told to the customer.",
     "COMPLAINT_ACKNOWLEDGED": "The customer accepted or disputed the resolution.",
 })

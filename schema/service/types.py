@@ -28,6 +28,7 @@ from schema.context import Context
 from schema.partners.arguments import gid
 from schema.partners.paging import After, Before, First, Last, loaded_connection
 from schema.permissions import access, allow
+from schema.policies.loaders import CustomerByIdLoader, PolicyByIdLoader
 from schema.policies.types import Customer, Policy
 from schema.relay import Connection, Node, page_request
 from schema.service.enums import (
@@ -263,19 +264,17 @@ class WorkOrder(Node):
     @strawberry.field(description="The customer it is about (null for INTERNAL orders).",
                       metadata=allow(POLICY_READERS))
     def customer(self, info: Info[Context, Any]) -> Customer | None:
-        ctx, pk = info.context, self.customer_pk
-        if pk is None:
-            return None
-        return _linked(ctx, lambda: policies.get_customer(ctx.session, principal=ctx.principal,  # type: ignore[no-any-return]
-                                                          customer_id=pk), Customer.from_row)
+        if self.customer_pk is None:
+            return None  # the links were checked as the caller may see them when the order was opened
+        return info.context.loader(CustomerByIdLoader).get_wrapped(  # type: ignore[no-any-return]
+            self.customer_pk, Customer.from_row)
 
     @strawberry.field(description="The policy it is about, if any.", metadata=allow(POLICY_READERS))
     def policy(self, info: Info[Context, Any]) -> Policy | None:
-        ctx, pk = info.context, self.policy_pk
-        if pk is None:
+        if self.policy_pk is None:
             return None
-        return _linked(ctx, lambda: policies.get_policy(ctx.session, principal=ctx.principal,  # type: ignore[no-any-return]
-                                                        policy_id=pk), Policy.from_row)
+        return info.context.loader(PolicyByIdLoader).get_wrapped(  # type: ignore[no-any-return]
+            self.policy_pk, Policy.from_row)
 
     @strawberry.field(description="The claim it is about, if any.")
     def claim(self, info: Info[Context, Any]) -> Claim | None:
@@ -293,15 +292,10 @@ class WorkOrder(Node):
         return _linked(ctx, lambda: advances.get_advance(ctx.session, principal=ctx.principal,  # type: ignore[no-any-return]
                                                          advance_id=pk), Advance.from_row)
 
-    @strawberry.field(description="The order this one was merged into (MERGED only).")
-    def merged_into(self, info: Info[Context, Any]) -> WorkOrder | None:
-        from resolvers.service import service
-
-        ctx, pk = info.context, self.merged_into_pk
-        if pk is None:
-            return None
-        return _linked(ctx, lambda: service.get_work_order(ctx.session, principal=ctx.principal,  # type: ignore[no-any-return]
-                                                           work_order_id=pk), WorkOrder.from_row)
+    @strawberry.field(description="The global id of the order this one was merged into (MERGED only; read it with "
+                                  "workOrder(id:)).")
+    def merged_into_id(self) -> strawberry.ID | None:
+        return gid("WorkOrder", self.merged_into_pk) if self.merged_into_pk is not None else None
 
     @strawberry.field(description="The complaint details (COMPLAINT orders; null otherwise).")
     def complaint(self, info: Info[Context, Any]) -> Complaint | None:

@@ -101,7 +101,7 @@ def upgrade() -> None:
     )
     op.create_table('work_order_activity',
     sa.Column('work_order_id', _ID, nullable=False),
-    sa.Column('kind', sa.Enum('created', 'state_changed', 'assigned', 'unassigned', 'transferred', 'commented', 'sla_breached', 'escalated', 'merged', 'priority_changed', 'complaint_resolved', 'complaint_acknowledged', name='work_order_activity_kind', native_enum=False, length=32), nullable=False),
+    sa.Column('kind', sa.Enum('created', 'state_changed', 'assigned', 'unassigned', 'transferred', 'commented', 'sla_breached', 'escalated', 'merged', 'complaint_resolved', 'complaint_acknowledged', name='work_order_activity_kind', native_enum=False, length=32), nullable=False),
     sa.Column('actor', sa.String(length=200), nullable=False),
     sa.Column('at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('public', sa.Boolean(), nullable=False),
