@@ -11,7 +11,9 @@ Fact kinds (``Fact``):
   a renewal due (the period ended, on its last day) and kept (it was renewed); a claim
   reported; a claim paid (when it first became paid, with the amount paid) and, when it was a
   fast claim, also ``claim_paid_fast``; and ``claim_cycle_hours`` (its amount: the hours from
-  report to first paid);
+  report to first paid); an advance paid out (on its payout date, with the amount), the same
+  advance again as ``advance_went_overdue`` once it went overdue (a cohort: dated by payout), and
+  ``advance_defaulted`` on its default date with the amount written off;
 * level facts, stored as deltas on the day a level changes: ``in_force`` (+1 on the first
   covered day, -1 the day after the last) and ``premium_rate`` (the premium per covered day):
   a cancelled policy (void from the start) contributes neither; a surrendered or lapsed one
@@ -31,12 +33,24 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from core.clock import business_zone
+from resolvers.advances.facts import AdvanceView
 from resolvers.claims.facts import ClaimView
 from resolvers.policies.facts import PolicyView
 from resolvers.policies.service import PolicyStatus
 
-__all__ = ["AGE_BANDS", "LEVEL_FACTS", "UNKNOWN_REGION", "Fact", "FactKey", "FactRow", "age_band", "claim_facts",
-           "policy_facts", "summed"]
+__all__ = [
+    "AGE_BANDS",
+    "LEVEL_FACTS",
+    "UNKNOWN_REGION",
+    "Fact",
+    "FactKey",
+    "FactRow",
+    "advance_facts",
+    "age_band",
+    "claim_facts",
+    "policy_facts",
+    "summed",
+]
 
 #: Age bands (inclusive lower bounds); the insured's age when the policy started.
 AGE_BANDS: tuple[tuple[str, int], ...] = (("0-17", 0), ("18-24", 18), ("25-34", 25), ("35-44", 35), ("45-54", 45),
@@ -62,6 +76,9 @@ class Fact(enum.StrEnum):
     CLAIM_PAID = "claim_paid"
     CLAIM_PAID_FAST = "claim_paid_fast"
     CLAIM_CYCLE_HOURS = "claim_cycle_hours"  # one per paid claim: hours from report to first paid
+    ADVANCE_PAID = "advance_paid"  # on its payout date, with the amount advanced
+    ADVANCE_WENT_OVERDUE = "advance_went_overdue"  # on its payout date: this advance went overdue since
+    ADVANCE_DEFAULTED = "advance_defaulted"  # on its default date, with the amount written off
 
 
 #: Facts stored as deltas of a level (summed up to a day, they give the level on that day).
@@ -153,6 +170,19 @@ def claim_facts(view: ClaimView, policy: PolicyView | None) -> list[FactRow]:
             rows.append(FactRow(Fact.CLAIM_PAID_FAST, day, hour, product, band, region, 1, view.paid_amount))
         hours = Decimal(max(0.0, (view.paid_at - view.reported_at).total_seconds()) / 3600).quantize(_HOURS)
         rows.append(FactRow(Fact.CLAIM_CYCLE_HOURS, day, hour, product, band, region, 1, hours))
+    return rows
+
+
+def advance_facts(view: AdvanceView, policy: PolicyView | None) -> list[FactRow]:
+    """The facts one advance contributes (grouped by its policy's dimensions), from its current state."""
+    if policy is None or view.paid_on is None:
+        return []
+    product, band, region = _dims(policy)
+    rows = [FactRow(Fact.ADVANCE_PAID, view.paid_on, 0, product, band, region, 1, view.advanced)]
+    if view.went_overdue:
+        rows.append(FactRow(Fact.ADVANCE_WENT_OVERDUE, view.paid_on, 0, product, band, region, 1, view.advanced))
+    if view.defaulted_on is not None:
+        rows.append(FactRow(Fact.ADVANCE_DEFAULTED, view.defaulted_on, 0, product, band, region, 1, view.written_off))
     return rows
 
 

@@ -25,12 +25,13 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from core import clock
-from resolvers.analytics.facts import Fact, FactKey, FactRow, claim_facts, policy_facts, summed
+from resolvers.advances.facts import advance_views, iter_advance_views
+from resolvers.analytics.facts import Fact, FactKey, FactRow, advance_facts, claim_facts, policy_facts, summed
 from resolvers.analytics.models import AnalyticsContribution, AnalyticsLock, AnalyticsRollup
 from resolvers.claims.facts import claim_views, iter_claim_views
 from resolvers.policies.facts import iter_policy_views, policy_views
 
-__all__ = ["last_rebuilt_at", "lock_row", "rebuild", "refresh", "rollup_totals"]
+__all__ = ["last_rebuilt_at", "lock_row", "rebuild", "refresh", "refresh_advances", "rollup_totals"]
 
 Sums = dict[FactKey, tuple[int, Decimal]]
 _CHUNK = 1000
@@ -114,8 +115,18 @@ def refresh(session: Session, *, policy_ids: Sequence[int] = (), claim_ids: Sequ
     session.flush()
 
 
+def refresh_advances(session: Session, *, advance_ids: Sequence[int]) -> None:
+    """Bring the rollups up to date with these advances' current state."""
+    _lock(session)
+    advances = advance_views(session, advance_ids=advance_ids)
+    policies = policy_views(session, policy_ids=[a.policy_id for a in advances.values()])
+    _apply(session, "advance", {aid: advance_facts(advances[aid], policies.get(advances[aid].policy_id))
+                                if aid in advances else [] for aid in advance_ids})
+    session.flush()
+
+
 def rebuild(session: Session) -> int:
-    """Recompute every rollup from all policies and claims; how many source rows were read."""
+    """Recompute every rollup from all policies, claims and advances; how many source rows were read."""
     lock = _lock(session)
     session.execute(delete(AnalyticsRollup))
     session.execute(delete(AnalyticsContribution))
@@ -137,6 +148,10 @@ def rebuild(session: Session) -> int:
         policies = policy_views(session, policy_ids=[c.policy_id for c in claims])
         keep("claim", {c.id: claim_facts(c, policies.get(c.policy_id)) for c in claims})
         seen += len(claims)
+    for advances in iter_advance_views(session):
+        policies = policy_views(session, policy_ids=[a.policy_id for a in advances])
+        keep("advance", {a.id: advance_facts(a, policies.get(a.policy_id)) for a in advances})
+        seen += len(advances)
     _add(session, total)
     lock.rebuilt_at = clock.now()
     session.flush()

@@ -149,6 +149,28 @@ def _investigated_claim_matched_a_shared_flag_and_has_a_signed_survey(runtime: R
     assert len(_rows(runtime, RiskFlag)) >= 2  # the matched one and flags on customers without claims
 
 
+def _analytics_rollups_are_live_and_equal_a_rebuild(runtime: Runtime, result: DemoResult) -> None:
+    from core.db import transaction
+    from opsure.worker import drain_consumers_once
+    from resolvers.analytics.facts import Fact
+    from resolvers.analytics.rollups import rebuild, rollup_totals
+
+    while drain_consumers_once(runtime).get("analytics.rollups"):
+        pass  # the live consumer re-derives every row the demo touched: nothing changes
+    with runtime.session_factory() as s:
+        live = rollup_totals(s)
+    assert {Fact.POLICY_ISSUED, Fact.CLAIM_REPORTED, Fact.CLAIM_PAID, Fact.PREMIUM_RATE, Fact.ADVANCE_PAID,
+            Fact.ADVANCE_WENT_OVERDUE, Fact.ADVANCE_DEFAULTED} <= {k[0] for k in live}
+    with transaction(runtime.session_factory) as s:
+        rebuild(s)
+        assert rollup_totals(s) == live
+    tiles = result.summary.sections["analytics (KPI tiles)"]
+    assert float(tiles["written premium, last 365 days"]) > 0 and float(tiles["loss ratio, last 365 days"]) > 0
+    assert {tiles[f"alert {k}"] for k in ("loss-ratio-30d", "surrender-rate-90d", "premium-anomaly")} <= {
+        "ok", "pending", "firing", "resolved"} and tiles["reports"] == 2
+    assert isinstance(tiles["risk robot: customers watched"], int)
+
+
 def _two_rule_versions_live_and_qa_samples_reviewed(runtime: Runtime, result: DemoResult) -> None:
     from resolvers.claims.ops.models import QaSample, QaStatus
     from resolvers.claims.risk.rule_models import ClaimRuleVersion, RuleVersionStatus
@@ -321,6 +343,7 @@ def test_the_demo_loads_every_capability_once(runtime: Runtime) -> None:
     _two_rule_versions_live_and_qa_samples_reviewed(runtime, result)
     _knowledge_is_served_searched_and_answers_coverage_with_its_source(runtime, result)
     _service_orders_in_every_state_a_breach_and_complaints(runtime, result)
+    _analytics_rollups_are_live_and_equal_a_rebuild(runtime, result)
     _tags_a_segment_and_a_finished_campaign(runtime, result)
     _partial_approval_explains_its_benefits(runtime, result)
     _documents_are_sealed_files_and_medical_ones_on_the_ledger(runtime, result)
