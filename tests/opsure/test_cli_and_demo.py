@@ -329,6 +329,13 @@ def _tags_a_segment_and_a_finished_campaign(runtime: Runtime, result: DemoResult
     assert "conversions 0 " not in str(campaign) and "gold" in str(table["value tiers"])
 
 
+def _visitors_identified_and_the_platforms_behaviour_events(runtime: Runtime, result: DemoResult) -> None:
+    table = result.summary.sections["behaviour events"]
+    assert table["platform: purchase"] >= 30 and table["platform: claim.reported"] >= 1
+    assert table["visitors identified"] == 2
+    assert any(k.endswith(": events") and "sent before signing in" in str(v) for k, v in table.items())
+
+
 def test_the_demo_loads_every_capability_once(runtime: Runtime) -> None:
     """One small ``run_demo`` on this data directory's embedded ledger, read back aspect by aspect."""
     runtime.settings = runtime.settings.with_(ledger_mode="embedded", anchoring_in_process=False)
@@ -345,6 +352,7 @@ def test_the_demo_loads_every_capability_once(runtime: Runtime) -> None:
     _service_orders_in_every_state_a_breach_and_complaints(runtime, result)
     _analytics_rollups_are_live_and_equal_a_rebuild(runtime, result)
     _tags_a_segment_and_a_finished_campaign(runtime, result)
+    _visitors_identified_and_the_platforms_behaviour_events(runtime, result)
     _partial_approval_explains_its_benefits(runtime, result)
     _documents_are_sealed_files_and_medical_ones_on_the_ledger(runtime, result)
     _everything_is_anchored_and_the_audit_chain_intact(runtime, result)
