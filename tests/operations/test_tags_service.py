@@ -255,3 +255,22 @@ def test_many_customers_read_every_event_once_with_the_same_answers(session_fact
         assert held(s) == expected  # the same from one pass over every event
         tags.evaluate_customers(s, ids, now=T0 + DAY, cause=TagChange.RULE)
         assert held(s) == set()  # T0 - 2 days left the window
+
+
+def test_a_policy_issued_reaches_tags_through_the_event_stream(session_factory: Any) -> None:
+    from core.clock import moved_clock
+    from core.event_stream import drain
+    from resolvers.operations.tags.events import TAG_CONSUMER
+
+    with transaction(session_factory) as s:
+        product = make_product(s, code="MED-7")
+        c = make_customer(s)
+        rule_tag(s, "med7", {"op": "holdsProduct", "in": ["MED-7"]})
+        tags.apply_new_events(s, now=T0)
+        make_policy(s, today=T0.date(), customer=c, product=product)  # appends policy.issued
+    with moved_clock(T0):
+        drain(session_factory, TAG_CONSUMER)
+    with transaction(session_factory) as s:
+        assert held(s) == {(c.id, "med7")}
+        history = list(s.scalars(tags.history_query(customer_id=c.id)))
+        assert [(h.gained, h.cause, h.actor) for h in history] == [(True, TagChange.RULE, "system:operations.tags")]
