@@ -131,7 +131,8 @@ class BehaviourEvent(IdPk, Base):
     """One behaviour event (see module docstring); ``event_id`` is the sender's, unique."""
 
     __tablename__ = "behaviour_event"
-    __table_args__ = (Index("ix_behaviour_event_name_occurred_at", "name", "occurred_at"),)
+    # By name alone: an index on (name, occurred_at) took random pages at every insert (half the ingest rate).
+    __table_args__ = (Index("ix_behaviour_event_name", "name"),)
 
     event_id: Mapped[str] = mapped_column(String(64), unique=True, nullable=False)
     name: Mapped[str] = mapped_column(String(64), nullable=False)
