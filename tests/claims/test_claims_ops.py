@@ -16,10 +16,10 @@ from core.auth import Role
 from core.calendar import default_calendar
 from core.clock import business_date, business_today, moved_clock
 from core.db import transaction
+from resolvers.claims import service as claims
 from resolvers.claims.models import Claim, ClaimState
 from resolvers.claims.ops.models import QaSample
 from resolvers.claims.ops.qa import QaConfig, draw_samples
-from resolvers.claims import service as claims
 from resolvers.claims.service import sla_due_at
 from tests.claim_factories import ADJUSTER, add_invoice, make_approved_claim, make_claim_policy, nodes, report
 from tests.factories import make_customer, make_policy, make_product
