@@ -25,10 +25,10 @@ def versions_by_id(session: Session, ids: Sequence[int]) -> dict[int, KnowledgeA
 
 
 def versions_by_article(session: Session, ids: Sequence[int]) -> dict[int, list[KnowledgeArticleVersion]]:
-    """Every version of each article, newest first, one query."""
+    """Every version of each article, oldest first (ascending ids: the order connections page in), one query."""
     out: dict[int, list[KnowledgeArticleVersion]] = {i: [] for i in ids}
     stmt = select(KnowledgeArticleVersion).where(KnowledgeArticleVersion.article_id.in_(list(ids))).order_by(
-        KnowledgeArticleVersion.article_id, KnowledgeArticleVersion.number.desc())
+        KnowledgeArticleVersion.article_id, KnowledgeArticleVersion.id)
     for row in session.scalars(stmt):
         out[row.article_id].append(row)
     return out

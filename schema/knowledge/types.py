@@ -112,9 +112,10 @@ class KnowledgeArticle(Node):
                                   "auditors only).", metadata=allow(INTERNAL))
     def latest(self, info: Info[Context, Any]) -> KnowledgeArticleVersion:
         rows = info.context.loader(KnowledgeVersionsByArticleIdLoader).get(self.pk)
-        return _then(rows, lambda r: KnowledgeArticleVersion.from_row(r[0]))  # type: ignore[no-any-return]
+        return _then(rows, lambda r: KnowledgeArticleVersion.from_row(r[-1]))  # type: ignore[no-any-return]
 
-    @strawberry.field(description="Every version, newest first (staff and auditors only). " + PAGING,
+    @strawberry.field(description="Every version, oldest first (staff and auditors only; `last: 1` is the newest). "
+                                  + PAGING,
                       metadata=allow(INTERNAL))
     def versions(self, info: Info[Context, Any], first: First = None, after: After = None, last: Last = None,
                  before: Before = None) -> Connection[KnowledgeArticleVersion]:

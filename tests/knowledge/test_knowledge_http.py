@@ -21,6 +21,12 @@ SUBMIT = """mutation($id: ID!) { submitKnowledgeArticle(input: {articleId: $id})
   article { latest { state } } errors { code } } }"""
 REVIEW = """mutation($id: ID!) { reviewKnowledgeArticle(input: {articleId: $id, decision: APPROVE}) {
   article { state served { number state title } } errors { field code message } } }"""
+EDIT = """mutation($id: ID!) { editKnowledgeArticle(input: {articleId: $id, title: "新版本"}) {
+  article { served { number title } latest { number state title } } errors { code } } }"""
+VERSIONS = """query($id: ID!) { knowledgeArticle(id: $id) { served { number }
+  versions(first: 1) { totalCount pageInfo { hasNextPage endCursor } edges { node { number state } } } } }"""
+VERSIONS_AFTER = """query($id: ID!, $after: String) { knowledgeArticle(id: $id) {
+  versions(first: 5, after: $after) { edges { node { number state } } } } }"""
 LINK = """mutation($input: LinkKnowledgeInput!) { linkKnowledge(input: $input) {
   edge { id kind source { kind key } target { kind key label } } errors { field code } } }"""
 SEARCH = """query($q: String!) { searchKnowledge(query: $q, first: 3) { totalCount edges { node {
@@ -100,6 +106,16 @@ def test_knowledge_search_and_coverage_answers_over_http(gql: Any, session_facto
         assert body["data"] is None and body["errors"][0]["extensions"]["code"] == code
     empty = customer.post(SEARCH, {"q": "   "}).json()
     assert empty["errors"][0]["extensions"] == {"code": "EMPTY_QUERY", "field": "query"}
+
+    # a new version of a published article: a draft beside the served one, paged oldest first; customers see
+    # only the served version
+    edited = agent(EDIT, {"id": ward})["editKnowledgeArticle"]["article"]
+    assert edited["served"]["number"] == 1 and edited["latest"] == {"number": 2, "state": "DRAFT", "title": "新版本"}
+    page = qa(VERSIONS, {"id": ward})["knowledgeArticle"]
+    assert page["versions"]["totalCount"] == 2 and nodes(page["versions"]) == [{"number": 1, "state": "PUBLISHED"}]
+    rest = qa(VERSIONS_AFTER, {"id": ward, "after": page["versions"]["pageInfo"]["endCursor"]})["knowledgeArticle"]
+    assert nodes(rest["versions"]) == [{"number": 2, "state": "DRAFT"}]
+    assert customer.post(VERSIONS, {"id": ward}).json()["errors"][0]["extensions"]["code"] == "FORBIDDEN"
 
     # agent assist on a consultation's text
     assist = agent(ASSIST, {"t": "客户说刚买的保险，等待期里查出甲状腺癌，问能不能赔"})["agentAssist"]
