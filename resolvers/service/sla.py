@@ -33,11 +33,12 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
+from functools import cache
 
 from core.calendar import BusinessCalendar, default_calendar
 from resolvers.service.models import ComplaintSeverity, SlaKind, WorkOrderPriority, WorkOrderType
 
-__all__ = ["DEFAULT_MINUTES", "SEVERITY_PRIORITY", "SlaPolicy"]
+__all__ = ["DEFAULT_MINUTES", "SEVERITY_PRIORITY", "MemoCalendar", "SlaPolicy", "memo_calendar"]
 
 P = WorkOrderPriority
 #: Business minutes per (kind, priority).
@@ -57,6 +58,41 @@ SEVERITY_PRIORITY: dict[ComplaintSeverity, WorkOrderPriority] = {
 
 
 @dataclass(frozen=True)
+class MemoCalendar(BusinessCalendar):
+    """``core.calendar``'s calendar, remembering each day's answer and business windows (same results).
+
+    SLA clocks ask the same few hundred days again and again; the library's look-up and the
+    day's window instants are computed once per day (and time zone).
+    """
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "_days", {})
+        object.__setattr__(self, "_day_windows", {})
+
+    def is_business_day(self, day: dt.date) -> bool:
+        days: dict[dt.date, bool] = self._days  # type: ignore[attr-defined]
+        found = days.get(day)
+        if found is None:
+            found = days[day] = super().is_business_day(day)
+        return found
+
+    def _windows(self, day: dt.date) -> list[tuple[dt.datetime, dt.datetime]]:
+        key = (day, self.tz.key)
+        memo: dict[tuple[dt.date, str], list[tuple[dt.datetime, dt.datetime]]] = self._day_windows  # type: ignore[attr-defined]
+        found = memo.get(key)
+        if found is None:
+            found = memo[key] = super()._windows(day)
+        return found
+
+
+@cache
+def memo_calendar(base: BusinessCalendar) -> MemoCalendar:
+    """The remembering twin of ``base`` (one per distinct calendar configuration)."""
+    return MemoCalendar(hours=base.hours, zone=base.zone, extra_holidays=base.extra_holidays,
+                        extra_workdays=base.extra_workdays)
+
+
+@dataclass(frozen=True)
 class SlaPolicy:
     """SLA lengths by type, kind and priority, the complaint deadlines, and the calendar."""
 
@@ -65,7 +101,7 @@ class SlaPolicy:
     extended_days: int = 30
     #: Business minutes an assignee may stay silent before the order is reassigned.
     silence_minutes: int = 60
-    calendar: BusinessCalendar = field(default_factory=default_calendar)
+    calendar: BusinessCalendar = field(default_factory=lambda: memo_calendar(default_calendar()))
 
     @classmethod
     def from_extra(cls, extra: dict[str, str] | None) -> SlaPolicy:
@@ -81,7 +117,7 @@ class SlaPolicy:
         return cls(minutes=minutes, decision_days=int(extra.get("service.complaint.decision_days", 15)),
                    extended_days=int(extra.get("service.complaint.extended_days", 30)),
                    silence_minutes=int(extra.get("service.routing.silence_minutes", 60)),
-                   calendar=default_calendar(extra))
+                   calendar=memo_calendar(default_calendar(extra)))
 
     def length(self, type_: WorkOrderType, kind: SlaKind, priority: WorkOrderPriority) -> dt.timedelta:
         """The business time of ``kind`` for an order of ``type_`` and ``priority``."""

@@ -151,3 +151,15 @@ def test_a_critical_complaint_goes_to_a_manager_and_a_missed_regulator_deadline_
         assert breaches.check_breaches(s, now=T0 + dt.timedelta(days=32)) >= 2
         row = complaints.complaint_of(s, service.get_work_order(s, principal=AGENT, work_order_id=plain.id))
         assert row.state is ComplaintState.ESCALATED and row.escalated_to == "MANAGER"
+
+
+@settings(max_examples=80, deadline=None)
+@given(minutes=st.integers(0, 60 * 24 * 700), length=st.integers(0, 10_000))
+def test_the_remembering_calendar_answers_as_the_core_calendar(minutes: int, length: int) -> None:
+    plain = default_calendar()
+    memo = SlaPolicy().calendar
+    start = dt.datetime(2025, 6, 1, tzinfo=BEIJING) + dt.timedelta(minutes=minutes)
+    amount = dt.timedelta(minutes=length)
+    assert memo.add_business_hours(start, amount) == plain.add_business_hours(start, amount)
+    assert memo.is_business_day(start.date()) is plain.is_business_day(start.date())
+    assert memo.business_time_between(start, start + amount) == plain.business_time_between(start, start + amount)
