@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 
 from core.event_stream import Actor, Aggregate, Consumer, EventPayload, StoredEvent, append, register_consumer
 from core.event_stream import register_event_type as _register
-from core.roles import ANALYTICS_READERS
+from core.roles import ANALYTICS_READERS, RISK_PROFILE_READERS
 from resolvers.advances.events import AdvanceBalanceMoved, AdvanceStateChanged
 from resolvers.analytics.rollups import refresh, refresh_advances
 from resolvers.claims.events import ClaimFact
@@ -31,7 +31,8 @@ from resolvers.policies.events import PolicyFact, PolicyRenewed
 if TYPE_CHECKING:
     from resolvers.analytics.models import AlertHistory, AlertRule
 
-__all__ = ["ALERT_ACTOR", "ANALYTICS_CONSUMER", "ANALYTICS_EVENT_TYPES", "AlertChanged", "alert_changed"]
+__all__ = ["ALERT_ACTOR", "ANALYTICS_CONSUMER", "ANALYTICS_EVENT_TYPES", "AlertChanged", "WatchChanged",
+           "alert_changed"]
 
 #: Who moves alerts: the worker's evaluation job.
 ALERT_ACTOR = Actor.system("analytics.alerts")
@@ -53,6 +54,19 @@ class AlertChanged(EventPayload):
 
 
 _register("analytics.alert_changed", 1, AlertChanged, aggregate="AlertRule", readers=ANALYTICS_READERS)
+
+
+class WatchChanged(EventPayload):
+    """The high-risk robot put a customer under watch or cleared them (reason codes only)."""
+
+    customer_id: int
+    status: str
+    score: float
+    reason_codes: tuple[str, ...]
+
+
+# Not about the Customer aggregate: its readers include the customer, who must never learn of the watch list.
+_register("analytics.watch_changed", 1, WatchChanged, aggregate="RiskWatch", readers=RISK_PROFILE_READERS)
 
 
 def alert_changed(session: Session, rule: AlertRule, entry: AlertHistory) -> None:

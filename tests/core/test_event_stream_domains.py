@@ -35,14 +35,12 @@ from partners import keys, review, risk, signed_records
 from partners.events import PartnerStatusChanged
 from resolvers.claims import service as claims
 from resolvers.claims.events import ClaimMoved
-from resolvers.operations import behaviour
 from resolvers.policies import service as policies
 from resolvers.policies.events import PolicyEnded, PolicyFact
 from schema import build_schema
 from schema.permissions import declared_roles
 from tests.claim_factories import ADJUSTER, add_invoice, make_claim_policy, report
 from tests.factories import ADMIN, make_policy
-from tests.service_factories import SERVICE_EVENT_ROWS
 from tests.partner_factories import (
     CHECKER,
     DOMAIN,
@@ -54,11 +52,13 @@ from tests.partner_factories import (
     sign,
     survey_message,
 )
+from tests.service_factories import SERVICE_EVENT_ROWS
 
 ROOT = Path(__file__).resolve().parents[2]
 #: Aggregates with no schema type (so no field permissions to follow), each with its reason.
 NO_SCHEMA_TYPE = {
     "PaymentInstruction": "the rail's instructions are read through the claims and advances that own them",
+    "RiskWatch": "the robot's watch list is read through riskWatchList (risk staff): a customer never learns of it",
 }
 #: Where services live: every EventPayload class here must be registered (or be a base of registered ones).
 SERVICE_PACKAGES = ("resolvers", "partners", "ledger")
@@ -261,7 +261,32 @@ def _approve_knowledge(s: Session, article_id: Any) -> Any:
                                     expected_version=None, now=AT)
 
 
+def _alert_rule(s: Session) -> Any:
+    from resolvers.analytics import service as analytics
+
+    make_policy(s, today=TODAY)  # rolled up when the rule is evaluated: the live rollups read it
+    analytics.rebuild(s)
+    rule, _ = analytics.create_rule(s, principal=ADMIN, spec=analytics.AlertRuleSpec(
+        key="any-sale", metric="policies_issued", window_days=30, operator=analytics.AlertOperator.GTE,
+        threshold=Decimal(1)), now=AT)
+    return rule.id
+
+
+def _evaluate_alerts(s: Session, _rule: Any) -> Any:
+    from resolvers.analytics import service as analytics
+
+    return analytics.evaluate_rules(s, now=AT)
+
+
+def _robot_scan(s: Session, customer_id: Any) -> Any:
+    from resolvers.analytics.robot.watch import scan
+
+    return scan(s, customer_ids=[customer_id], today=TODAY, now=AT, flags={customer_id: 6})  # six shared flags
+
+
 SERVICES: dict[str, tuple[Setup, Act, list[str]]] = {
+    "evaluate_alert_rules": (_alert_rule, _evaluate_alerts, ["analytics.alert_changed"]),
+    "robot_scan": (lambda s: make_policy(s, today=TODAY).customer_id, _robot_scan, ["analytics.watch_changed"]),
     "issue_policy": (_quote, lambda s, q: policies.issue_policy(s, principal=ADMIN, quote_id=q.id, today=TODAY,
                                                                 now=AT), ["policy.issued"]),
     "cancel_in_cooling_off": (_policy, lambda s, p: policies.cancel_in_cooling_off(
@@ -299,8 +324,6 @@ SERVICES: dict[str, tuple[Setup, Act, list[str]]] = {
     "create_assignment": (_partner, lambda s, p: make_assignment(s, p), ["partner.assignment_created"]),
     "submit_signed_record": (_assigned, _submit_survey, ["partner.signed_record_accepted"]),
     "publish_flag": (_insurers, _publish_two, ["partner.risk_flag_published"] * 2),
-    "identify_visitor": (lambda s: make_policy(s, today=TODAY).customer_id, lambda s, c: behaviour.identify(
-        s, principal=ADMIN, anonymous_id=f"visitor-{c:06d}", customer_id=c, now=AT), ["visitor.identified"]),
     "define_tag": (lambda s: make_policy(s, today=TODAY).customer_id, _define_tag,
                    ["operations.tag_defined", "operations.tag_members_changed"]),
     "approve_knowledge_article": (_knowledge_in_review, _approve_knowledge, ["knowledge.published"]),

@@ -88,6 +88,13 @@ PLAIN_LISTS: dict[tuple[str, str], str] = {
     ("CoverageAnswer", "evidence"): "the articles explaining one answer's path: at most 5",
     ("AgentAssist", "articles"): "the top articles for one consultation's text: at most 10 (the argument's cap)",
     ("AgentAssist", "suggestedReplies"): "the reply templates of the top articles: at most 5",
+    ("Query", "analyticsMetrics"): "the metric catalogue: fixed by the code (17 metrics)",
+    ("AnalyticsSeries", "points"): "one value per bucket and group, capped at 20,000 (TOO_MANY_POINTS)",
+    ("AnalyticsPoint", "group"): "one value per requested dimension: at most three",
+    ("AnalyticsForecast", "points"): "one per forecast day: at most 90 (the horizon's cap)",
+    ("ReportTable", "columns"): "bucket start, at most two dimensions and ten metrics",
+    ("ReportTable", "rows"): "one run of a report, capped at 20,000 values (TOO_MANY_POINTS)",
+    ("WatchEntry", "reasons"): "the strongest reasons of one score: at most four",
 }
 #: Convention 3: String fields whose names look like a closed set but whose values are open.
 OPEN_STRINGS: dict[tuple[str, str], str] = {

@@ -23,8 +23,8 @@ from dataclasses import dataclass
 from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
-from core.event_stream import Actor, Aggregate, EventPayload, append, register_event_type
-from core.roles import RISK_READERS
+from core.event_stream import Actor, Aggregate, append
+from resolvers.analytics.events import WatchChanged
 from resolvers.analytics.models import WatchEntry, WatchStatus
 from resolvers.analytics.robot.features import customer_features
 from resolvers.analytics.robot.model import robot_model
@@ -33,18 +33,6 @@ __all__ = ["HYSTERESIS", "ScanResult", "WatchChanged", "WatchStatus", "scan", "w
 
 HYSTERESIS = 0.1
 ROBOT_ACTOR = Actor.system("analytics.risk_robot")
-
-
-class WatchChanged(EventPayload):
-    """The robot put a customer under watch or cleared them (reason codes only)."""
-
-    customer_id: int
-    status: str
-    score: float
-    reason_codes: tuple[str, ...]
-
-
-register_event_type("analytics.watch_changed", 1, WatchChanged, aggregate="Customer", readers=RISK_READERS)
 
 
 @dataclass
@@ -70,7 +58,7 @@ def watch_query(*, statuses: Sequence[WatchStatus] = ()) -> Select[WatchEntry]:
 def _changed(session: Session, entry: WatchEntry) -> None:
     append(session, WatchChanged(customer_id=entry.customer_id, status=entry.status.value, score=entry.score,
                                  reason_codes=tuple(code for code, _ in entry.reasons)),
-           aggregate=Aggregate("Customer", entry.customer_id), actor=ROBOT_ACTOR)
+           aggregate=Aggregate("RiskWatch", entry.id), actor=ROBOT_ACTOR)
 
 
 def scan(session: Session, *, customer_ids: Sequence[int], today: dt.date, now: dt.datetime,
