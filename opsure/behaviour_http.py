@@ -63,8 +63,10 @@ def _role(principal: Principal) -> str | None:
 
 
 def _instant(value: Any) -> dt.datetime | None:
+    if type(value) is not str:
+        return None
     try:
-        return dt.datetime.fromisoformat(value) if isinstance(value, str) else None
+        return dt.datetime.fromisoformat(value)
     except ValueError:
         return None
 
@@ -78,26 +80,30 @@ def _customer(value: Any) -> int | None:
         return 0  # refused as BAD_CUSTOMER_ID
 
 
+def _text(value: Any) -> str:
+    return value if type(value) is str else str(value)
+
+
 def _events(raw: list[Any]) -> list[behaviour.EventIn]:
     """The batch as the service takes it (a frontend's batch names few customers: each decoded once)."""
     customers: dict[Any, int | None] = {}
     out = []
     make = behaviour.EventIn
     for d in raw:
-        if not isinstance(d, dict):
+        if type(d) is not dict:
             d = {}
-        props = d.get("properties", {})
-        customer = d.get("customerId")
+        get = d.get
+        props = get("properties", {})
+        customer = get("customerId")
         if customer is not None:
-            key = customer if isinstance(customer, str) else repr(customer)
+            key = customer if type(customer) is str else repr(customer)
             if key not in customers:
                 customers[key] = _customer(customer)
             customer = customers[key]
-        anonymous = d.get("anonymousId")
-        out.append(make(event_id=str(d.get("eventId", "")), name=str(d.get("name", "")),
-                        timestamp=_instant(d.get("timestamp")), customer_id=customer,
-                        anonymous_id=None if anonymous is None else str(anonymous),
-                        properties=props if isinstance(props, dict) else {"": props}))
+        anonymous = get("anonymousId")
+        out.append(make(_text(get("eventId", "")), _text(get("name", "")), _instant(get("timestamp")), customer,
+                        None if anonymous is None else _text(anonymous),
+                        props if type(props) is dict else {"": props}))
     return out
 
 

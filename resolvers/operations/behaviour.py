@@ -153,7 +153,7 @@ EVENT_SCHEMAS: dict[str, type[_Props]] = {
 }
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class EventIn:
     """One event as sent."""
 
@@ -203,27 +203,30 @@ def _properties(name: str, props: dict[str, Any]) -> tuple[str, str] | dict[str,
     return dumped
 
 
-def _check(e: EventIn, principal: Principal, now: dt.datetime) -> tuple[str, str] | dict[str, Any]:
-    """(code, message) of the first problem of ``e``, or its properties as stored."""
+def _check(e: EventIn, role: Role | None, own: int | None, latest: dt.datetime) -> tuple[str, str] | dict[str, Any]:
+    """(code, message) of the first problem of ``e``, or its properties as stored (``role``, ``own``: the
+    sender's role and customer id; ``latest``: the latest instant allowed)."""
     if not _EVENT_ID.fullmatch(e.event_id):
         return "BAD_EVENT_ID", "eventId is 8-64 of A-Z, a-z, 0-9, _ and -"
     if e.name not in EVENT_SCHEMAS:
         return "UNKNOWN_EVENT", f"no event named {e.name!r} is registered"
-    if e.customer_id is None and e.anonymous_id is None and principal.role is not Role.CUSTOMER:
+    customer, anonymous = e.customer_id, e.anonymous_id
+    if anonymous is not None:
+        if not _ANON_ID.fullmatch(anonymous):
+            return "BAD_ANONYMOUS_ID", "anonymousId is 8-64 of A-Z, a-z, 0-9, _ and -"
+    elif customer is None and role is not Role.CUSTOMER:
         return "NO_SUBJECT", "name a customerId or an anonymousId"  # a customer's own events name them
-    if e.anonymous_id is not None and not _ANON_ID.fullmatch(e.anonymous_id):
-        return "BAD_ANONYMOUS_ID", "anonymousId is 8-64 of A-Z, a-z, 0-9, _ and -"
-    if e.customer_id is not None:
-        if e.customer_id <= 0:
+    if customer is not None:
+        if customer <= 0:
             return "BAD_CUSTOMER_ID", "customerId is no Customer's global id"
-        if principal.role is Role.CUSTOMER and e.customer_id != principal.customer_id:
+        if role is Role.CUSTOMER and customer != own:
             return "NOT_YOUR_CUSTOMER_ID", "a customer sends events about themself only"
-        if principal.role is None:
+        if role is None:
             return "NOT_YOUR_CUSTOMER_ID", "an anonymous sender names an anonymousId only"
     ts = e.timestamp
     if ts is None or ts.tzinfo is None:
         return "BAD_TIMESTAMP", "timestamp is an ISO 8601 instant naming its zone"
-    if ts > now + FUTURE_SKEW:
+    if ts > latest:
         return "FUTURE_DATED", "timestamp lies in the future"
     return _properties(e.name, e.properties)
 
@@ -248,7 +251,12 @@ def _instant(session: Session) -> Any:
     """How this database takes a UTC instant: SQLite as SQLAlchemy stores it (text), PostgreSQL as is."""
     if session.get_bind().dialect.name == "postgresql":
         return lambda at: at
-    return lambda at: at.replace(tzinfo=None).isoformat(" ", "microseconds")  # SQLAlchemy's SQLite format
+    return _sqlite_instant
+
+
+def _sqlite_instant(at: dt.datetime) -> str:
+    """A UTC instant as SQLAlchemy stores it on SQLite (``YYYY-MM-DD HH:MM:SS.ffffff``)."""
+    return at.replace(tzinfo=None).isoformat(" ", "microseconds")
 
 
 def _insert(session: Session, rows: list[tuple[Any, ...]]) -> int:
@@ -267,13 +275,15 @@ def ingest(session: Session, *, principal: Principal, events: Sequence[EventIn],
     rejected: list[Rejected] = []
     rows: dict[str, tuple[Any, ...]] = {}
     duplicates = 0
-    own = principal.customer_id if principal.role is Role.CUSTOMER else None
+    role = principal.role
+    own = principal.customer_id if role is Role.CUSTOMER else None
+    latest = now + FUTURE_SKEW
     source = source[:200]
     utc = dt.UTC
     instant = _instant(session)
     received = instant(now.astimezone(utc))
     for i, e in enumerate(events):
-        checked = _check(e, principal, now)
+        checked = _check(e, role, own, latest)
         if isinstance(checked, tuple):
             rejected.append(Rejected(i, *checked))
             continue
