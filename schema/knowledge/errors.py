@@ -16,6 +16,7 @@ _TEXT = {
     "EMPTY_TEXT": "The title, the body or a reply template is empty (the field says which).",
     "TEXT_TOO_LONG": "Title over 200, body over 20,000 or a reply template over 1,000 characters.",
     "TOO_MANY_TEMPLATES": "More than 10 reply templates.",
+    "BAD_TEXT": "A text contains a NUL character (the field says which).",
 }
 _TRANSITION = "The newest version's state does not allow this (see KnowledgeVersionState); the message names it."
 

@@ -9,6 +9,8 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from sqlalchemy.orm import Session
 
 from core.auth import Principal, Role
@@ -219,3 +221,24 @@ def test_diagnoses_are_spotted_in_a_consultations_text_by_code_or_plain_name() -
     text = "客户上个月确诊肺癌（C34.1），有高血压和心肌梗死病史，问心梗能不能赔；备注 Q99.9X 不是编码"
     assert graph.diagnoses_in(text) == ["C34.1", "I10", "I21"]
     assert graph.diagnoses_in("没有诊断") == []
+
+
+def test_nul_characters_are_refused_and_any_coverage_question_is_answered_or_refused_typed(session: Session) -> None:
+    with pytest.raises(DomainError) as nul:
+        service.create_article(session, principal=EDITOR, title="a\x00b", body="ok", reply_templates=["x\x00"],
+                               now=NOW)
+    assert {(e.field, e.code) for e in each_error(nul.value)} == {("title", "BAD_TEXT"),
+                                                                   ("replyTemplates[0]", "BAD_TEXT")}
+    make_product(session, code="MED-H")
+
+    @settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+    @given(product=st.one_of(st.just("MED-H"), st.text(max_size=60)), diagnosis=st.text(max_size=12))
+    def ask(product: str, diagnosis: str) -> None:
+        try:
+            answer = graph.coverage(session, principal=APPROVER, product_code=product, icd10=diagnosis)
+        except DomainError as exc:
+            assert {e.code for e in each_error(exc)} <= {"UNKNOWN_PRODUCT", "BAD_ICD10"}
+        else:
+            assert answer.verdict is graph.Verdict.UNKNOWN and answer.product_code == "MED-H"
+
+    ask()
