@@ -65,8 +65,9 @@ def _gid(order: WorkOrder) -> str:
 
 
 def _open(s: Session, policy: Policy, type_: WorkOrderType, subject: str, description: str, at: dt.datetime, *,
-          priority: WorkOrderPriority = WorkOrderPriority.NORMAL, claim_id: int | None = None) -> WorkOrder:
-    who = _customer(policy)
+          priority: WorkOrderPriority = WorkOrderPriority.NORMAL, claim_id: int | None = None,
+          by: Principal | None = None) -> WorkOrder:
+    who = by or _customer(policy)
     order = service.open_work_order(s, principal=who, type=type_, subject=subject, description=description, now=at,
                                     priority=priority, links=service.Links(policy_id=policy.id, claim_id=claim_id))
     audit(s, who, "openWorkOrder", {"type": type_.value, "subject": subject}, _gid(order))
@@ -134,7 +135,7 @@ def load_service(s: Session, rng: random.Random, clock: DemoClock) -> dict[str, 
 
     # an URGENT request nobody answers: the SLA round finds its first response missed and escalates it
     made["breached"] = _open(s, next(p), WorkOrderType.CONSULTATION, "急：医院要求今天缴费", "请尽快回复。",
-                             clock.at(1, 9), priority=WorkOrderPriority.URGENT)
+                             clock.at(1, 9), priority=WorkOrderPriority.URGENT, by=agent)  # taken by phone
 
     # complaints: one about a claim's delay escalated to a manager; one resolved and acknowledged
     plaintiff = claimed or asker

@@ -224,6 +224,9 @@ def open_work_order(
         if principal.role is Role.CUSTOMER and (type is WorkOrderType.INTERNAL or team or skill):
             errors.add(ValidationError("customers open consultations, complaints, callbacks and requests "
                                        "in the default queues", field="type", code="NOT_ALLOWED_FOR_CUSTOMER"))
+        if principal.role is Role.CUSTOMER and priority in (WorkOrderPriority.HIGH, WorkOrderPriority.URGENT):
+            errors.add(ValidationError("customers ask at LOW or NORMAL priority; agents raise it", field="priority",
+                                       code="NOT_ALLOWED_FOR_CUSTOMER"))
         check_text(errors, subject, field="subject", limit=MAX_SUBJECT, required=True)
         check_text(errors, description, field="description", limit=MAX_BODY, required=False)
         if team is not None:

@@ -32,7 +32,7 @@ class OpenWorkOrderInput:
     subject: str = strawberry.field(description=_SUBJECT)
     description: str | None = strawberry.field(default=None, description=_DESCRIPTION)
     priority: WorkOrderPriority = strawberry.field(  # type: ignore[valid-type]
-        default=WorkOrderPriority.NORMAL, description="How urgent (default NORMAL).")
+        default=WorkOrderPriority.NORMAL, description="How urgent (default NORMAL; customers: LOW or NORMAL).")
     customer_id: strawberry.ID | None = strawberry.field(default=None, description="The Customer's global id (a "
                                                          "customer: their own, or leave it out).")
     policy_id: strawberry.ID | None = strawberry.field(default=None, description="A Policy of the customer.")

@@ -70,8 +70,10 @@ def test_an_order_is_routed_answered_and_escalated_when_its_sla_breaks(
     ids = _setup(session_factory)
     customer = gql(Role.CUSTOMER, customer_id=ids["customer"])
     agent, lead = gql(Role.AGENT), gql(Role.MANAGER)
+    urgent = customer(OPEN, {"input": {"type": "CONSULTATION", "subject": "急", "priority": "URGENT"}})
+    assert [e["code"] for e in urgent["openWorkOrder"]["errors"]] == ["NOT_ALLOWED_FOR_CUSTOMER"]  # agents raise it
     opened = customer(OPEN, {"input": {"type": "CONSULTATION", "subject": HOSTILE, "description": HOSTILE,
-                                       "priority": "HIGH", "policyId": encode_global_id("Policy", ids["policy"])}})
+                                       "policyId": encode_global_id("Policy", ids["policy"])}})
     order = opened["openWorkOrder"]["workOrder"]
     assert opened["openWorkOrder"]["errors"] == [] and order["state"] == "NEW"
     assert (order["subject"], order["description"]) == (HOSTILE, HOSTILE)  # verbatim, nothing interpreted
@@ -81,16 +83,18 @@ def test_an_order_is_routed_answered_and_escalated_when_its_sla_breaks(
     assert staff["assignee"] is None and staff["team"] == "frontline"
     assert staff["policy"]["id"] == encode_global_id("Policy", ids["policy"])
 
-    # no first response within the hour (HIGH): breach, escalated to the team lead; once only
-    clock.advance(minutes=61)
-    assert run_job(engine, session_factory, settings.data_dir, "service.sla", at=clock.now()) == 1
+    # no first response within 4 business hours (NORMAL): breach, escalated to the team lead; once only
+    clock.advance(minutes=299)  # Monday 10:00 -> 14:59 Beijing: 3:59 business hours (lunch is off)
+    assert run_job(engine, session_factory, settings.data_dir, "service.sla", at=clock.now()) == 0
+    clock.advance(minutes=2)
+    assert run_job(engine, session_factory, settings.data_dir, "service.sla", at=clock.now()) == 2  # and the other's
     assert run_job(engine, session_factory, settings.data_dir, "service.sla", at=clock.now()) == 0
     staff = lead(STAFF, {"id": order["id"]})["workOrder"]
     assert staff["escalationLevel"] == 1
     assert nodes(staff["breaches"]) == [{"sla": "FIRST_RESPONSE", "level": 1, "dueAt": staff["firstResponseDueAt"]}]
     assert [t["detail"] for t in nodes(staff["timeline"]) if t["kind"] == "ESCALATED"] == [["level=1", "to=TEAM_LEAD"]]
     listed = lead("{ workOrders(filter: {escalated: true}) { totalCount } }")["workOrders"]
-    assert listed["totalCount"] == 1
+    assert listed["totalCount"] == 2  # this order and the other customer's, both unanswered
 
     # the agent answers in public (the order opens), notes internally, and waits for the customer
     for body, internal in (("您好 正在核实。", False), ("客户情绪激动", True)):
@@ -104,7 +108,7 @@ def test_an_order_is_routed_answered_and_escalated_when_its_sla_breaks(
 
     # three weeks pending on the customer: the clocks are stopped, nothing breaches
     clock.advance(days=21)
-    assert run_job(engine, session_factory, settings.data_dir, "service.sla", at=clock.now()) == 2  # the other order's
+    assert run_job(engine, session_factory, settings.data_dir, "service.sla", at=clock.now()) == 1  # the other order's resolution
     assert lead(STAFF, {"id": order["id"]})["workOrder"]["breaches"]["totalCount"] == 1
 
     # bad input: skipping states, another customer's order, empty and oversized text

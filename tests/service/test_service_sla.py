@@ -95,7 +95,7 @@ def test_pending_on_the_customer_stops_the_clocks(session_factory: Any) -> None:
 
 def test_breaches_are_recorded_once_and_escalate_team_lead_then_manager(session_factory: Any) -> None:
     with transaction(session_factory) as s:
-        order = open_order(s, policy_holder(s), priority=WorkOrderPriority.URGENT)
+        order = open_order(s, policy_holder(s), principal=AGENT, priority=WorkOrderPriority.URGENT)
     first = T0 + dt.timedelta(minutes=31)
     with transaction(session_factory) as s:
         assert breaches.check_breaches(s, now=first) == 1
