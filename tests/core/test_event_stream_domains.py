@@ -35,6 +35,7 @@ from partners import keys, review, risk, signed_records
 from partners.events import PartnerStatusChanged
 from resolvers.claims import service as claims
 from resolvers.claims.events import ClaimMoved
+from resolvers.operations import behaviour
 from resolvers.policies import service as policies
 from resolvers.policies.events import PolicyEnded, PolicyFact
 from schema import build_schema
@@ -324,6 +325,8 @@ SERVICES: dict[str, tuple[Setup, Act, list[str]]] = {
     "create_assignment": (_partner, lambda s, p: make_assignment(s, p), ["partner.assignment_created"]),
     "submit_signed_record": (_assigned, _submit_survey, ["partner.signed_record_accepted"]),
     "publish_flag": (_insurers, _publish_two, ["partner.risk_flag_published"] * 2),
+    "identify_visitor": (lambda s: make_policy(s, today=TODAY).customer_id, lambda s, c: behaviour.identify(
+        s, principal=ADMIN, anonymous_id=f"visitor-{c:06d}", customer_id=c, now=AT), ["visitor.identified"]),
     "define_tag": (lambda s: make_policy(s, today=TODAY).customer_id, _define_tag,
                    ["operations.tag_defined", "operations.tag_members_changed"]),
     "approve_knowledge_article": (_knowledge_in_review, _approve_knowledge, ["knowledge.published"]),
