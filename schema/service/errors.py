@@ -23,7 +23,8 @@ _TEXT = {
     "BAD_TEXT": "The text contains a NUL character.",
 }
 _CUSTOMER = {"NOT_ALLOWED_FOR_CUSTOMER": "A customer may not do this (internal comments or orders, other queues, "
-                                         "moves other than closing a resolved order, naming agents)."}
+                                         "HIGH or URGENT priority, moves other than closing a resolved order, "
+                                         "naming agents)."}
 _OPEN = {
     **_TEXT, **_CUSTOMER, **_CALENDAR,
     "BAD_QUEUE": "team or skill is not 2-40 of a-z, 0-9, - and _.",
