@@ -6,7 +6,8 @@ analytics readers); the ``analyticsAlerts`` subscription streams it.
 The analytics consumer: every policy and claim event brings that row's facts up to date.
 
 ``analytics.rollups`` reads the events that change what a policy or claim contributes
-(issue, renewal, each way a policy ends, claim reported and paid, an advance's moves) and calls
+(issue, renewal, each way a policy ends, claim reported and paid, an advance's moves, a complaint
+filed or decided) and calls
 ``rollups.refresh`` for the rows they name; a renewal refreshes the renewed policy too (its
 renewal is now kept). The refresh derives from current state and applies a difference, so a
 replay or a repeated event changes nothing.
@@ -24,9 +25,10 @@ from core.event_stream import Actor, Aggregate, Consumer, EventPayload, StoredEv
 from core.event_stream import register_event_type as _register
 from core.roles import ANALYTICS_READERS, RISK_PROFILE_READERS
 from resolvers.advances.events import AdvanceBalanceMoved, AdvanceStateChanged
-from resolvers.analytics.rollups import refresh, refresh_advances
+from resolvers.analytics.rollups import refresh, refresh_advances, refresh_complaints
 from resolvers.claims.events import ClaimFact
 from resolvers.policies.events import PolicyFact, PolicyRenewed
+from resolvers.service.events import WorkOrderFact
 
 if TYPE_CHECKING:
     from resolvers.analytics.models import AlertHistory, AlertRule
@@ -79,7 +81,8 @@ def alert_changed(session: Session, rule: AlertRule, entry: AlertHistory) -> Non
 #: The events after which a policy's or a claim's facts may differ.
 ANALYTICS_EVENT_TYPES = frozenset({"policy.issued", "policy.renewed", "policy.cancelled", "policy.surrendered",
                                    "policy.lapsed", "policy.expired", "claim.reported", "claim.paid",
-                                   "advance.state_changed", "advance.balance_moved"})
+                                   "advance.state_changed", "advance.balance_moved", "service.complaint_filed",
+                                   "service.complaint_resolved"})
 
 
 def _handle(session: Session, event: StoredEvent) -> None:
@@ -93,6 +96,8 @@ def _handle(session: Session, event: StoredEvent) -> None:
         refresh(session, claim_ids=[payload.claim_id])
     elif isinstance(payload, AdvanceStateChanged | AdvanceBalanceMoved):
         refresh_advances(session, advance_ids=[payload.advance_id])
+    elif isinstance(payload, WorkOrderFact):
+        refresh_complaints(session, work_order_ids=[payload.work_order_id])
 
 
 ANALYTICS_CONSUMER = register_consumer(Consumer("analytics.rollups", _handle, types=ANALYTICS_EVENT_TYPES))

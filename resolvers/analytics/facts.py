@@ -37,6 +37,7 @@ from resolvers.advances.facts import AdvanceView
 from resolvers.claims.facts import ClaimView
 from resolvers.policies.facts import PolicyView
 from resolvers.policies.service import PolicyStatus
+from resolvers.service.facts import ComplaintView
 
 __all__ = [
     "AGE_BANDS",
@@ -79,6 +80,8 @@ class Fact(enum.StrEnum):
     ADVANCE_PAID = "advance_paid"  # on its payout date, with the amount advanced
     ADVANCE_WENT_OVERDUE = "advance_went_overdue"  # on its payout date: this advance went overdue since
     ADVANCE_DEFAULTED = "advance_defaulted"  # on its default date, with the amount written off
+    COMPLAINT_RECEIVED = "complaint_received"  # when received, grouped by the policy it names (if any)
+    COMPLAINT_LATE = "complaint_late"  # the same complaint, once decided after the regulator's deadline
 
 
 #: Facts stored as deltas of a level (summed up to a day, they give the level on that day).
@@ -183,6 +186,16 @@ def advance_facts(view: AdvanceView, policy: PolicyView | None) -> list[FactRow]
         rows.append(FactRow(Fact.ADVANCE_WENT_OVERDUE, view.paid_on, 0, product, band, region, 1, view.advanced))
     if view.defaulted_on is not None:
         rows.append(FactRow(Fact.ADVANCE_DEFAULTED, view.defaulted_on, 0, product, band, region, 1, view.written_off))
+    return rows
+
+
+def complaint_facts(view: ComplaintView, policy: PolicyView | None) -> list[FactRow]:
+    """The facts one complaint contributes (its policy's dimensions; none named: product 0, unknown band/region)."""
+    product, band, region = _dims(policy) if policy is not None else (0, "unknown", UNKNOWN_REGION)
+    day, hour = _local(view.received_at)
+    rows = [FactRow(Fact.COMPLAINT_RECEIVED, day, hour, product, band, region, 1, Decimal(0))]
+    if view.late:
+        rows.append(FactRow(Fact.COMPLAINT_LATE, day, hour, product, band, region, 1, Decimal(0)))
     return rows
 
 

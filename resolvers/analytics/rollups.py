@@ -26,12 +26,22 @@ from sqlalchemy.orm import Session
 
 from core import clock
 from resolvers.advances.facts import advance_views, iter_advance_views
-from resolvers.analytics.facts import Fact, FactKey, FactRow, advance_facts, claim_facts, policy_facts, summed
+from resolvers.analytics.facts import (
+    Fact,
+    FactKey,
+    FactRow,
+    advance_facts,
+    claim_facts,
+    complaint_facts,
+    policy_facts,
+    summed,
+)
 from resolvers.analytics.models import AnalyticsContribution, AnalyticsLock, AnalyticsRollup
 from resolvers.claims.facts import claim_views, iter_claim_views
 from resolvers.policies.facts import iter_policy_views, policy_views
+from resolvers.service.facts import complaint_views, iter_complaint_views
 
-__all__ = ["last_rebuilt_at", "lock_row", "rebuild", "refresh", "refresh_advances", "rollup_totals"]
+__all__ = ["last_rebuilt_at", "lock_row", "rebuild", "refresh", "refresh_advances", "refresh_complaints", "rollup_totals"]
 
 Sums = dict[FactKey, tuple[int, Decimal]]
 _CHUNK = 1000
@@ -125,8 +135,19 @@ def refresh_advances(session: Session, *, advance_ids: Sequence[int]) -> None:
     session.flush()
 
 
+def refresh_complaints(session: Session, *, work_order_ids: Sequence[int]) -> None:
+    """Bring the rollups up to date with the complaints of these work orders (other orders contribute nothing)."""
+    _lock(session)
+    complaints = complaint_views(session, work_order_ids=work_order_ids)
+    policies = policy_views(session, policy_ids=[c.policy_id for c in complaints.values() if c.policy_id])
+    _apply(session, "complaint", {
+        wid: complaint_facts(complaints[wid], policies.get(complaints[wid].policy_id or 0))
+        for wid in work_order_ids if wid in complaints})
+    session.flush()
+
+
 def rebuild(session: Session) -> int:
-    """Recompute every rollup from all policies, claims and advances; how many source rows were read."""
+    """Recompute every rollup from all policies, claims, advances and complaints; how many source rows were read."""
     lock = _lock(session)
     session.execute(delete(AnalyticsRollup))
     session.execute(delete(AnalyticsContribution))
@@ -152,6 +173,10 @@ def rebuild(session: Session) -> int:
         policies = policy_views(session, policy_ids=[a.policy_id for a in advances])
         keep("advance", {a.id: advance_facts(a, policies.get(a.policy_id)) for a in advances})
         seen += len(advances)
+    for complaints in iter_complaint_views(session):
+        policies = policy_views(session, policy_ids=[c.policy_id for c in complaints if c.policy_id])
+        keep("complaint", {c.work_order_id: complaint_facts(c, policies.get(c.policy_id or 0)) for c in complaints})
+        seen += len(complaints)
     _add(session, total)
     lock.rebuilt_at = clock.now()
     session.flush()

@@ -160,7 +160,7 @@ def _analytics_rollups_are_live_and_equal_a_rebuild(runtime: Runtime, result: De
     with runtime.session_factory() as s:
         live = rollup_totals(s)
     assert {Fact.POLICY_ISSUED, Fact.CLAIM_REPORTED, Fact.CLAIM_PAID, Fact.PREMIUM_RATE, Fact.ADVANCE_PAID,
-            Fact.ADVANCE_WENT_OVERDUE, Fact.ADVANCE_DEFAULTED} <= {k[0] for k in live}
+            Fact.ADVANCE_WENT_OVERDUE, Fact.ADVANCE_DEFAULTED, Fact.COMPLAINT_RECEIVED} <= {k[0] for k in live}
     with transaction(runtime.session_factory) as s:
         rebuild(s)
         assert rollup_totals(s) == live
