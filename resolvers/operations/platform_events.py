@@ -9,6 +9,11 @@ stores nothing twice (the consumer's writes commit with its position: exactly on
 ================================  =====================================================
 domain event                      behaviour event (properties)
 ================================  =====================================================
+``quote.requested``               ``quote.viewed`` (productCode: the priced quote shown),
+                                  ``underwriting.step`` (step ``auto:<outcome>``),
+                                  ``health_declaration.completed``, or ``.failed``
+                                  (reason ``DECLINED``) when underwriting declined
+``quote.decided``                 ``underwriting.step`` (``manual:accept|decline``)
 ``policy.issued``                 ``purchase`` (productCode, premium)
 ``policy.renewed``                ``policy.renewed``
 ``policy.surrendered``            ``policy.surrendered``
@@ -16,8 +21,8 @@ domain event                      behaviour event (properties)
 ================================  =====================================================
 
 ``consultation.opened`` and ``callback.answered`` are registered schemas the customer-service
-domain will record once it emits its events; frontends send ``quote.viewed``, ``page.viewed``,
-``underwriting.step`` and ``health_declaration.*`` (see docs/API.md "Behaviour events").
+domain will record once it emits its events; frontends send ``page.viewed``, their own
+``quote.viewed`` and ``health_declaration.started`` (see docs/API.md "Behaviour events").
 """
 
 from __future__ import annotations
@@ -31,7 +36,13 @@ from core.event_stream import Consumer, EventPayload, StoredEvent, register_cons
 from resolvers.claims.events import ClaimReported
 from resolvers.operations.behaviour import PlatformEvent, record_platform_events
 from resolvers.policies import service as policies
-from resolvers.policies.events import PolicyIssued, PolicyRenewed, PolicySurrendered
+from resolvers.policies.events import (
+    PolicyIssued,
+    PolicyRenewed,
+    PolicySurrendered,
+    QuoteDecided,
+    QuoteRequested,
+)
 
 __all__ = ["BEHAVIOUR_CONSUMER", "PLATFORM_EVENTS", "platform_event_id"]
 
@@ -39,6 +50,24 @@ __all__ = ["BEHAVIOUR_CONSUMER", "PLATFORM_EVENTS", "platform_event_id"]
 def platform_event_id(stream_id: int, n: int = 0) -> str:
     """The behaviour event id of the ``n``-th event made from domain event ``stream_id``."""
     return f"platform:{stream_id}:{n}"
+
+
+Made = list[tuple[str, int, dict[str, object]]]
+
+
+def _quote_requested(session: Session, p: EventPayload) -> Made:
+    assert isinstance(p, QuoteRequested)
+    code = policies.get_product(session, product_id=p.product_id).code
+    declared: tuple[str, dict[str, object]] = (("health_declaration.failed", {"reason": "DECLINED"})
+                                               if p.outcome.value == "decline" else ("health_declaration.completed", {}))
+    return [("quote.viewed", p.customer_id, {"productCode": code}),
+            ("underwriting.step", p.customer_id, {"step": f"auto:{p.outcome.value}"}),
+            (declared[0], p.customer_id, declared[1])]
+
+
+def _quote_decided(session: Session, p: EventPayload) -> Made:
+    assert isinstance(p, QuoteDecided)
+    return [("underwriting.step", p.customer_id, {"step": "manual:accept" if p.accepted else "manual:decline"})]
 
 
 def _purchase(session: Session, p: EventPayload) -> list[tuple[str, int, dict[str, object]]]:
@@ -64,6 +93,8 @@ def _claim_reported(session: Session, p: EventPayload) -> list[tuple[str, int, d
 
 #: Domain event type -> the behaviour events (name, customer, properties) it makes.
 PLATFORM_EVENTS: dict[str, Callable[[Session, EventPayload], list[tuple[str, int, dict[str, object]]]]] = {
+    "quote.requested": _quote_requested,
+    "quote.decided": _quote_decided,
     "policy.issued": _purchase,
     "policy.renewed": _renewed,
     "policy.surrendered": _surrendered,

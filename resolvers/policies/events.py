@@ -20,7 +20,15 @@ from sqlalchemy.orm import Session
 from core.auth import Principal
 from core.event_stream import Actor, Aggregate, EventPayload, append, register_event_type
 from core.roles import POLICY_READERS
-from resolvers.policies.models import Endorsement, EndorsementField, EndorsementKind, Policy, PolicyEventKind
+from resolvers.policies.models import (
+    Endorsement,
+    EndorsementField,
+    EndorsementKind,
+    Policy,
+    PolicyEventKind,
+    Quote,
+    UnderwritingOutcome,
+)
 
 __all__ = [
     "EXPIRY_ACTOR",
@@ -33,10 +41,14 @@ __all__ = [
     "PolicyLapsed",
     "PolicyRenewed",
     "PolicySurrendered",
+    "QuoteDecided",
+    "QuoteRequested",
     "ended",
     "endorsed",
     "issued",
     "publish",
+    "quote_decided",
+    "quoted",
     "renewed",
 ]
 
@@ -176,3 +188,42 @@ def endorsed(session: Session, policy: Policy, endorsement: Endorsement, changed
     publish(session, policy, PolicyEndorsed(policy_id=policy.id, customer_id=policy.customer_id,
                                             endorsement_id=endorsement.id, kind=endorsement.kind, changed=changed),
             actor=actor)
+
+
+# --- quotes: the health declaration underwritten, and an underwriter's decision -----------------------------
+
+
+class QuoteRequested(EventPayload):
+    """A quote was priced and its health declaration underwritten (the outcome, never the answers)."""
+
+    quote_id: int
+    customer_id: int
+    product_id: int
+    outcome: UnderwritingOutcome
+
+
+class QuoteDecided(EventPayload):
+    """An underwriter accepted or declined a quote referred to manual underwriting."""
+
+    quote_id: int
+    customer_id: int
+    product_id: int
+    accepted: bool
+
+
+register_event_type("quote.requested", 1, QuoteRequested, aggregate="Quote", readers=POLICY_READERS)
+register_event_type("quote.decided", 1, QuoteDecided, aggregate="Quote", readers=POLICY_READERS)
+
+
+def quoted(session: Session, quote: Quote, *, actor: Principal | Actor) -> None:
+    """``quote.requested`` for a quote just underwritten."""
+    append(session, QuoteRequested(quote_id=quote.id, customer_id=quote.customer_id, product_id=quote.product_id,
+                                   outcome=quote.outcome), aggregate=Aggregate("Quote", quote.id),
+           actor=_actor(actor), versioned=quote)
+
+
+def quote_decided(session: Session, quote: Quote, *, accepted: bool, actor: Principal | Actor) -> None:
+    """``quote.decided`` for a referred quote an underwriter just decided."""
+    append(session, QuoteDecided(quote_id=quote.id, customer_id=quote.customer_id, product_id=quote.product_id,
+                                 accepted=accepted), aggregate=Aggregate("Quote", quote.id), actor=_actor(actor),
+           versioned=quote)

@@ -488,6 +488,7 @@ def create_quote(
     )
     session.add(quote)
     session.flush()
+    events.quoted(session, quote, actor=principal)
     return quote
 
 
@@ -560,6 +561,7 @@ def decide_referred_quote(session: Session, *, principal: Principal, quote_id: i
         quote.outcome = UnderwritingOutcome.DECLINE
         quote.reasons = [*kept, UnderwritingReason.DECLINED_AFTER_REVIEW.value]
     session.flush()
+    events.quote_decided(session, quote, accepted=accept, actor=principal)
     return quote
 
 

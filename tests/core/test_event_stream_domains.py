@@ -325,6 +325,7 @@ SERVICES: dict[str, tuple[Setup, Act, list[str]]] = {
     "create_assignment": (_partner, lambda s, p: make_assignment(s, p), ["partner.assignment_created"]),
     "submit_signed_record": (_assigned, _submit_survey, ["partner.signed_record_accepted"]),
     "publish_flag": (_insurers, _publish_two, ["partner.risk_flag_published"] * 2),
+    "create_quote": (lambda s: None, lambda s, _: _quote(s), ["quote.requested"]),
     "identify_visitor": (lambda s: make_policy(s, today=TODAY).customer_id, lambda s, c: behaviour.identify(
         s, principal=ADMIN, anonymous_id=f"visitor-{c:06d}", customer_id=c, now=AT), ["visitor.identified"]),
     "define_tag": (lambda s: make_policy(s, today=TODAY).customer_id, _define_tag,

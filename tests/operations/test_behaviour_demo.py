@@ -25,6 +25,7 @@ def test_demo_visitors_and_platform_events(session_factory: Any) -> None:
         rows = behaviour_summary(s)
         assert rows["platform: purchase"] == 1 and rows["visitors identified"] == 2
         mine = behaviour.events_for_customer(s, demo.customer_id)
-        assert len(mine) == demo.anonymous_events + 1  # the visits before signing in, and the purchase
+        # the visits before signing in; the quote shown, underwritten, declared; the purchase
+        assert len(mine) == demo.anonymous_events + 3 + 1
         assert rows[f"customer {demo.customer_id}: events"] == f"{len(mine)} ({demo.anonymous_events} sent before signing in)"
         assert rows["sent by frontends"] > demo.anonymous_events  # the third visitor stays anonymous
