@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+from xml.etree import ElementTree
 from typing import Any
 
 from core.auth import Role
@@ -74,6 +75,11 @@ def test_a_report_runs_as_table_csv_and_svg(gql: Any, http: Any, runtime: Any, s
     body = svg.text
     assert "<svg" in body and "<script" not in body and "Double 11 by product" in body
     assert "杭州" in body  # kept as text: the viewer's fonts draw it
+    root = ElementTree.fromstring(svg.content)  # a well-formed SVG document ...
+    assert root.tag == "{http://www.w3.org/2000/svg}svg" and float(root.get("width", "0").rstrip("pt")) > 0
+    bars = [p for p in root.iter("{http://www.w3.org/2000/svg}path")
+            if p.get("clip-path") and (p.get("d") or "").rstrip().endswith("z")]  # closed shapes inside the axes
+    assert len(bars) >= 2 * 24 * 4  # ... with data: a bar per hour and group in each of the two panels
 
     assert _get(http, runtime, report["csvUrl"], None).status_code == 401
     assert _get(http, runtime, report["csvUrl"], Role.AGENT).status_code == 403
