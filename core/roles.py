@@ -261,9 +261,6 @@ VARIANT_FORCERS: frozenset[str] = _names(Role.QA, Role.MANAGER, Role.ADMIN)
 #: Who sends behaviour events through the API: a customer's frontend (about themself only) and
 #: front-office staff apps (agents, managers, admins) about any customer or anonymous visitor.
 BEHAVIOUR_EVENT_SENDERS: frozenset[str] = SELF_SERVICE
-#: Who binds an anonymous visitor to a customer (identify, alias): the customer themself (their own
-#: id only) and the front-office staff apps that send behaviour events (agents, managers, admins).
-VISITOR_IDENTIFIERS: frozenset[str] = BEHAVIOUR_EVENT_SENDERS
 #: Who reads customer tags, tag history, classes, segments and campaigns: front-office agents who
 #: contact customers, analysts, managers, admins and auditors.
 TAG_READERS: frozenset[str] = _names(Role.AGENT, Role.ANALYST, Role.MANAGER, Role.ADMIN, Role.AUDITOR)
@@ -273,6 +270,9 @@ TAG_EDITORS: frozenset[str] = _names(Role.AGENT, Role.MANAGER, Role.ADMIN)
 TAG_MANAGERS: frozenset[str] = MANAGERS
 #: Who exports a segment's member list (customer ids): analysts, managers and admins.
 SEGMENT_EXPORTERS: frozenset[str] = _names(Role.ANALYST, Role.MANAGER, Role.ADMIN)
+#: Who binds an anonymous visitor to a customer (identify, alias): the customer themself (their own
+#: id only) and the front-office staff apps that send behaviour events (agents, managers, admins).
+VISITOR_IDENTIFIERS: frozenset[str] = BEHAVIOUR_EVENT_SENDERS
 
 # --- knowledge and agent assist ----------------------------------------------------------------
 

@@ -62,6 +62,7 @@ from opsure.ledger_host import LedgerHost
 from opsure.logs import request_id_var
 from opsure.metrics import CONTENT_TYPE_LATEST, Metrics
 from opsure.partner_auth import authenticate, token_endpoint, token_revoked
+from opsure.report_files import report_routes
 from opsure.route_guard import guard_routes
 from opsure.runtime import Runtime, open_runtime
 from opsure.trusted_documents import TrustedDocumentError, TrustedDocuments
@@ -383,6 +384,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
         download_route(runtime),
         events_route(runtime),
         identify_route(runtime),
+        *report_routes(runtime),
         *([graphiql.route()] if graphiql is not None else []),
     ])
     app = Starlette(routes=routes, lifespan=lifespan)

@@ -59,6 +59,7 @@ EVENT_MODULES: tuple[str, ...] = (
     "partners.webhooks",  # the consumer turning partner events into webhook deliveries
     "resolvers.operations.events",  # claim payments as conversions of claim-flow experiments
     "resolvers.operations.tags.events",  # tags, segments, classes; policy events re-evaluate a customer's tags
+    "resolvers.analytics.events",  # policy and claim changes into the metric rollups
 )
 
 PRUNE_EVERY_SECONDS = 3600.0

@@ -9,6 +9,7 @@ from core.db import Base
 from ledger import models as _ledger  # noqa: F401
 from partners import models as _partners  # noqa: F401
 from resolvers.advances import models as _advances  # noqa: F401
+from resolvers.analytics import models as _analytics  # noqa: F401
 from resolvers.claims import models as _claims  # noqa: F401
 from resolvers.claims.ops import models as _claims_ops  # noqa: F401
 from resolvers.claims.risk import rule_models as _claim_rules  # noqa: F401

@@ -29,6 +29,7 @@ JOB_MODULES: tuple[str, ...] = (
     "resolvers.claims.reminders",  # supplementary documents past due
     "resolvers.claims.ops.qa",  # QA sampling of decided claims
     "resolvers.operations.tags.jobs",  # customer tags: incremental step and expiry, full rebuild
+    "resolvers.analytics.jobs",  # the offline recompute of the metric rollups
 )
 
 

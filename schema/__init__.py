@@ -27,6 +27,7 @@ from core.errors import DomainError
 from core.settings import Settings
 from schema import (
     advances,
+    analytics,
     audit,
     claims,
     investigations,
@@ -68,21 +69,21 @@ class SafeQueryDepthLimiter(QueryDepthLimiter):
 
 #: How ``node(id:)`` fetches each Node type, from every domain (tests check it covers every Node type).
 NODES = node_registry(policies.NODES, audit.NODES, ledger.NODES, partners.NODES, claims.NODES,
-                      investigations.NODES, payments.NODES, advances.NODES, operations.NODES,
-                      knowledge.NODES, service.NODES)
+                      investigations.NODES, payments.NODES, advances.NODES, operations.NODES, knowledge.NODES,
+                      analytics.NODES, service.NODES)
 NodeQuery = node_query(NODES)
 Query = merge_types("Query", (NodeQuery, policies.PoliciesQuery, audit.AuditQuery, ledger.LedgerQuery,
                               partners.PartnersQuery, claims.ClaimsQuery, investigations.InvestigationsQuery,
                               payments.PaymentsQuery, advances.AdvancesQuery, operations.OperationsQuery,
-                              knowledge.KnowledgeQuery, service.ServiceQuery))
+                              knowledge.KnowledgeQuery,
+                              analytics.AnalyticsQuery, service.ServiceQuery))
 Mutation = merge_types("Mutation", (policies.PoliciesMutation, ledger.LedgerMutation, partners.PartnersMutation,
                                     claims.ClaimsMutation, investigations.InvestigationsMutation,
                                     payments.PaymentsMutation, advances.AdvancesMutation,
-                                    operations.OperationsMutation,
-                                    knowledge.KnowledgeMutation,
-                                    service.ServiceMutation))
+                                    operations.OperationsMutation, knowledge.KnowledgeMutation,
+                                    service.ServiceMutation, analytics.AnalyticsMutation))
 Subscription = merge_types("Subscription", (policies.PoliciesSubscription, claims.ClaimsSubscription,
-                                            service.ServiceSubscription))
+                                            service.ServiceSubscription, analytics.AnalyticsSubscription))
 for _root, _doc in ((Query, "Reads: every entity by its global id (`node`) and each domain's lists."),
                     (Mutation, "Changes: each returns a payload whose `errors` lists every refusal (empty on success)."),
                     (Subscription, "Live events over graphql-transport-ws.")):

@@ -47,7 +47,7 @@ from graphql import (
 from strawberry.schema_directive import Location
 
 from core.auth import Role
-from core.roles import DOCUMENT_READERS, DOCUMENT_UPLOADERS, VISITOR_IDENTIFIERS
+from core.roles import ANALYTICS_READERS, DOCUMENT_READERS, DOCUMENT_UPLOADERS, VISITOR_IDENTIFIERS
 
 __all__ = [
     "PUBLIC",
@@ -262,6 +262,8 @@ ROUTE_ACCESS: dict[tuple[str, str], RouteAccess] = {
     ("POST", "/events/identify"): RouteAccess(VISITOR_IDENTIFIERS),  # a customer: their own id only
     ("POST", "/claims/{claim_id}/documents"): RouteAccess(DOCUMENT_UPLOADERS),
     ("GET", "/claims/{claim_id}/documents/{document_id}"): RouteAccess(DOCUMENT_READERS),
+    ("GET", "/analytics/reports/{report_id}/table.csv"): RouteAccess(ANALYTICS_READERS),
+    ("GET", "/analytics/reports/{report_id}/chart.svg"): RouteAccess(ANALYTICS_READERS),
     ("GET", "/graphiql/static/{asset}"): RouteAccess(
         PUBLIC, "GraphiQL's script and style files (public npm builds, vendored); only with OPSURE_GRAPHIQL on"),
 }

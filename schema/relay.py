@@ -30,7 +30,7 @@ from __future__ import annotations
 import base64
 import binascii
 from collections.abc import Callable, Sequence
-from typing import Any, Generic, Protocol, TypeVar
+from typing import Annotated, Any, Generic, Protocol, TypeVar
 
 import strawberry
 from sqlalchemy import Select, func, select
@@ -42,14 +42,42 @@ from core.settings import Settings
 from schema.fastexec import fast
 from schema.permissions import PUBLIC, access
 
-__all__ = ["PAGING", "Connection", "Edge", "KeyColumn", "Node", "PageInfo", "PageRequest", "connection",
-           "decode_global_id", "encode_global_id", "keyset_connection", "keyset_edges", "page_info",
-           "page_request", "page_size", "parse_global_id"]
+__all__ = [
+    "PAGING",
+    "After",
+    "Before",
+    "Connection",
+    "Edge",
+    "First",
+    "KeyColumn",
+    "Last",
+    "Node",
+    "PageInfo",
+    "PageRequest",
+    "connection",
+    "decode_global_id",
+    "encode_global_id",
+    "keyset_connection",
+    "keyset_edges",
+    "page_info",
+    "page_request",
+    "page_size",
+    "parse_global_id",
+]
 
 T = TypeVar("T")
 MAX_ROW_ID = 2**63 - 1
 
 #: The sentence every paginated field's description ends with.
+#: The four paging arguments of every connection field, described once.
+First = Annotated[int | None, strawberry.argument(
+    description="Forward paging: at most this many items (0 to the max page size, 100; default 20).")]
+After = Annotated[str | None, strawberry.argument(
+    description="Forward paging: items after this cursor (an edge's cursor or pageInfo.endCursor).")]
+Last = Annotated[int | None, strawberry.argument(
+    description="Backward paging: at most this many items, the list's last ones (0-100; not with first).")]
+Before = Annotated[str | None, strawberry.argument(
+    description="Backward paging: items before this cursor (an edge's cursor or pageInfo.startCursor).")]
 PAGING = ("Paging: first/after forward or last/before backward, at most the max page size (100) per page, "
           "20 by default; not first and last together.")
 

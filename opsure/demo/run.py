@@ -23,6 +23,7 @@ from core.db import transaction
 from core.errors import DomainError
 from core.event_stream import drain
 from opsure.demo.advances import load_advances
+from opsure.demo.analytics import load_analytics
 from opsure.demo.anchoring import settle_ledger
 from opsure.demo.claims import load_claims
 from opsure.demo.claims_ops import load_claims_ops
@@ -31,13 +32,13 @@ from opsure.demo.handouts import Handouts, demo_dir, partner_handout, showcase_h
 from opsure.demo.investigations import load_investigations
 from opsure.demo.knowledge import load_knowledge
 from opsure.demo.operations import load_experiments, load_visitors
-from opsure.demo.tags import load_tags
 from opsure.demo.partners import PARTNER_SPECS, load_partners
 from opsure.demo.payments import open_accounts, play_the_bank
 from opsure.demo.policies import load_policies
 from opsure.demo.risk import load_risk_flags
 from opsure.demo.service import load_service
 from opsure.demo.summary import DemoSummary, collect_summary
+from opsure.demo.tags import load_tags
 from opsure.ledger_host import LedgerHost
 from opsure.runtime import Runtime
 from partners import ledger_seam
@@ -107,9 +108,10 @@ def load_platform_demo(
         load_claims_ops(s, rng, clock)  # two rule versions, QA samples of the decided claims
         load_experiments(s, rng, clock)  # a finished experiment with results; the claim switch for QA
         load_visitors(s, rng, clock)  # anonymous visitors, one signs in (identify) and is on their phone too (alias)
+        load_tags(s, rng, clock)  # behaviour, tags, value tiers, a segment and a finished Double 11 campaign
         load_knowledge(s, clock)  # articles approved by QA, the coverage graph of MEDI-BASIC
         load_service(s, rng, clock)  # agents, work orders in every state, a breached SLA, complaints
-        load_tags(s, rng, clock)  # behaviour, tags, value tiers, a segment and a finished Double 11 campaign
+        load_analytics(s, now=clock.now, consortium=consortium)  # rollups, alerts, reports, the risk robot
         s.flush()
         return Handouts(partners=partner_handout(partners, domain, seed), showcase=showcase_handout(claims))
 

@@ -14,10 +14,12 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from core.audit import AuditEntry, verify_chain
+from core.clock import business_today
 from core.clock import now as clock_now
 from core.event_stream.outbox import EVENTS
 from ledger import service as ledger
 from ledger.models import RecordStatus
+from opsure.demo.analytics import analytics_summary
 from opsure.demo.knowledge import knowledge_summary
 from opsure.demo.operations import behaviour_summary, experiments_summary
 from opsure.demo.tags import tags_summary
@@ -122,17 +124,18 @@ def collect_summary(session: Session) -> DemoSummary:
     }
     s.sections["experiments"] = experiments_summary(session)
     s.sections["behaviour events"] = behaviour_summary(session)
+    s.sections["tags, segments, campaigns"] = tags_summary(session, now=clock_now())
     s.sections["knowledge"] = knowledge_summary(session)
     s.sections["customer service"] = {
         **{f"work orders {k}": v for k, v in _grouped(session, WorkOrder.state).items()},
         **{f"complaints {k}": v for k, v in _grouped(session, Complaint.state).items()},
         "missed SLAs escalated": _count(session, WorkOrderBreach), "agents": _count(session, ServiceAgent)}
-    s.sections["tags, segments, campaigns"] = tags_summary(session, now=clock_now())
     s.sections["policies"] = {"customers": _count(session, Customer), **_grouped(session, Policy.status)}
     chain_break = verify_chain(session)
     s.sections["audit log"] = {"entries": _count(session, AuditEntry),
                                "hash chain": "intact" if chain_break is None else f"broken at {chain_break.seq}"}
     s.sections["event stream"] = _events_by_domain(session)
+    s.sections["analytics (KPI tiles)"] = analytics_summary(session, today=business_today())
     status = ledger.ledger_status(session)
     s.sections["ledger"] = {"records anchored": status.records[RecordStatus.ANCHORED],
                             "records pending": status.records[RecordStatus.PENDING],

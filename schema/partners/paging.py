@@ -14,28 +14,15 @@ from __future__ import annotations
 
 import inspect
 from collections.abc import Awaitable, Callable, Sequence
-from typing import Annotated, Any, TypeVar
-
-import strawberry
+from typing import Any, TypeVar
 
 from core.errors import ValidationError
 from core.pagination import Page, PageRequest, decode_cursor, encode_cursor
-from schema.relay import Connection, connection
+from schema.relay import After, Before, Connection, First, Last, connection
 
 __all__ = ["After", "Before", "First", "Last", "loaded_connection", "loaded_page"]
 
 T = TypeVar("T")
-
-#: The four paging arguments of every connection field, described once.
-First = Annotated[int | None, strawberry.argument(
-    description="Forward paging: at most this many items (0 to the max page size, 100; default 20).")]
-After = Annotated[str | None, strawberry.argument(
-    description="Forward paging: items after this cursor (an edge's cursor or pageInfo.endCursor).")]
-Last = Annotated[int | None, strawberry.argument(
-    description="Backward paging: at most this many items, the list's last ones (0-100; not with first).")]
-Before = Annotated[str | None, strawberry.argument(
-    description="Backward paging: items before this cursor (an edge's cursor or pageInfo.startCursor).")]
-
 
 def _cursor_id(cursor: str, field: str) -> int:
     values = decode_cursor(cursor, field=field)

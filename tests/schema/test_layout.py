@@ -39,8 +39,8 @@ ROLE_NAMES = frozenset(r.value for r in Role)
 #: Which domain each schema package is the contract of (for the models rule).
 SCHEMA_DOMAINS = {"policies": "resolvers.policies", "claims": "resolvers.claims", "partners": "partners",
                   "ledger": "ledger", "audit": "core.audit", "investigations": "resolvers.investigations",
-                  "knowledge": "resolvers.knowledge",
-                  "payments": "resolvers.payments", "advances": "resolvers.advances", "service": "resolvers.service"}
+                  "knowledge": "resolvers.knowledge", "payments": "resolvers.payments", "advances": "resolvers.advances",
+                  "analytics": "resolvers.analytics", "service": "resolvers.service"}
 #: Imports of another domain's models that are allowed, each with the reason.
 ALLOWED_MODEL_IMPORTS: dict[tuple[str, str], str] = {
     ("partners.ledger_seam", "ledger.models"):
