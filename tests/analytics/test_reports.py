@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import csv
 import io
-from xml.etree import ElementTree
 from typing import Any
+from xml.etree import ElementTree
 
 from core.auth import Role
 from core.db import transaction
