@@ -4,52 +4,29 @@ only for risk readers, filtered by claim and by the states a queue watches."""
 from __future__ import annotations
 
 import datetime as dt
-import time
-from concurrent.futures import ThreadPoolExecutor
 from decimal import Decimal
 from typing import Any
 
 import pytest
 from starlette.testclient import TestClient
 
-from core.auth import Role, issue_token
+from core.auth import Role
 from core.clock import business_today
 from core.db import transaction
-from core.event_stream import process_tail
 from opsure.runtime import Runtime
 from resolvers.claims import service
 from resolvers.claims.events import CLAIM_EVENT_TYPES
 from schema.relay import encode_global_id
 from tests.claim_factories import ADJUSTER, add_invoice, make_claim_policy, report
+from tests.ws_client import open_ws, receive, subscribe
 
 pytestmark = pytest.mark.timeout(60)
-PROTOCOL = "graphql-transport-ws"
 SUBSCRIBE = """subscription($states: [ClaimState!]) { claimEvents(states: $states) {
   type claimId fromState toState } }"""
 RISK = "subscription { claimEvents { type claimId riskLevel } }"
-_pool = ThreadPoolExecutor(4)
 
 
-def _receive(ws: Any, timeout: float = 10.0) -> Any:
-    return _pool.submit(ws.receive_json).result(timeout=timeout)
 
-
-def _open(http: TestClient, runtime: Runtime, role: Role, **claims: Any) -> Any:
-    token = issue_token(runtime.token_keys, runtime.settings, subject=f"{role.value}-ws", role=role, **claims)
-    cm = http.websocket_connect("/graphql", subprotocols=[PROTOCOL], headers={"authorization": f"Bearer {token}"})
-    ws = cm.__enter__()
-    ws.send_json({"type": "connection_init"})
-    assert _receive(ws) == {"type": "connection_ack"}
-    return cm, ws
-
-
-def _subscribe(ws: Any, op_id: str, payload: dict[str, Any]) -> None:
-    before = process_tail().subscriber_count(CLAIM_EVENT_TYPES)
-    ws.send_json({"id": op_id, "type": "subscribe", "payload": payload})
-    deadline = time.monotonic() + 10
-    while process_tail().subscriber_count(CLAIM_EVENT_TYPES) <= before:
-        assert time.monotonic() < deadline, "the subscription never reached the tail"
-        time.sleep(0.01)
 
 
 def _submit(session_factory: Any, claim_id: int) -> None:
@@ -68,25 +45,25 @@ def test_a_live_queue_sees_its_moves_and_customers_only_their_own(
         b = report(s, other)
         add_invoice(s, b)
         ids = {"a": a.id, "b": b.id, "customer": mine.customer_id}
-    queue_cm, queue = _open(http, runtime, Role.ADJUSTER)
-    risk_cm, risk = _open(http, runtime, Role.MANAGER)
-    customer_cm, customer = _open(http, runtime, Role.CUSTOMER, customer_id=ids["customer"])
+    queue_cm, queue = open_ws(http, runtime, Role.ADJUSTER)
+    risk_cm, risk = open_ws(http, runtime, Role.MANAGER)
+    customer_cm, customer = open_ws(http, runtime, Role.CUSTOMER, customer_id=ids["customer"])
     try:
-        _subscribe(queue, "q", {"query": SUBSCRIBE, "variables": {"states": ["UNDER_REVIEW"]}})
-        _subscribe(risk, "r", {"query": RISK})
-        _subscribe(customer, "c", {"query": SUBSCRIBE, "variables": {}})
+        subscribe(queue, "q", {"query": SUBSCRIBE, "variables": {"states": ["UNDER_REVIEW"]}}, types=CLAIM_EVENT_TYPES)
+        subscribe(risk, "r", {"query": RISK}, types=CLAIM_EVENT_TYPES)
+        subscribe(customer, "c", {"query": SUBSCRIBE, "variables": {}}, types=CLAIM_EVENT_TYPES)
         _submit(session_factory, ids["b"])  # another customer's claim: fast-claim, never UNDER_REVIEW
         _submit(session_factory, ids["a"])  # 6,000 in one line: medium risk, to review
         a_id = encode_global_id("Claim", ids["a"])
-        assert _receive(queue)["payload"]["data"]["claimEvents"] == {
+        assert receive(queue)["payload"]["data"]["claimEvents"] == {
             "type": "STATE_CHANGED", "claimId": a_id, "fromState": "SUBMITTED", "toState": "UNDER_REVIEW"}
-        seen = [_receive(customer)["payload"]["data"]["claimEvents"] for _ in range(2)]
+        seen = [receive(customer)["payload"]["data"]["claimEvents"] for _ in range(2)]
         assert [(e["type"], e["claimId"], e["toState"]) for e in seen] == [
             ("SUBMITTED", a_id, "SUBMITTED"), ("STATE_CHANGED", a_id, "UNDER_REVIEW")]
-        rated = _receive(risk)["payload"]["data"]["claimEvents"]
+        rated = receive(risk)["payload"]["data"]["claimEvents"]
         while rated["claimId"] != a_id or rated["type"] != "RISK_ASSESSED":  # b's events, a's submission
             assert rated["riskLevel"] is None or rated["type"] == "RISK_ASSESSED"
-            rated = _receive(risk)["payload"]["data"]["claimEvents"]
+            rated = receive(risk)["payload"]["data"]["claimEvents"]
         assert rated["riskLevel"] == "MEDIUM"
     finally:
         for cm in (queue_cm, risk_cm, customer_cm):
@@ -94,10 +71,10 @@ def test_a_live_queue_sees_its_moves_and_customers_only_their_own(
 
 
 def test_customers_may_not_select_the_risk_level(http: TestClient, runtime: Runtime) -> None:
-    cm, ws = _open(http, runtime, Role.CUSTOMER, customer_id=1)
+    cm, ws = open_ws(http, runtime, Role.CUSTOMER, customer_id=1)
     try:
         ws.send_json({"id": "x", "type": "subscribe", "payload": {"query": RISK}})
-        msg = _receive(ws)
+        msg = receive(ws)
         assert msg["type"] == "error" and msg["payload"][0]["extensions"]["code"] == "FORBIDDEN"
     finally:
         cm.__exit__(None, None, None)

@@ -6,18 +6,15 @@ hostile text comes back verbatim; agent consoles and customers follow their orde
 from __future__ import annotations
 
 import datetime as dt
-import time
 from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
 from starlette.testclient import TestClient
 
-from core.auth import Role, issue_token
+from core.auth import Role
 from core.clock import MovableClock, moved_clock
 from core.db import transaction
-from core.event_stream import process_tail
 from core.jobs import run_job
 from core.settings import Settings
 from opsure.runtime import Runtime
@@ -27,6 +24,7 @@ from resolvers.service.events import SERVICE_EVENT_TYPES
 from schema.relay import encode_global_id
 from tests.claim_factories import make_claim_policy, nodes
 from tests.service_factories import AGENT, T0, make_agent, open_order
+from tests.ws_client import open_ws, receive, subscribe
 
 OPEN = """mutation($input: OpenWorkOrderInput!) { openWorkOrder(input: $input) {
   workOrder { id number state subject description priority } errors { field code } } }"""
@@ -154,33 +152,12 @@ def test_a_complaint_from_intake_to_acknowledgement(gql: Any, session_factory: A
 
 # --- live updates --------------------------------------------------------------------------------
 
-PROTOCOL = "graphql-transport-ws"
 LIVE = """subscription($team: String, $queue: Boolean!) { workOrderEvents(team: $team, queueOnly: $queue) {
   type workOrderId state fromState } }"""
 LIVE_STAFF = "subscription { workOrderEvents(queueOnly: true) { type workOrderId team agentId } }"
-_pool = ThreadPoolExecutor(4)
 
 
-def _receive(ws: Any, timeout: float = 10.0) -> Any:
-    return _pool.submit(ws.receive_json).result(timeout=timeout)
 
-
-def _open(http: TestClient, runtime: Runtime, role: Role, **claims: Any) -> Any:
-    token = issue_token(runtime.token_keys, runtime.settings, subject=f"{role.value}-ws", role=role, **claims)
-    cm = http.websocket_connect("/graphql", subprotocols=[PROTOCOL], headers={"authorization": f"Bearer {token}"})
-    ws = cm.__enter__()
-    ws.send_json({"type": "connection_init"})
-    assert _receive(ws) == {"type": "connection_ack"}
-    return cm, ws
-
-
-def _subscribe(ws: Any, op_id: str, payload: dict[str, Any]) -> None:
-    before = process_tail().subscriber_count(SERVICE_EVENT_TYPES)
-    ws.send_json({"id": op_id, "type": "subscribe", "payload": payload})
-    deadline = time.monotonic() + 10
-    while process_tail().subscriber_count(SERVICE_EVENT_TYPES) <= before:
-        assert time.monotonic() < deadline, "the subscription never reached the tail"
-        time.sleep(0.01)
 
 
 @pytest.mark.timeout(60)
@@ -190,12 +167,12 @@ def test_agent_consoles_and_customers_follow_their_orders_live(http: TestClient,
         mine, theirs = make_claim_policy(s), make_claim_policy(s)
         agent = make_agent(s, subject="agent-live", capacity=5)
         ids = {"mine": mine.id, "theirs": theirs.id, "customer": mine.customer_id, "agent": agent.id}
-    queue_cm, queue = _open(http, runtime, Role.AGENT)
-    customer_cm, customer = _open(http, runtime, Role.CUSTOMER, customer_id=ids["customer"])
+    queue_cm, queue = open_ws(http, runtime, Role.AGENT)
+    customer_cm, customer = open_ws(http, runtime, Role.CUSTOMER, customer_id=ids["customer"])
     now = dt.datetime.now(dt.UTC)
     try:
-        _subscribe(queue, "q", {"query": LIVE_STAFF})
-        _subscribe(customer, "c", {"query": LIVE, "variables": {"team": None, "queue": False}})
+        subscribe(queue, "q", {"query": LIVE_STAFF}, types=SERVICE_EVENT_TYPES)
+        subscribe(customer, "c", {"query": LIVE, "variables": {"team": None, "queue": False}}, types=SERVICE_EVENT_TYPES)
         with transaction(session_factory) as s:
             other = open_order(s, s.get(type(mine), ids["theirs"]), principal=AGENT, now=now)
             order = open_order(s, s.get(type(mine), ids["mine"]), principal=AGENT, now=now)
@@ -207,12 +184,12 @@ def test_agent_consoles_and_customers_follow_their_orders_live(http: TestClient,
             from resolvers.service import routing
             routing.route_waiting(s, now=now)
         order_gid = encode_global_id("WorkOrder", pair["order"])
-        seen = [_receive(customer)["payload"]["data"]["workOrderEvents"] for _ in range(3)]
+        seen = [receive(customer)["payload"]["data"]["workOrderEvents"] for _ in range(3)]
         assert [(e["type"], e["workOrderId"], e["state"]) for e in seen] == [
             ("OPENED", order_gid, "NEW"), ("COMMENTED", order_gid, "OPEN"), ("STATE_CHANGED", order_gid, "OPEN")] \
             or [(e["type"], e["state"]) for e in seen] == [("OPENED", "NEW"), ("STATE_CHANGED", "OPEN"),
                                                             ("COMMENTED", "OPEN")]
-        staff = [_receive(queue)["payload"]["data"]["workOrderEvents"] for _ in range(5)]
+        staff = [receive(queue)["payload"]["data"]["workOrderEvents"] for _ in range(5)]
         kinds = [(e["type"], e["workOrderId"]) for e in staff]
         assert ("OPENED", encode_global_id("WorkOrder", pair["other"])) in kinds  # every customer's orders
         assigned = [e for e in staff if e["type"] == "ASSIGNED"]
