@@ -156,8 +156,11 @@ class EventTail:
             raise RuntimeError("the event tail is not running in this process")
         sub = _Subscriber(asyncio.get_running_loop(), asyncio.Queue(), 0,
                           frozenset(types) if types is not None else None, aggregate_type, role, self.queue_size)
+        # The database's head, not only what the reader has read: a lagging reader would otherwise hand
+        # the new subscriber events committed before it subscribed.
+        head = await asyncio.to_thread(self._database_head)
         with self._lock:
-            sub.after = self._position
+            sub.after = max(self._position, head)
             self._subscribers.add(sub)
         try:
             while True:
@@ -169,6 +172,14 @@ class EventTail:
         finally:
             with self._lock:
                 self._subscribers.discard(sub)
+
+    def _database_head(self) -> int:
+        try:
+            with read_only_session(self.session_factory) as session:
+                return head_id(session)
+        except Exception:  # the database is down: what the reader has read is all we know
+            log.exception("event tail could not read the outbox's head for a new subscriber")
+            return 0
 
     def _find_head(self) -> None:
         with read_only_session(self.session_factory) as session:

@@ -163,3 +163,20 @@ def test_redis_announces_commits_to_other_processes(session_factory: Any) -> Non
         install_redis_publisher(None)
         listener.stop()
         publisher.close()
+
+
+def test_a_new_subscriber_gets_nothing_committed_before_it_subscribed_even_when_the_tail_lags(
+        session_factory: Any) -> None:
+    tail = EventTail(session_factory, Wakeup(), poll_seconds=3600)  # wakes only when told: it lags
+    tail.start()
+    try:
+        append_ticks(session_factory, 3)  # committed, not yet read by the tail
+
+        def produce() -> None:
+            append_ticks(session_factory, 2, widget_id=2)
+            tail.wake.notify()  # now the tail reads all five
+
+        got = _subscribers(tail, produce, {"late": (2, {})})
+        assert [e.aggregate.id for e in got["late"]] == [2, 2]
+    finally:
+        tail.stop()
