@@ -180,9 +180,7 @@ def history_query(*, rule_id: int) -> Select[AlertHistory]:
 
 
 def _filters(rule: AlertRule) -> SeriesFilter:
-    f = rule.filters or {}
-    return SeriesFilter(products=tuple(f.get("products", ())), age_bands=tuple(f.get("age_bands", ())),
-                        regions=tuple(f.get("regions", ())))
+    return SeriesFilter.from_stored(rule.filters)
 
 
 def _move(session: Session, rule: AlertRule, to: AlertState, *, now: dt.datetime, value: Decimal | None,

@@ -64,6 +64,13 @@ class SeriesFilter:
     age_bands: tuple[str, ...] = ()
     regions: tuple[str, ...] = ()
 
+    @classmethod
+    def from_stored(cls, filters: dict[str, list[str]] | None) -> SeriesFilter:
+        """The filter a saved rule or report keeps as JSON ({"products": [...], "age_bands": [...], ...})."""
+        f = filters or {}
+        return cls(products=tuple(f.get("products", ())), age_bands=tuple(f.get("age_bands", ())),
+                   regions=tuple(f.get("regions", ())))
+
 
 @dataclass(frozen=True)
 class Point:

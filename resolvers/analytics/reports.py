@@ -76,9 +76,7 @@ class ReportTable:
 
 
 def _filters(report: Report) -> SeriesFilter:
-    f = report.filters or {}
-    return SeriesFilter(products=tuple(f.get("products", ())), age_bands=tuple(f.get("age_bands", ())),
-                        regions=tuple(f.get("regions", ())))
+    return SeriesFilter.from_stored(report.filters)
 
 
 def report_period(report: Report, today: dt.date) -> tuple[dt.date, dt.date]:
